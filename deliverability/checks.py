@@ -1,0 +1,102 @@
+"""Run every check on many domains concurrently, sharing one resolver and its cache."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from . import dkim, dmarc, mx, spf
+from .dns import DnsResolver, Nameserver, Resolver
+from .domains import normalize_domain
+from .findings import DomainReport
+from .providers import FLECTRA, Provider
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    """What to check a domain against.
+
+    ``dkim_selectors`` are checked besides the provider's own selector;
+    ``sending_ips`` are evaluated with SPF check_host().
+    """
+
+    provider: Provider = FLECTRA
+    dkim_selectors: tuple[str, ...] = ()
+    sending_ips: tuple[str, ...] = ()
+
+    @property
+    def selectors(self) -> tuple[str, ...]:
+        own = (self.provider.dkim_selector,) if self.provider.dkim_selector else ()
+        return tuple(dict.fromkeys(own + self.dkim_selectors))
+
+
+@dataclass
+class RunOptions:
+    """How to reach DNS for a run."""
+
+    nameservers: Sequence[Nameserver] = field(default_factory=list)
+    timeout: float = 2.0
+    lifetime: float = 5.0
+    concurrency: int = 64
+    domain_deadline: float = 30.0
+
+
+async def check_domain(domain: str, resolver: Resolver, options: CheckOptions) -> DomainReport:
+    """Every check on one domain. DMARC is judged last: it depends on SPF and DKIM."""
+    domain = normalize_domain(domain)
+    (spf_finding, evaluations), dkim_findings, mx_finding = await asyncio.gather(
+        spf.check(domain, resolver, options.provider.spf_include, options.sending_ips),
+        asyncio.gather(
+            *(
+                dkim.check(domain, resolver, selector, _target_for(options.provider, selector))
+                for selector in options.selectors
+            )
+        ),
+        mx.check(domain, resolver),
+    )
+    dmarc_finding = await dmarc.check(domain, resolver, spf_finding, tuple(dkim_findings))
+    return DomainReport(
+        domain, (spf_finding, *dkim_findings, dmarc_finding, mx_finding), tuple(evaluations)
+    )
+
+
+def _target_for(provider: Provider, selector: str) -> str | None:
+    return provider.dkim_target if selector == provider.dkim_selector else None
+
+
+async def check_domains(
+    domains: Iterable[str],
+    resolver: Resolver,
+    options: CheckOptions,
+    *,
+    deadline: float = 30.0,
+    on_report: Callable[[DomainReport], None] | None = None,
+) -> list[DomainReport]:
+    """Check ``domains`` concurrently; each domain is isolated and bounded by ``deadline`` seconds.
+
+    A domain that runs out of time gets a report whose checks are all ``unknown``.
+    Reports come back in the order of ``domains``.
+    """
+
+    async def one(domain: str) -> DomainReport:
+        try:
+            report = await asyncio.wait_for(check_domain(domain, resolver, options), deadline)
+        except asyncio.TimeoutError:
+            report = DomainReport.timed_out(domain, options.selectors, deadline)
+        if on_report is not None:
+            on_report(report)
+        return report
+
+    return list(await asyncio.gather(*(one(d) for d in domains)))
+
+
+def run(domains: Iterable[str], options: CheckOptions, run_options: RunOptions) -> list[DomainReport]:
+    """Blocking entry point (Odoo, scripts): builds the resolver and runs the event loop."""
+    resolver = DnsResolver(
+        list(run_options.nameservers),
+        timeout=run_options.timeout,
+        lifetime=run_options.lifetime,
+        concurrency=run_options.concurrency,
+    )
+    return asyncio.run(check_domains(domains, resolver, options, deadline=run_options.domain_deadline))

@@ -1,0 +1,237 @@
+"""DNS access for the checks: one resolver protocol and a dnspython-backed implementation.
+
+The implementation talks to nameservers it is given (never ``/etc/resolv.conf``),
+bounds every query in time, retries over TCP when a UDP answer is truncated,
+limits concurrency, follows CNAME chains, and caches answers for their TTL in a
+cache shared by every domain of a run. Failures are statuses, never exceptions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import ipaddress
+import time
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import dns.asyncquery
+import dns.exception
+import dns.flags
+import dns.message
+import dns.name
+import dns.rcode
+import dns.rdataclass
+import dns.rdatatype
+
+MAX_CNAME_HOPS = 8
+NEGATIVE_TTL = 300
+
+
+class DnsStatus(str, enum.Enum):
+    OK = "ok"  # records of the asked type
+    NODATA = "nodata"  # the name exists, no record of that type
+    NXDOMAIN = "nxdomain"  # the name does not exist
+    SERVFAIL = "servfail"  # the server failed, or refused
+    TIMEOUT = "timeout"  # no server answered in time
+    ERROR = "error"  # malformed name, answer, or CNAME loop
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The outcome of one lookup.
+
+    ``records`` are in presentation format (``rdata.to_text()``), except TXT
+    where each record is its strings joined and decoded as UTF-8.
+    ``cnames`` lists the aliases followed, in order, from the queried name.
+    """
+
+    name: str
+    rtype: str
+    status: DnsStatus
+    records: tuple[str, ...] = ()
+    cnames: tuple[str, ...] = ()
+    ttl: int = 0
+    error: str = ""
+
+    @property
+    def answered(self) -> bool:
+        """True when DNS gave a definite answer (records, NODATA or NXDOMAIN)."""
+        return self.status in (DnsStatus.OK, DnsStatus.NODATA, DnsStatus.NXDOMAIN)
+
+    @property
+    def final_name(self) -> str:
+        return self.cnames[-1] if self.cnames else self.name
+
+
+class Resolver(Protocol):
+    async def query(self, name: str, rtype: str) -> Answer: ...
+
+
+@dataclass(frozen=True)
+class Nameserver:
+    host: str
+    port: int = 53
+
+    @classmethod
+    def parse(cls, text: str) -> Nameserver:
+        """Parse ``HOST``, ``HOST:PORT``, ``[V6]:PORT`` or a bare IPv6 address.
+
+        Raises ``ValueError`` with a readable message; HOST must be an IP address.
+        """
+        text = text.strip()
+        host, port = text, "53"
+        if text.startswith("["):
+            host, sep, rest = text[1:].partition("]")
+            if not sep or (rest and not rest.startswith(":")):
+                raise ValueError(f"bad nameserver {text!r}: expected [IPv6]:PORT")
+            port = rest[1:] or "53"
+        elif text.count(":") == 1:
+            host, port = text.split(":")
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            raise ValueError(f"bad nameserver {text!r}: {host!r} is not an IP address") from None
+        if not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"bad nameserver {text!r}: port {port!r} is not in 1-65535")
+        return cls(host, int(port))
+
+    def __str__(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return host if self.port == 53 else f"{host}:{self.port}"
+
+
+@dataclass
+class QueryStats:
+    sent: int = 0  # queries put on the wire (UDP and TCP retries count once)
+    cache_hits: int = 0
+    timeouts: int = 0
+
+
+@dataclass
+class DnsResolver:
+    """A stub resolver against explicit nameservers, with a shared TTL cache.
+
+    ``timeout`` bounds one exchange with one server; ``lifetime`` bounds one
+    lookup across servers and CNAME hops. Concurrent lookups of the same name
+    and type share one query.
+    """
+
+    nameservers: list[Nameserver]
+    timeout: float = 2.0
+    lifetime: float = 5.0
+    concurrency: int = 64
+    stats: QueryStats = field(default_factory=QueryStats)
+
+    def __post_init__(self) -> None:
+        if not self.nameservers:
+            raise ValueError("at least one nameserver is required")
+        self._cache: dict[tuple[str, str], tuple[float, Answer]] = {}
+        self._inflight: dict[tuple[str, str], asyncio.Future] = {}
+        self._semaphore: asyncio.Semaphore | None = None
+
+    async def query(self, name: str, rtype: str) -> Answer:
+        key = (name.lower().rstrip("."), rtype.upper())
+        cached = self._cache.get(key)
+        if cached and cached[0] > time.monotonic():
+            self.stats.cache_hits += 1
+            return cached[1]
+        pending = self._inflight.get(key)
+        if pending is not None:
+            self.stats.cache_hits += 1
+            return await asyncio.shield(pending)
+        future = asyncio.get_running_loop().create_future()
+        self._inflight[key] = future
+        try:
+            try:
+                answer = await asyncio.wait_for(self._resolve(*key), self.lifetime)
+            except asyncio.TimeoutError:
+                answer = Answer(key[0], key[1], DnsStatus.TIMEOUT, error="no answer in time")
+            if answer.answered:
+                self._cache[key] = (time.monotonic() + answer.ttl, answer)
+            future.set_result(answer)
+            return answer
+        finally:
+            del self._inflight[key]
+
+    async def _resolve(self, name: str, rtype: str) -> Answer:
+        try:
+            qname = dns.name.from_text(name)
+            qtype = dns.rdatatype.from_text(rtype)
+        except (dns.exception.DNSException, ValueError) as exc:
+            return Answer(name, rtype, DnsStatus.ERROR, error=f"invalid query: {exc}")
+        cnames: list[str] = []
+        ttl = NEGATIVE_TTL
+        for _hop in range(MAX_CNAME_HOPS + 1):
+            response, error = await self._exchange(qname, qtype)
+            if response is None:
+                return Answer(name, rtype, error, tuple(cnames), error=error.value)
+            rcode = response.rcode()
+            if rcode not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
+                status = DnsStatus.SERVFAIL if rcode in (dns.rcode.SERVFAIL, dns.rcode.REFUSED) else DnsStatus.ERROR
+                return Answer(name, rtype, status, tuple(cnames), error=dns.rcode.to_text(rcode))
+            owner = qname
+            records: list[str] = []
+            seen = {qname}
+            while True:
+                rrset = response.get_rrset(response.answer, owner, dns.rdataclass.IN, qtype)
+                if rrset is not None:
+                    records = [_rdata_text(rd) for rd in rrset]
+                    ttl = min(ttl, rrset.ttl) if cnames else rrset.ttl
+                    break
+                alias = response.get_rrset(response.answer, owner, dns.rdataclass.IN, dns.rdatatype.CNAME)
+                if alias is None or qtype == dns.rdatatype.CNAME:
+                    break
+                owner = alias[0].target
+                if owner in seen:
+                    return Answer(name, rtype, DnsStatus.ERROR, tuple(cnames), error="CNAME loop")
+                seen.add(owner)
+                cnames.append(owner.to_text(omit_final_dot=True).lower())
+                ttl = min(ttl, alias.ttl)
+            if records:
+                return Answer(name, rtype, DnsStatus.OK, tuple(records), tuple(cnames), ttl)
+            if owner != qname and rcode == dns.rcode.NOERROR and not _negative_in(response):
+                qname = owner  # a chain leaving the server's zones: ask for its target
+                continue
+            ttl = min(ttl, _negative_ttl(response))
+            status = DnsStatus.NXDOMAIN if rcode == dns.rcode.NXDOMAIN else DnsStatus.NODATA
+            return Answer(name, rtype, status, (), tuple(cnames), ttl)
+        return Answer(name, rtype, DnsStatus.ERROR, tuple(cnames), error="CNAME chain too long")
+
+    async def _exchange(self, qname: dns.name.Name, qtype) -> tuple[dns.message.Message | None, DnsStatus]:
+        if self._semaphore is None:
+            self._semaphore = asyncio.Semaphore(self.concurrency)
+        request = dns.message.make_query(qname, qtype, use_edns=0, payload=1232)
+        status = DnsStatus.TIMEOUT
+        async with self._semaphore:
+            for server in self.nameservers:
+                self.stats.sent += 1
+                try:
+                    response, _tcp = await dns.asyncquery.udp_with_fallback(
+                        request, server.host, timeout=self.timeout, port=server.port
+                    )
+                    return response, DnsStatus.OK
+                except dns.exception.Timeout:
+                    self.stats.timeouts += 1
+                    status = DnsStatus.TIMEOUT
+                except (dns.exception.DNSException, OSError, EOFError):
+                    status = DnsStatus.ERROR
+        return None, status
+
+
+def _rdata_text(rdata) -> str:
+    if rdata.rdtype == dns.rdatatype.TXT:
+        return b"".join(rdata.strings).decode("utf-8", "replace")
+    return rdata.to_text()
+
+
+def _negative_in(response: dns.message.Message) -> bool:
+    """True when the authority section carries a SOA, i.e. the server is authoritative for the target."""
+    return any(rrset.rdtype == dns.rdatatype.SOA for rrset in response.authority)
+
+
+def _negative_ttl(response: dns.message.Message) -> int:
+    for rrset in response.authority:
+        if rrset.rdtype == dns.rdatatype.SOA:
+            return min(rrset.ttl, rrset[0].minimum)
+    return NEGATIVE_TTL

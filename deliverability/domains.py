@@ -1,0 +1,41 @@
+"""Domain names as the checks need them: validated, IDNA-encoded, and their organizational domain."""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from publicsuffixlist import PublicSuffixList
+
+_LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
+
+
+def normalize_domain(text: str) -> str:
+    """``text`` as a lower-case ASCII (IDNA) domain without a final dot.
+
+    Raises ``ValueError`` with a readable message for anything that is not a domain
+    name of at least two labels (an email address gives its domain).
+    """
+    value = (text or "").strip().rstrip(".")
+    if "@" in value:
+        value = value.rpartition("@")[2]
+    if not value:
+        raise ValueError("empty domain name")
+    try:
+        ascii_name = value.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        raise ValueError(f"{text!r} is not a valid domain name") from None
+    labels = ascii_name.split(".")
+    if len(labels) < 2 or len(ascii_name) > 253 or not all(_LABEL.match(label) for label in labels):
+        raise ValueError(f"{text!r} is not a valid domain name")
+    return ascii_name
+
+
+@functools.cache
+def _psl() -> PublicSuffixList:
+    return PublicSuffixList()
+
+
+def organizational_domain(domain: str) -> str:
+    """The registrable domain (RFC 7489 organizational domain) from the public suffix list."""
+    return _psl().privatesuffix(domain) or domain

@@ -1,0 +1,130 @@
+"""Typed results of the checks: what is wrong, why, and the DNS record to publish."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Check(str, enum.Enum):
+    SPF = "spf"
+    DKIM = "dkim"
+    DMARC = "dmarc"
+    MX = "mx"
+
+
+class Status(str, enum.Enum):
+    """Verdict of one check. ``UNKNOWN`` means DNS did not answer (timeout, SERVFAIL)."""
+
+    PASS = "pass"
+    WARNING = "warning"
+    UNKNOWN = "unknown"
+    FAIL = "fail"
+
+    @property
+    def severity(self) -> int:
+        return _SEVERITY[self]
+
+    @classmethod
+    def worst(cls, statuses) -> Status:
+        """The most severe of ``statuses`` (``PASS`` for none)."""
+        return max(statuses, key=lambda s: s.severity, default=cls.PASS)
+
+
+_SEVERITY = {Status.PASS: 0, Status.WARNING: 1, Status.UNKNOWN: 2, Status.FAIL: 3}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """The verdict of one check on one domain.
+
+    ``fix`` holds the exact DNS record(s) to publish, as zone-file lines
+    (``example.com. IN TXT "v=spf1 include:_spf.flectra.com ~all"``), or ``None``.
+    """
+
+    check: Check
+    status: Status
+    summary: str
+    details: tuple[str, ...] = ()
+    fix: str | None = None
+
+    def to_dict(self) -> dict:
+        return {
+            "check": self.check.value,
+            "status": self.status.value,
+            "summary": self.summary,
+            "details": list(self.details),
+            "fix": self.fix,
+        }
+
+
+@dataclass(frozen=True)
+class DkimFinding(Finding):
+    """A DKIM verdict for one selector."""
+
+    selector: str = ""
+    key_type: str | None = None
+    key_bits: int | None = None
+
+    def to_dict(self) -> dict:
+        return super().to_dict() | {
+            "selector": self.selector,
+            "key_type": self.key_type,
+            "key_bits": self.key_bits,
+        }
+
+
+@dataclass(frozen=True)
+class DmarcFinding(Finding):
+    """A DMARC verdict; ``policy`` is the policy that applies to the domain (None without a record)."""
+
+    policy: str | None = None
+    record_domain: str | None = None
+
+    def to_dict(self) -> dict:
+        return super().to_dict() | {"policy": self.policy, "record_domain": self.record_domain}
+
+
+@dataclass(frozen=True)
+class SpfEvaluation:
+    """RFC 7208 check_host() result for one sending IP."""
+
+    ip: str
+    result: str  # pass, fail, softfail, neutral, none, permerror, temperror
+    explanation: str = ""
+
+    def to_dict(self) -> dict:
+        return {"ip": self.ip, "result": self.result, "explanation": self.explanation}
+
+
+@dataclass(frozen=True)
+class DomainReport:
+    """Every finding for one domain."""
+
+    domain: str
+    checks: tuple[Finding, ...]
+    spf_evaluations: tuple[SpfEvaluation, ...] = field(default=())
+
+    @property
+    def status(self) -> Status:
+        return Status.worst(f.status for f in self.checks)
+
+    @classmethod
+    def timed_out(cls, domain: str, selectors: tuple[str, ...], seconds: float) -> DomainReport:
+        """A report of ``unknown`` checks for a domain whose checks did not finish in time."""
+        summary = f"DNS did not answer within {seconds:g}s; the check will be retried."
+        checks = (
+            Finding(Check.SPF, Status.UNKNOWN, summary),
+            *(DkimFinding(Check.DKIM, Status.UNKNOWN, summary, selector=s) for s in selectors),
+            DmarcFinding(Check.DMARC, Status.UNKNOWN, summary),
+            Finding(Check.MX, Status.UNKNOWN, summary),
+        )
+        return cls(domain, checks)
+
+    def to_dict(self) -> dict:
+        return {
+            "domain": self.domain,
+            "status": self.status.value,
+            "checks": [f.to_dict() for f in self.checks],
+            "spf_evaluations": [e.to_dict() for e in self.spf_evaluations],
+        }
