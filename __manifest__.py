@@ -8,7 +8,7 @@
     "license": "LGPL-3",
     "depends": ["mail"],
     "external_dependencies": {
-        "python": ["dns", "publicsuffixlist", "dkim", "spftrace"],
+        "python": ["dnspython", "publicsuffixlist", "dkimpy", "spftrace"],
     },
     "data": [],
     "installable": True,
