@@ -1,0 +1,112 @@
+"""The DNS layer against a real NSD: answers, CNAME chains, negative answers, failures, TCP, cache."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from deliverability.dns import DnsResolver, DnsStatus, Nameserver
+
+ZONES = {
+    "example.test": "\n".join(
+        [
+            '@ IN TXT "v=spf1 -all"',
+            "@ IN MX 10 mx",
+            "mx IN A 192.0.2.10",
+            "alias IN CNAME target.other.test.",
+            "dangling IN CNAME missing.other.test.",
+            "loop1 IN CNAME loop2",
+            "loop2 IN CNAME loop1",
+            *(f'big IN TXT "{i:02d}{"x" * 200}"' for i in range(20)),
+        ]
+    ),
+    "other.test": 'target IN TXT "hello" "world"',
+}
+BROKEN_ZONES = ("broken.test",)
+
+
+def test_txt_strings_are_joined(resolver, run):
+    answer = run(resolver.query("example.test", "TXT"))
+    assert answer.status is DnsStatus.OK
+    assert answer.records == ("v=spf1 -all",)
+    assert answer.ttl == 300
+
+
+def test_cname_chain_across_zones(resolver, run):
+    answer = run(resolver.query("alias.example.test", "TXT"))
+    assert answer.status is DnsStatus.OK
+    assert answer.records == ("helloworld",)
+    assert answer.cnames == ("target.other.test",)
+
+
+def test_dangling_cname_is_nxdomain_with_chain(resolver, run):
+    answer = run(resolver.query("dangling.example.test", "TXT"))
+    assert answer.status is DnsStatus.NXDOMAIN
+    assert answer.cnames == ("missing.other.test",)
+
+
+def test_cname_loop_is_an_error_not_a_hang(resolver, run):
+    answer = run(resolver.query("loop1.example.test", "TXT"))
+    assert answer.status is DnsStatus.ERROR
+    assert not answer.answered
+
+
+@pytest.mark.parametrize(
+    "name, status",
+    [("nothere.example.test", DnsStatus.NXDOMAIN), ("mx.example.test", DnsStatus.NODATA)],
+)
+def test_negative_answers(resolver, run, name, status):
+    answer = run(resolver.query(name, "TXT"))
+    assert answer.status is status
+    assert answer.answered and answer.records == ()
+
+
+def test_servfail_and_refused_map_to_servfail(resolver, run):
+    assert run(resolver.query("x.broken.test", "TXT")).status is DnsStatus.SERVFAIL
+    assert run(resolver.query("not-served.test", "TXT")).status is DnsStatus.SERVFAIL
+
+
+def test_truncated_answer_retried_over_tcp(resolver, run):
+    answer = run(resolver.query("big.example.test", "TXT"))
+    assert answer.status is DnsStatus.OK
+    assert len(answer.records) == 20
+
+
+def test_timeout_is_a_status(silent_resolver, run):
+    answer = run(silent_resolver.query("example.test", "TXT"))
+    assert answer.status is DnsStatus.TIMEOUT
+    assert not answer.answered
+
+
+def test_cache_and_inflight_sharing(nsd):
+    resolver = DnsResolver([Nameserver(nsd.host, nsd.port)])
+
+    async def many():
+        return await asyncio.gather(*(resolver.query("Example.test.", "MX") for _ in range(50)))
+
+    answers = asyncio.run(many())
+    assert {a.records for a in answers} == {("10 mx.example.test.",)}
+    assert resolver.stats.sent == 1
+    assert resolver.stats.cache_hits == 49
+
+
+def test_second_nameserver_used_when_first_is_silent(nsd, silent_resolver, run):
+    resolver = DnsResolver(silent_resolver.nameservers + [Nameserver(nsd.host, nsd.port)], timeout=0.2)
+    assert run(resolver.query("example.test", "TXT")).status is DnsStatus.OK
+    assert resolver.stats.timeouts == 1
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [("127.0.0.1", Nameserver("127.0.0.1", 53)), ("127.0.0.1:5353", Nameserver("127.0.0.1", 5353)),
+     ("::1", Nameserver("::1", 53)), ("[::1]:5300", Nameserver("::1", 5300))],
+)
+def test_nameserver_parse(text, expected):
+    assert Nameserver.parse(text) == expected
+
+
+@pytest.mark.parametrize("text", ["dns.example", "127.0.0.1:0", "127.0.0.1:x", "[::1", "1.2.3.4:70000"])
+def test_nameserver_parse_rejects(text):
+    with pytest.raises(ValueError, match="bad nameserver"):
+        Nameserver.parse(text)
