@@ -1,0 +1,130 @@
+"""MX: can mail to the domain, such as replies to chatter notifications, come back?
+
+Follows RFC 5321 5.1 (MX hosts, implicit MX from the domain's address) and
+RFC 7505 (null MX: the domain accepts no mail).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import ipaddress
+from dataclasses import dataclass
+
+from .dns import Answer, DnsStatus, Resolver
+from .findings import Check, Finding, Status
+
+IMPACT = "replies to chatter messages cannot come back"
+
+
+class HostState(str, enum.Enum):
+    OK = "resolves"
+    ALIAS = "is an alias (CNAME)"
+    IP_LITERAL = "is an IP address, not a host name"
+    MISSING = "has no address (A/AAAA)"
+    UNKNOWN = "could not be resolved"
+
+
+@dataclass(frozen=True)
+class MxHost:
+    """One MX record; ``host`` is ``""`` for a null MX (``0 .``)."""
+
+    preference: int
+    host: str
+
+    @property
+    def null(self) -> bool:
+        return not self.host
+
+
+def parse_mx(records: tuple[str, ...]) -> list[MxHost]:
+    """MX records in presentation form (``10 mx.example.com.``), by preference then name."""
+    hosts = []
+    for record in records:
+        preference, _, host = record.partition(" ")
+        hosts.append(MxHost(int(preference), host.strip().rstrip(".").lower()))
+    return sorted(hosts, key=lambda h: (h.preference, h.host))
+
+
+async def _addresses(resolver: Resolver, host: str) -> tuple[HostState, tuple[str, ...]]:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        return HostState.IP_LITERAL, ()
+    answers: tuple[Answer, ...] = await asyncio.gather(
+        resolver.query(host, "A"), resolver.query(host, "AAAA")
+    )
+    addresses = tuple(r for a in answers for r in a.records)
+    if addresses:
+        return (HostState.ALIAS if any(a.cnames for a in answers) else HostState.OK), addresses
+    if all(a.answered for a in answers):
+        return HostState.MISSING, ()
+    return HostState.UNKNOWN, ()
+
+
+async def check(domain: str, resolver: Resolver) -> Finding:
+    """Judge the MX records of ``domain``."""
+    answer = await resolver.query(domain, "MX")
+    if not answer.answered:
+        summary = f"MX could not be checked: DNS did not answer for {domain} ({answer.status.value})"
+        return Finding(Check.MX, Status.UNKNOWN, summary)
+    if answer.status is DnsStatus.NXDOMAIN:
+        return Finding(Check.MX, Status.FAIL, f"{domain} does not exist in DNS: {IMPACT}")
+    if not answer.records:
+        return await _without_mx(domain, resolver)
+    hosts = parse_mx(answer.records)
+    if all(h.null for h in hosts):
+        summary = f"{domain} declares that it accepts no mail (null MX, RFC 7505): {IMPACT}"
+        return Finding(Check.MX, Status.FAIL, summary, ("MX 0 . — remove it and publish your mail hosts",))
+    real = [h for h in hosts if not h.null]
+    states = await asyncio.gather(*(_addresses(resolver, h.host) for h in real))
+    resolved = list(zip(real, states, strict=True))
+    details = [
+        f"MX {h.preference} {h.host} {state.value}" + (f": {', '.join(addrs)}" if addrs else "")
+        for h, (state, addrs) in resolved
+    ]
+    found = {state for state, _ in states}
+    broken = [h.host for h, (state, _) in resolved if state in (HostState.MISSING, HostState.IP_LITERAL)]
+    problems: list[tuple[Status, str]] = []
+    if len(real) < len(hosts):
+        problems.append((Status.WARNING, "a null MX (0 .) is published beside other MX records (RFC 7505)"))
+    if not found & {HostState.OK, HostState.ALIAS}:
+        if HostState.UNKNOWN in found:
+            summary = f"MX hosts of {domain} could not be resolved (DNS did not answer)"
+            return Finding(Check.MX, Status.UNKNOWN, summary, tuple(details))
+        summary = f"no MX host of {domain} resolves ({', '.join(broken)}): {IMPACT}"
+        return Finding(Check.MX, Status.FAIL, summary, tuple(details))
+    if broken:
+        problems.append((Status.WARNING, f"some MX hosts do not resolve ({', '.join(broken)})"))
+    if HostState.ALIAS in found:
+        problems.append((Status.WARNING, "an MX host is an alias (CNAME), which RFC 5321 forbids"))
+    if HostState.IP_LITERAL in found:
+        problems.append((Status.WARNING, "an MX record names an IP address; it must name a host"))
+    if HostState.UNKNOWN in found:
+        problems.append((Status.UNKNOWN, "some MX hosts could not be resolved"))
+    targets = ", ".join(f"{h.host} ({h.preference})" for h in real)
+    if not problems:
+        return Finding(Check.MX, Status.PASS, f"mail to {domain} is delivered to {targets}", tuple(details))
+    status = Status.worst(p[0] for p in problems)
+    summary = f"mail to {domain} goes to {targets}, but " + "; ".join(p[1] for p in problems)
+    return Finding(Check.MX, status, summary, tuple(details))
+
+
+async def _without_mx(domain: str, resolver: Resolver) -> Finding:
+    """No MX: senders fall back to the domain's own address (implicit MX), if it has one."""
+    state, addresses = await _addresses(resolver, domain)
+    if state is HostState.UNKNOWN:
+        summary = f"{domain} has no MX record and its address could not be resolved"
+        return Finding(Check.MX, Status.UNKNOWN, summary)
+    if state is HostState.MISSING:
+        return Finding(Check.MX, Status.FAIL, f"{domain} has no MX record and no address: {IMPACT}")
+    summary = (
+        f"{domain} has no MX record: senders fall back to its address {', '.join(addresses)} (implicit MX)"
+    )
+    details = (
+        "publish an MX record naming the host that receives mail for the domain;",
+        "the record below states the implicit MX explicitly: replace the host if mail is received elsewhere",
+    )
+    return Finding(Check.MX, Status.WARNING, summary, details, f"{domain}. IN MX 10 {domain}.")
