@@ -72,6 +72,7 @@ class NsdServer:
             '  database: ""',
             f"  server-count: {self.servers}",
             "  verbosity: 1",
+            "  rrl-ratelimit: 0",  # no response rate limiting: tests and benchmarks query fast
             "  hide-version: yes",
             "remote-control:",
             "  control-enable: no",
