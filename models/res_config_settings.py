@@ -1,0 +1,88 @@
+import ipaddress
+import re
+
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
+
+from ..deliverability.dns import Nameserver
+from ..deliverability.domains import normalize_domain
+from .mail_domain_health import split_values
+
+_SELECTOR = re.compile(r"^[a-z0-9_-]{1,63}(\.[a-z0-9_-]{1,63})*$", re.IGNORECASE)
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    domain_health_provider = fields.Selection(
+        [("flectra", "Flectra"), ("odoo", "Odoo"), ("custom", "Custom (own SMTP server)")],
+        string="Sending Provider",
+        default="flectra",
+        config_parameter="mail_domain_health.provider",
+        help="Who sends the database's mail: decides the SPF include and DKIM selector the domains "
+        "must publish (Flectra: _spf.flectra.com and 'flectra'; Odoo: _spf.odoo.com and 'odoo').",
+    )
+    domain_health_spf_include = fields.Char(
+        string="SPF Include",
+        config_parameter="mail_domain_health.spf_include",
+        help="The domain your SMTP provider asks you to include in SPF, e.g. _spf.example.com.",
+    )
+    domain_health_dkim_selectors = fields.Char(
+        string="DKIM Selectors",
+        config_parameter="mail_domain_health.dkim_selectors",
+        help="Selectors your mail is signed with besides the provider's, separated by commas.",
+    )
+    domain_health_nameservers = fields.Char(
+        string="DNS Nameservers",
+        config_parameter="mail_domain_health.nameservers",
+        help="IP addresses (with an optional :PORT) of the nameservers the checks ask, separated by "
+        "commas. Empty: the server's own resolvers (/etc/resolv.conf).",
+    )
+    domain_health_sending_ips = fields.Char(
+        string="Sending IPs",
+        config_parameter="mail_domain_health.sending_ips",
+        help="The addresses your mail leaves from, evaluated against SPF. Empty: the addresses of "
+        "the outgoing mail servers' hosts.",
+    )
+    domain_health_retention_days = fields.Integer(
+        string="Keep History (days)",
+        default=90,
+        config_parameter="mail_domain_health.retention_days",
+        help="Check results unchanged for longer are removed; 0 keeps everything.",
+    )
+
+    @api.constrains(
+        "domain_health_provider",
+        "domain_health_spf_include",
+        "domain_health_dkim_selectors",
+        "domain_health_nameservers",
+        "domain_health_sending_ips",
+        "domain_health_retention_days",
+    )
+    def _check_domain_health_settings(self):
+        for settings in self:
+            settings._domain_health_validate()
+
+    def _domain_health_validate(self):
+        if self.domain_health_provider == "custom":
+            if not self.domain_health_spf_include:
+                raise ValidationError(_("A custom sending provider needs the SPF include to check."))
+            try:
+                normalize_domain(self.domain_health_spf_include)
+            except ValueError as exc:
+                raise ValidationError(_("SPF include: %s", exc)) from None
+        for selector in split_values(self.domain_health_dkim_selectors):
+            if not _SELECTOR.match(selector):
+                raise ValidationError(_("DKIM selector %r is not a valid DNS label.", selector))
+        for item in split_values(self.domain_health_nameservers):
+            try:
+                Nameserver.parse(item)
+            except ValueError as exc:
+                raise ValidationError(_("DNS nameservers: %s", exc)) from None
+        for item in split_values(self.domain_health_sending_ips):
+            try:
+                ipaddress.ip_address(item)
+            except ValueError:
+                raise ValidationError(_("Sending IPs: %r is not an IP address.", item)) from None
+        if self.domain_health_retention_days < 0:
+            raise ValidationError(_("The history retention cannot be negative."))
