@@ -1,0 +1,211 @@
+from collections import Counter
+
+from odoo import Command, _, api, fields, models
+from odoo.exceptions import UserError
+
+from ..deliverability.domains import normalize_domain
+from ..models.mail_domain_health import GENERIC_MAILBOX_DOMAINS, STATES, domains_of
+
+STRICT_POLICIES = ("quarantine", "reject")
+PARTNER_DOMAINS_LIMIT = 500
+
+
+class MailDomainHealthWizard(models.TransientModel):
+    """Settings ‣ Technical ‣ Email ‣ Domain Health: check the sending domains now, see what to publish."""
+
+    _name = "mail.domain.health.wizard"
+    _description = "Domain Health Check"
+
+    state = fields.Selection([("draft", "To Check"), ("done", "Checked")], default="draft", readonly=True)
+    line_ids = fields.One2many(
+        "mail.domain.health.wizard.line", "wizard_id", string="Domains", default=lambda s: s._default_lines()
+    )
+    check_ids = fields.Many2many("mail.domain.health.check", string="Verdicts", readonly=True)
+    person_ids = fields.One2many("mail.domain.health.wizard.person", "wizard_id", string="People", readonly=True)
+    fail_count = fields.Integer(compute="_compute_counts")
+    warning_count = fields.Integer(compute="_compute_counts")
+    pass_count = fields.Integer(compute="_compute_counts")
+
+    @api.depends("check_ids.status")
+    def _compute_counts(self):
+        for wizard in self:
+            counts = Counter(wizard.check_ids.mapped("status"))
+            wizard.fail_count = counts["fail"] + counts["unknown"]
+            wizard.warning_count = counts["warning"]
+            wizard.pass_count = counts["pass"]
+
+    @api.model
+    def _default_lines(self):
+        health = self.env["mail.domain.health"]
+        in_use = health._health_domains_in_use()
+        lines = [Command.create({"domain": name, "source": ", ".join(src)}) for name, src in in_use.items()]
+        watched = health.search([("manual", "=", True), ("name", "not in", list(in_use))])
+        lines += [Command.create({"domain": record.name, "source": _("Added manually")}) for record in watched]
+        return lines
+
+    def action_check(self):
+        """Check every listed domain concurrently, store the results and show them."""
+        self.ensure_one()
+        names, errors = [], []
+        for line in self.line_ids:
+            try:
+                name = normalize_domain(line.domain)
+            except ValueError as exc:
+                errors.append(str(exc))
+                continue
+            if name not in names:
+                names.append(name)
+        if errors:
+            raise UserError(_("Please correct the domains to check:\n%s", "\n".join(errors)))
+        if not names:
+            raise UserError(_("Add at least one domain to check."))
+        health = self.env["mail.domain.health"]
+        health._health_sync_domains()
+        in_use = set(health.search([("in_use", "=", True), ("name", "in", names)]).mapped("name"))
+        records = health._health_ensure([n for n in names if n in in_use])
+        records |= health._health_ensure([n for n in names if n not in in_use], manual=True)
+        records._health_check()
+        self.write(
+            {
+                "state": "done",
+                "check_ids": [Command.set(records.last_run_id.check_ids.ids)],
+                "person_ids": [Command.clear()] + [Command.create(v) for v in self._people_problems()],
+            }
+        )
+        return True
+
+    def action_open_history(self):
+        return self.env["ir.actions.act_window"]._for_xml_id("mail_domain_health.action_mail_domain_health")
+
+    # ------------------------------------------------------------------
+    # People problems (the seed: users on p=reject or generic domains, strict partners)
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _people_problems(self):
+        users = self.env["res.users"].sudo().search([("share", "=", False), ("email", "!=", False)])
+        user_domains = {user: next(iter(domains_of(user.email, addresses_only=True)), None) for user in users}
+        partners = self.env["res.partner"].sudo().search(
+            [("email", "!=", False), ("user_ids", "=", False), ("active", "=", True)]
+        )
+        by_domain = {}
+        for partner in partners:
+            for domain in domains_of(partner.email, addresses_only=True)[:1]:
+                by_domain.setdefault(domain, self.env["res.partner"])
+                by_domain[domain] |= partner
+        # the most common partner domains first; the DMARC lookups stay bounded
+        partner_domains = sorted(by_domain, key=lambda d: -len(by_domain[d]))[:PARTNER_DOMAINS_LIMIT]
+        lookups = {d for d in user_domains.values() if d} | set(partner_domains)
+        policies = self.env["mail.domain.health"]._health_dmarc_policies(sorted(lookups))
+        problems = []
+        for user, domain in user_domains.items():
+            if not domain:
+                continue
+            policy = policies.get(domain)
+            own = user.company_id.alias_domain_id.name or _("your company's domain")
+            if policy in STRICT_POLICIES:
+                problems.append(
+                    {
+                        "problem": "user_dmarc",
+                        "user_id": user.id,
+                        "domain": domain,
+                        "policy": policy,
+                        "advice": _(
+                            "%(domain)s publishes p=%(policy)s: mail the database sends from %(email)s "
+                            "will be rejected or sent to spam. Give the user an address on %(own)s.",
+                            domain=domain,
+                            policy=policy,
+                            email=user.email,
+                            own=own,
+                        ),
+                    }
+                )
+            elif domain in GENERIC_MAILBOX_DOMAINS:
+                problems.append(
+                    {
+                        "problem": "user_generic",
+                        "user_id": user.id,
+                        "domain": domain,
+                        "policy": policy if policy != "unknown" else False,
+                        "advice": _(
+                            "%(domain)s is a generic mailbox provider: mail sent from %(email)s by the "
+                            "database cannot pass SPF or DKIM. Give the user an address on %(own)s.",
+                            domain=domain,
+                            email=user.email,
+                            own=own,
+                        ),
+                    }
+                )
+        for domain in partner_domains:
+            policy = policies.get(domain)
+            if policy in STRICT_POLICIES:
+                contacts = by_domain[domain]
+                problems.append(
+                    {
+                        "problem": "partner_dmarc",
+                        "domain": domain,
+                        "policy": policy,
+                        "partner_ids": [Command.set(contacts.ids)],
+                        "advice": _(
+                            "%(domain)s publishes p=%(policy)s: replies from these %(count)s contacts cannot be "
+                            "relayed to followers as they are. Have notifications handled in the database, or "
+                            "replace their address with a default one.",
+                            domain=domain,
+                            policy=policy,
+                            count=len(contacts),
+                        ),
+                    }
+                )
+        return problems
+
+
+class MailDomainHealthWizardLine(models.TransientModel):
+    _name = "mail.domain.health.wizard.line"
+    _description = "Domain to Check"
+    _order = "id"
+
+    wizard_id = fields.Many2one("mail.domain.health.wizard", required=True, ondelete="cascade")
+    domain = fields.Char(required=True)
+    source = fields.Char(string="Used By")
+    health_state = fields.Selection(STATES, string="Last State", compute="_compute_health")
+    last_check = fields.Datetime(compute="_compute_health")
+
+    @api.depends("domain")
+    def _compute_health(self):
+        health = self.env["mail.domain.health"]
+        for line in self:
+            record = health.browse()
+            if line.domain:
+                try:
+                    record = health.search([("name", "=", normalize_domain(line.domain))], limit=1)
+                except ValueError:
+                    pass
+            line.health_state = record.state
+            line.last_check = record.last_check
+
+
+class MailDomainHealthWizardPerson(models.TransientModel):
+    _name = "mail.domain.health.wizard.person"
+    _description = "Address That Hurts Deliverability"
+    _order = "problem, domain, id"
+
+    wizard_id = fields.Many2one("mail.domain.health.wizard", required=True, ondelete="cascade")
+    problem = fields.Selection(
+        [
+            ("user_dmarc", "User on a strict DMARC domain"),
+            ("user_generic", "User on a generic provider"),
+            ("partner_dmarc", "Contacts on a strict DMARC domain"),
+        ],
+        required=True,
+    )
+    user_id = fields.Many2one("res.users", string="User")
+    partner_ids = fields.Many2many("res.partner", string="Contacts")
+    partner_count = fields.Integer(string="# Contacts", compute="_compute_partner_count")
+    domain = fields.Char()
+    policy = fields.Char(string="DMARC Policy")
+    advice = fields.Char()
+
+    @api.depends("partner_ids")
+    def _compute_partner_count(self):
+        for person in self:
+            person.partner_count = len(person.partner_ids)
