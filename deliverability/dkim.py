@@ -189,17 +189,17 @@ def judge_record(text: str, where: str) -> KeyVerdict:
     label = KeyVerdict(Status.PASS, "", key_type=record.key_type, key_bits=bits).label
     problems: list[tuple[Status, str]] = []
     if record.key_type == "rsa" and bits < MIN_RSA_BITS:
-        problems.append((Status.FAIL, "it is too short: receivers ignore keys under 1024 bits"))
+        problems.append((Status.FAIL, "is too short: receivers ignore keys under 1024 bits"))
     elif record.key_type == "rsa" and bits < GOOD_RSA_BITS:
-        problems.append((Status.WARNING, "it is weak: 2048 bits is the recommended size"))
+        problems.append((Status.WARNING, "is weak: 2048 bits is the recommended size"))
     if record.hash_algorithms and "sha256" not in record.hash_algorithms:
         allowed = ":".join(record.hash_algorithms)
-        problems.append((Status.FAIL, f"it allows only h={allowed}, and receivers require sha256"))
+        problems.append((Status.FAIL, f"allows only h={allowed}, and receivers require sha256"))
     if not {"*", "email"} & set(record.service_types):
-        problems.append((Status.FAIL, f"it is not for email (s={':'.join(record.service_types)})"))
+        problems.append((Status.FAIL, f"is not for email (s={':'.join(record.service_types)})"))
     if record.testing:
         problems.append(
-            (Status.WARNING, "it is flagged as testing (t=y): receivers may treat signed mail as unsigned")
+            (Status.WARNING, "is flagged as testing (t=y): receivers may treat signed mail as unsigned")
         )
     details = [f"key: {label}"]
     if record.key_type == "ed25519":
@@ -207,7 +207,7 @@ def judge_record(text: str, where: str) -> KeyVerdict:
     status = Status.worst(p[0] for p in problems)
     if problems:
         worst_first = sorted(problems, key=lambda p: -p[0].severity)
-        summary = f"the {label} DKIM key at {where} needs attention: " + "; ".join(p[1] for p in worst_first)
+        summary = f"the {label} DKIM key at {where} " + ", and ".join(p[1] for p in worst_first)
     else:
         summary = f"{label} DKIM key published at {where}"
     return KeyVerdict(status, summary, tuple(details), record.key_type, bits)
@@ -262,12 +262,22 @@ async def check(domain: str, resolver: Resolver, selector: str, expected_target:
             return _finding(selector, Status.FAIL, summary, [chain, note])
         summary = f"{name} is an alias to {answer.final_name}, which {missing} (dangling CNAME)"
         return _finding(selector, Status.FAIL, summary, [chain], fix)
+    trail = [chain] if answer.cnames else []
     if len(answer.records) > 1:
-        summary = f"{len(answer.records)} TXT records at {answer.final_name}: which key is meant is ambiguous"
+        summary = (
+            f"{len(answer.records)} TXT records at {answer.final_name}: there must be exactly one key record"
+        )
         records = [f"record: {_clip(r, 120)}" for r in answer.records]
-        return _finding(selector, Status.FAIL, summary, [chain, *records], None if delegated else fix)
+        keep = [] if target else ["delete all but the current key record"]
+        return _finding(
+            selector,
+            Status.FAIL,
+            summary,
+            [*trail, *records, *keep],
+            fix if target and not delegated else None,
+        )
     verdict = judge_record(answer.records[0], answer.final_name)
-    details = [chain, *verdict.details] if answer.cnames else list(verdict.details)
+    details = [*trail, *verdict.details]
     if delegated:
         if verdict.status is Status.PASS:
             summary = f"DKIM is enabled: {name} points to the provider's key ({verdict.label})"

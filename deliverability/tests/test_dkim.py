@@ -184,7 +184,6 @@ def test_cname_loop_fails(resolver, run):
         ("eckey", Status.FAIL, None, None, "EllipticCurvePublicKey key, not RSA"),
         ("ed33", Status.FAIL, None, None, "32 raw bytes"),
         ("junk", Status.FAIL, None, None, "is not tag=value"),
-        ("multi", Status.FAIL, None, None, "2 TXT records"),
     ],
 )
 def test_self_managed_keys(resolver, run, selector, status, key_type, bits, words):
@@ -194,6 +193,13 @@ def test_self_managed_keys(resolver, run, selector, status, key_type, bits, word
     assert words in finding.summary
     if status is Status.FAIL:
         assert finding.fix.startswith(f'{selector}._domainkey.example.test. IN TXT "v=DKIM1;')
+
+
+def test_several_key_records_fail(resolver, run):
+    finding = check(run, resolver, "example.test", "multi", None)
+    assert finding.status is Status.FAIL
+    assert "2 TXT records at multi._domainkey.example.test: there must be exactly one" in finding.summary
+    assert finding.details[-1] == "delete all but the current key record" and finding.fix is None
 
 
 def test_missing_self_managed_selector_asks_for_its_key(resolver, run):
