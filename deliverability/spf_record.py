@@ -167,8 +167,16 @@ def _same_domain(a: str | None, b: str) -> bool:
 
 
 def has_include(record: str, include: str) -> bool:
-    """True when ``record`` has a pass-qualified ``include:<include>`` (case and trailing dot ignored)."""
-    return any(_is_include_of(word, include) and word[0] not in "-~?" for _, word in tokens(record))
+    """True when ``record`` has ``include:<include>``, pass-qualified, before any ``all``.
+
+    Case and a trailing dot are ignored.
+    """
+    for _, word in tokens(record):
+        if word.lower().lstrip("+-~?") == "all":
+            return False
+        if _is_include_of(word, include) and word[0] not in "-~?":
+            return True
+    return False
 
 
 def _is_include_of(word: str, include: str) -> bool:
@@ -194,13 +202,15 @@ def merge_records(records, include: str) -> str:
     """One record to publish in place of ``records`` (several SPF records are a permerror).
 
     Mechanisms and unknown modifiers are kept once each, in order, after
-    ``include:<include>``; ``exp=`` and ``all`` come from the first record that
-    has them. When several records are merged a ``redirect=`` becomes an
-    ``include:`` so that every record's senders stay authorized.
+    ``include:<include>`` (a single record that has it keeps it in place);
+    ``exp=`` and ``all`` come from the first record that has them. When several
+    records are merged a ``redirect=`` becomes an ``include:`` so that every
+    record's senders stay authorized.
     """
     records = [r for r in records if isinstance(r, str) and is_spf(r)]
-    words: list[str] = [f"include:{include}"]
-    seen = {words[0].lower()}
+    in_place = len(records) == 1 and has_include(records[0], include)
+    words: list[str] = [] if in_place else [f"include:{include}"]
+    seen = {w.lower() for w in words}
     all_word = exp = redirect = None
     for record in records:
         record_words = [w for _, w in tokens(record)[1:]]
@@ -208,7 +218,7 @@ def merge_records(records, include: str) -> str:
         after_all = False
         for word in record_words:
             low = word.lower()
-            if _is_include_of(word, include):
+            if _is_include_of(word, include) and not (in_place and word[0] not in "-~?"):
                 continue
             if low.lstrip("+-~?") == "all":
                 after_all = True
@@ -245,8 +255,21 @@ def txt_line(owner: str, text: str) -> str:
     Receivers join a record's strings with nothing in between, so the split is
     made after a space where possible, only to keep the line readable.
     """
-    quoted = " ".join('"' + c.replace("\\", "\\\\").replace('"', '\\"') + '"' for c in _strings(text))
+    quoted = " ".join(f'"{_escape(c)}"' for c in _strings(text))
     return f"{owner.rstrip('.')}. IN TXT {quoted}"
+
+
+def _escape(text: str) -> str:
+    """Zone-file escaping: ``\\"`` and ``\\\\``, and ``\\DDD`` per octet outside printable ASCII."""
+    out = []
+    for char in text:
+        if char in '"\\':
+            out.append("\\" + char)
+        elif " " <= char <= "~":
+            out.append(char)
+        else:
+            out.extend(f"\\{octet:03d}" for octet in char.encode("utf-8"))
+    return "".join(out)
 
 
 def _strings(text: str) -> list[str]:

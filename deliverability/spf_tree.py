@@ -1,0 +1,296 @@
+"""The whole SPF include/redirect tree of a domain, with RFC 7208 lookup counts, whatever the sending IP.
+
+check_host() stops at the first mechanism that matches, so its counts depend
+on the IP. An administrator needs the worst case -- an IP that matches
+nothing before ``all`` -- which is what this walk counts: every DNS-querying
+term (include, a, mx, ptr, exists, redirect) in evaluation order, per term and
+in total (limit 10), and void lookups (limit 2). The tree is built even when a
+limit is broken; the problem names the term at fault. Lookups of one record
+are sent concurrently; counting follows evaluation order, so results do not
+depend on timing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field, replace
+
+from .dns import Answer, Resolver
+from .findings import Status
+from .spf_record import SpfRecord, SpfSyntaxError, Term, parse, select
+
+MAX_LOOKUPS = 10
+MAX_VOIDS = 2
+MAX_MX = 10
+MAX_FOLLOWED = 30  # lookups after which includes are no longer followed (a hostile tree is finite)
+
+
+@dataclass(frozen=True)
+class Problem:
+    status: Status
+    message: str
+
+
+@dataclass(frozen=True)
+class TermNode:
+    """A term; ``lookups`` counts it and its subtree, ``first`` is its place in the count (1-based)."""
+
+    term: Term
+    lookups: int = 0
+    first: int = 0
+    voids: int = 0
+    child: RecordNode | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class RecordNode:
+    """The SPF record at ``domain``, reached from its parent ``via`` include or redirect ("" for the root).
+
+    ``error`` says why the node could not be walked (no record, several, a
+    syntax error, DNS not answering); ``answer`` is the TXT lookup.
+    """
+
+    domain: str
+    via: str
+    answer: Answer
+    records: tuple[str, ...] = ()
+    record: SpfRecord | None = None
+    terms: tuple[TermNode, ...] = ()
+    error: str = ""
+
+    @property
+    def lookups(self) -> int:
+        return sum(t.lookups for t in self.terms)
+
+    @property
+    def text(self) -> str | None:
+        return self.records[0] if len(self.records) == 1 else None
+
+
+@dataclass(frozen=True)
+class SpfTree:
+    root: RecordNode
+    lookups: int
+    voids: int
+    problems: tuple[Problem, ...]
+    include_found: bool
+
+    @property
+    def status(self) -> Status:
+        return Status.worst(p.status for p in self.problems)
+
+    def render(self) -> list[str]:
+        """The tree as indented lines, for details and terminals."""
+        return _render(self.root, 0)
+
+
+@dataclass
+class _Walker:
+    resolver: Resolver
+    include: str
+    lookups: int = 0
+    voids: int = 0
+    include_found: bool = False
+    problems: list[Problem] = field(default_factory=list)
+
+    def problem(self, status: Status, message: str) -> None:
+        self.problems.append(Problem(status, message))
+
+    async def record(self, domain: str, via: str, path: tuple[str, ...], passing: bool,
+                     answer: Answer | None = None) -> RecordNode:
+        answer = answer or await self.resolver.query(domain, "TXT")
+        node = RecordNode(domain, via, answer)
+        where = f"{via}:{domain}" if via else domain
+        if not answer.answered:
+            self.problem(Status.UNKNOWN, f"DNS did not answer for the TXT records of {domain} "
+                                         f"({answer.status.value}); the check will be retried.")
+            return replace(node, error=f"DNS: {answer.status.value}")
+        records = tuple(select(answer.records))
+        node = replace(node, records=records)
+        if not records:
+            if via:
+                self.problem(Status.FAIL, f"{where} has no SPF record: receivers treat that as a "
+                                          "permanent error (permerror).")
+            return replace(node, error="no SPF record")
+        if len(records) > 1:
+            self.problem(Status.FAIL, f"{domain} publishes {len(records)} SPF records; there must be "
+                                      "exactly one (receivers return permerror).")
+            return replace(node, error=f"{len(records)} SPF records")
+        try:
+            record = parse(records[0])
+        except SpfSyntaxError as exc:
+            self.problem(Status.FAIL, f"The SPF record of {domain} has a syntax error {exc} "
+                                      f"(receivers return permerror):\n{exc.pointer()}")
+            return replace(node, error=f"syntax error {exc}")
+        self._judge_record(domain, via, record, passing)
+        terms = await self._terms(domain, record, path, passing)
+        return replace(node, record=record, terms=terms)
+
+    def _judge_record(self, domain: str, via: str, record: SpfRecord, passing: bool) -> None:
+        final = via in ("", "redirect")  # this record's all decides the domain's result
+        last = record.all
+        if last is not None and last.qualifier == "+" and passing:
+            whom = "the domain" if final else f"include:{domain}"
+            self.problem(Status.FAIL, f"{whom} ends with {last.raw}: anyone on the Internet may send "
+                                      "mail as this domain. Use ~all or -all.")
+        elif final and last is not None and last.qualifier == "?":
+            self.problem(Status.WARNING, f"The record of {domain} ends with ?all (neutral): receivers "
+                                         "treat unlisted senders as if there were no SPF. Prefer ~all.")
+        elif final and last is None and record.redirect is None:
+            self.problem(Status.WARNING, f"The record of {domain} has no all mechanism: unlisted senders "
+                                         "get neutral, as if there were no SPF. End it with ~all.")
+        if record.ignored:
+            ignored = " ".join(t.raw for t in record.ignored)
+            self.problem(Status.WARNING, f"In the record of {domain}, {ignored} comes after {last.raw} "
+                                         "and is ignored by every receiver.")
+        if last is not None and record.redirect is not None:
+            self.problem(Status.WARNING, f"In the record of {domain}, {record.redirect.raw} is ignored "
+                                         f"because the record ends with {last.raw}.")
+
+    async def _terms(self, domain: str, record: SpfRecord, path: tuple[str, ...],
+                     passing: bool) -> tuple[TermNode, ...]:
+        order = list(record.evaluated)
+        if record.all is None and record.redirect is not None:
+            order.append(record.redirect)
+        answers = await self._prefetch(domain, order)
+        nodes = {t.position: TermNode(t, note=self._idle_note(t, record)) for t in record.terms}
+        for term in order:
+            nodes[term.position] = await self._term(domain, term, answers, path, passing)
+        return tuple(nodes[p] for p in sorted(nodes))
+
+    @staticmethod
+    def _idle_note(term: Term, record: SpfRecord) -> str:
+        if term.is_mechanism:
+            return "ignored: after all"
+        if term.name == "redirect":
+            return "ignored: the record has all"
+        return "" if term.name == "exp" else "unknown modifier, ignored"
+
+    async def _prefetch(self, domain: str, order: list[Term]) -> dict[tuple[str, str], Answer]:
+        keys = []
+        for term in order:
+            if not term.is_lookup or term.has_macro or term.name == "ptr":
+                continue
+            target = (term.target or domain).rstrip(".")
+            keys += [(target, t) for t in _RTYPES[term.name]]
+        keys = list(dict.fromkeys(keys))
+        answers = await asyncio.gather(*(self.resolver.query(*k) for k in keys))
+        return dict(zip(keys, answers, strict=True))
+
+    async def _term(self, domain: str, term: Term, answers, path, passing) -> TermNode:
+        if not term.is_lookup:
+            return TermNode(term)
+        self.lookups += 1
+        first, voids_before = self.lookups, self.voids
+        where = f"{term.raw} in the record of {domain}"
+        if self.lookups == MAX_LOOKUPS + 1:
+            self.problem(Status.FAIL, f"Too many DNS lookups: {where} is lookup {self.lookups}; RFC 7208 "
+                                      f"allows {MAX_LOOKUPS} (receivers return permerror).")
+        target = (term.target or domain).rstrip(".")
+        child, note = None, ""
+        if term.name == "ptr":
+            self.problem(Status.WARNING, f"{where}: ptr is deprecated (RFC 7208 5.5), slow, and ignored "
+                                         "by some receivers. List the addresses with ip4:/ip6: instead.")
+            note = "deprecated"
+        elif term.has_macro:
+            note = "target depends on the sender (macro): not followed"
+        elif term.name in ("include", "redirect"):
+            child, note = await self._follow(term, target, answers[(target, "TXT")], path, passing)
+        elif term.name == "mx":
+            note = await self._mx(where, target, answers[(target, "MX")])
+        else:
+            note = self._addresses(where, target, [answers[(target, t)] for t in _RTYPES[term.name]])
+        return TermNode(term, self.lookups - first + 1, first, self.voids - voids_before, child, note)
+
+    async def _follow(self, term: Term, target: str, answer: Answer, path, passing):
+        if term.name == "include" and passing and term.qualifier == "+" and target.lower() == self.include:
+            self.include_found = True
+        if target.lower() in path:
+            self.problem(Status.FAIL, f"Include loop: {term.raw} in the record of {path[-1]} leads back to "
+                                      f"{target} (receivers return permerror).")
+            return None, "loop"
+        if self.lookups > MAX_FOLLOWED:
+            return None, f"not followed: already {self.lookups} lookups"
+        self._void(answer, term, path[-1])
+        child_passing = passing and (term.name == "redirect" or term.qualifier == "+")
+        child = await self.record(target, term.name, (*path, target.lower()), child_passing, answer)
+        return child, ""
+
+    async def _mx(self, where: str, target: str, answer: Answer) -> str:
+        if not self._answered(where, answer) or self._void(answer, None, where):
+            return "no MX" if answer.answered else "DNS did not answer"
+        exchanges = [r.split()[-1].rstrip(".") for r in answer.records]
+        if len(exchanges) > MAX_MX:
+            self.problem(Status.FAIL, f"{where}: {target} has {len(exchanges)} MX records; RFC 7208 allows "
+                                      f"{MAX_MX} (receivers return permerror).")
+        addresses = await asyncio.gather(
+            *(self.resolver.query(x, t) for x in exchanges[:MAX_MX] if x for t in ("A", "AAAA"))
+        )
+        notes = []
+        for index, exchange in enumerate(x for x in exchanges[:MAX_MX] if x):
+            pair = addresses[2 * index: 2 * index + 2]
+            notes.append(self._addresses(f"{where} (MX {exchange})", exchange, pair) or exchange)
+        return ", ".join(notes)
+
+    def _addresses(self, where: str, target: str, answers: list[Answer]) -> str:
+        if not all(self._answered(where, a) for a in answers):
+            return "DNS did not answer"
+        if any(a.records for a in answers):
+            return ""
+        self.voids += 1
+        self._check_voids(where, target)
+        return "no address"
+
+    def _answered(self, where: str, answer: Answer) -> bool:
+        if not answer.answered:
+            self.problem(Status.UNKNOWN, f"DNS did not answer for {answer.rtype} {answer.name} "
+                                         f"({answer.status.value}), needed by {where}.")
+        return answer.answered
+
+    def _void(self, answer: Answer, term: Term | None, where: str) -> bool:
+        if not answer.answered or answer.records:
+            return False
+        self.voids += 1
+        self._check_voids(f"{term.raw} in the record of {where}" if term else where, answer.name)
+        return True
+
+    def _check_voids(self, where: str, target: str) -> None:
+        if self.voids == MAX_VOIDS + 1:
+            self.problem(Status.FAIL, f"Too many void lookups: {where} is the {self.voids}rd lookup that "
+                                      f"finds nothing ({target}); RFC 7208 allows {MAX_VOIDS} "
+                                      "(receivers return permerror).")
+
+
+_RTYPES = {"include": ("TXT",), "redirect": ("TXT",), "a": ("A", "AAAA"), "mx": ("MX",), "exists": ("A",)}
+
+
+async def walk(domain: str, resolver: Resolver, include: str) -> SpfTree:
+    """Walk the SPF tree of ``domain``; ``include`` is the provider include looked for in it."""
+    walker = _Walker(resolver, include.lower().rstrip("."))
+    root = await walker.record(domain, "", (domain.lower(),), True)
+    return SpfTree(root, walker.lookups, walker.voids, tuple(walker.problems), walker.include_found)
+
+
+def _render(node: RecordNode, depth: int) -> list[str]:
+    pad = "  " * depth
+    text = f' "{node.text}"' if node.text is not None else ""
+    suffix = f"  ({node.error})" if node.error else f"  [{_count(node.lookups)}]"
+    lines = [f"{pad}{node.domain}{text}{suffix}"]
+    for item in node.terms:
+        facts = []
+        if item.lookups:
+            span = f"#{item.first}" if item.lookups == 1 else f"#{item.first}-{item.first + item.lookups - 1}"
+            facts.append(f"{_count(item.lookups)} {span}")
+        if item.voids:
+            facts.append(f"{item.voids} void")
+        if item.note:
+            facts.append(item.note)
+        lines.append(f"{pad}  {item.term.raw}" + (f"  [{'; '.join(facts)}]" if facts else ""))
+        if item.child is not None:
+            lines += _render(item.child, depth + 2)
+    return lines
+
+
+def _count(n: int) -> str:
+    return f"{n} lookup" + ("" if n == 1 else "s")
