@@ -148,7 +148,8 @@ def key_size(record: DkimRecord) -> int:
     except (ValueError, TypeError, UnsupportedAlgorithm):
         raise DkimParseError("p= is not an RSA public key (expected DER SubjectPublicKeyInfo)") from None
     if not isinstance(key, rsa.RSAPublicKey):
-        raise DkimParseError(f"p= holds a {type(key).__name__.removeprefix('_')} key, not RSA")
+        kind = type(key).__name__.strip("_").replace("PublicKey", "")
+        raise DkimParseError(f"p= holds a key of type {kind}, not RSA")
     return key.key_size
 
 
