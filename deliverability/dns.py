@@ -1,6 +1,7 @@
 """DNS access for the checks: one resolver protocol and a dnspython-backed implementation.
 
-The implementation talks to nameservers it is given (never ``/etc/resolv.conf``),
+The implementation talks to nameservers it is given (never ``/etc/resolv.conf``
+behind the caller's back; ``system_nameservers()`` reads it when a caller asks),
 bounds every query in time, retries over TCP when a UDP answer is truncated,
 limits concurrency, follows CNAME chains, and caches answers for their TTL in a
 cache shared by every domain of a run. Failures are statuses, never exceptions.
@@ -101,6 +102,28 @@ class Nameserver:
         return host if self.port == 53 else f"{host}:{self.port}"
 
 
+def system_nameservers(path: str = "/etc/resolv.conf") -> list[Nameserver]:
+    """The ``nameserver`` entries of a resolv.conf file, in order (port 53).
+
+    Used by callers that want the system's resolvers, explicitly; entries that
+    are not IP addresses are skipped, and a missing file gives an empty list.
+    """
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            lines = handle.read().splitlines()
+    except OSError:
+        return []
+    found = []
+    for line in lines:
+        fields = line.split()
+        if len(fields) >= 2 and fields[0] == "nameserver":
+            try:
+                found.append(Nameserver(str(ipaddress.ip_address(fields[1]))))
+            except ValueError:
+                continue
+    return found
+
+
 @dataclass
 class QueryStats:
     sent: int = 0  # queries put on the wire (UDP and TCP retries count once)
@@ -168,7 +191,8 @@ class DnsResolver:
                 return Answer(name, rtype, error, tuple(cnames), error=error.value)
             rcode = response.rcode()
             if rcode not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
-                status = DnsStatus.SERVFAIL if rcode in (dns.rcode.SERVFAIL, dns.rcode.REFUSED) else DnsStatus.ERROR
+                refused = rcode in (dns.rcode.SERVFAIL, dns.rcode.REFUSED)
+                status = DnsStatus.SERVFAIL if refused else DnsStatus.ERROR
                 return Answer(name, rtype, status, tuple(cnames), error=dns.rcode.to_text(rcode))
             owner = qname
             records: list[str] = []
