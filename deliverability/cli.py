@@ -1,0 +1,249 @@
+"""``python -m deliverability check DOMAIN...``: check domains and print findings with fixes.
+
+Exit status: 0 when no check failed (warnings and unknowns allowed), 1 when at
+least one check failed, 2 on a usage error. ``--json`` prints one object,
+``{"domains": [DomainReport.to_dict(), ...]}``: a public contract, extended
+only additively.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ipaddress
+import json
+import math
+import os
+import re
+import sys
+import time
+from collections.abc import Sequence
+from typing import TextIO
+
+from .checks import CheckOptions, RunOptions, check_domains
+from .dns import DnsResolver, Nameserver, system_nameservers
+from .domains import normalize_domain
+from .findings import DkimFinding, DmarcFinding, DomainReport, Finding, Status
+from .providers import PROVIDERS, custom
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+RESOLV_CONF = "/etc/resolv.conf"
+PROGRESS_MIN_DOMAINS = 10
+_SELECTOR = re.compile(r"^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9_-]{1,63}(?<!-))*$")
+_COLOURS = {
+    Status.PASS: "32",  # green
+    Status.WARNING: "33",  # yellow
+    Status.UNKNOWN: "35",  # magenta
+    Status.FAIL: "31",  # red
+}
+_LABELS = {Status.PASS: "PASS", Status.WARNING: "WARN", Status.UNKNOWN: "????", Status.FAIL: "FAIL"}
+
+
+class UsageError(Exception):
+    """A bad argument: reported as one line on stderr with exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):
+        raise UsageError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="python -m deliverability",
+        description="Check the mail deliverability (SPF, DKIM, DMARC, MX) of domains.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=_Parser)
+    check = commands.add_parser(
+        "check",
+        help="check domains and print what to fix",
+        description="Check domains' SPF, DKIM, DMARC and MX records and print the records to publish.",
+        epilog="Exit status: 0 no check failed, 1 a check failed, 2 usage error.",
+    )
+    check.add_argument("domains", nargs="+", metavar="DOMAIN", help="domain (or email address) to check")
+    check.add_argument(
+        "--nameserver",
+        action="append",
+        default=[],
+        metavar="HOST[:PORT]",
+        help=f"DNS server to ask, repeatable (default: the nameservers of {RESOLV_CONF})",
+    )
+    sender = check.add_mutually_exclusive_group()
+    sender.add_argument(
+        "--provider",
+        choices=sorted(PROVIDERS),
+        default="flectra",
+        help="sending provider whose SPF include and DKIM selector are expected (default: flectra)",
+    )
+    sender.add_argument(
+        "--spf-include",
+        metavar="NAME",
+        help="a custom provider: the SPF include it requires (no DKIM selector of its own)",
+    )
+    check.add_argument(
+        "--dkim-selector",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="another DKIM selector to check, repeatable",
+    )
+    check.add_argument(
+        "--ip",
+        action="append",
+        default=[],
+        metavar="ADDRESS",
+        help="sending IP to evaluate with SPF, repeatable",
+    )
+    check.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    check.add_argument(
+        "--timeout",
+        type=float,
+        default=RunOptions.timeout,
+        metavar="SECONDS",
+        help=f"wait for one DNS answer (default: {RunOptions.timeout:g}); "
+        "a lookup gives up after 2.5x, a domain after 15x this",
+    )
+    return parser
+
+
+def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, list[str], CheckOptions, RunOptions]:
+    """Parse and validate ``argv``; raises ``UsageError`` with a readable message."""
+    args = build_parser().parse_args(argv)
+    try:
+        domains = list(dict.fromkeys(normalize_domain(d) for d in args.domains))
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    try:
+        ips = tuple(dict.fromkeys(str(ipaddress.ip_address(ip.strip())) for ip in args.ip))
+    except ValueError as exc:
+        raise UsageError("--ip: " + str(exc).replace("does not appear to be", "is not")) from None
+    for selector in args.dkim_selector:
+        if not _SELECTOR.match(selector):
+            raise UsageError(f"{selector!r} is not a valid DKIM selector")
+    if args.spf_include is not None:
+        try:
+            provider = custom(normalize_domain(args.spf_include))
+        except ValueError as exc:
+            raise UsageError(f"--spf-include: {exc}") from None
+    else:
+        provider = PROVIDERS[args.provider]
+    if not (math.isfinite(args.timeout) and args.timeout > 0):
+        raise UsageError(f"--timeout must be a positive number of seconds, not {args.timeout:g}")
+    if args.nameserver:
+        try:
+            nameservers = [Nameserver.parse(text) for text in args.nameserver]
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    else:
+        nameservers = system_nameservers(RESOLV_CONF)
+        if not nameservers:
+            raise UsageError(f"no nameserver in {RESOLV_CONF}: give one with --nameserver HOST[:PORT]")
+    options = CheckOptions(provider, tuple(s.lower() for s in args.dkim_selector), ips)
+    run_options = RunOptions(nameservers, args.timeout, args.timeout * 2.5, domain_deadline=args.timeout * 15)
+    return args, domains, options, run_options
+
+
+async def check(
+    domains: list[str], options: CheckOptions, run_options: RunOptions, progress: TextIO | None = None
+) -> list[DomainReport]:
+    """Check ``domains`` concurrently with one shared resolver, drawing progress on ``progress``."""
+    resolver = DnsResolver(
+        list(run_options.nameservers),
+        timeout=run_options.timeout,
+        lifetime=run_options.lifetime,
+        concurrency=run_options.concurrency,
+    )
+    done = 0
+    drawn = 0.0
+
+    def on_report(_report: DomainReport) -> None:
+        nonlocal done, drawn
+        done += 1
+        if progress is not None and (time.monotonic() - drawn > 0.1 or done == len(domains)):
+            drawn = time.monotonic()
+            progress.write(f"\rchecked {done}/{len(domains)} domains")
+            progress.flush()
+
+    reports = await check_domains(
+        domains, resolver, options, deadline=run_options.domain_deadline, on_report=on_report
+    )
+    if progress is not None:
+        progress.write("\r\033[K")
+        progress.flush()
+    return reports
+
+
+def render(reports: Sequence[DomainReport], colour: bool = False) -> str:
+    """The reports as text for a terminal: a verdict per check, its details and the record to publish."""
+    paint = _painter(colour)
+    lines: list[str] = []
+    for report in reports:
+        status = report.status
+        lines.append(paint(f"{report.domain}: {status.value.upper()}", "1;" + _COLOURS[status]))
+        for finding in report.checks:
+            label = paint(f"[{_LABELS[finding.status]}]", _COLOURS[finding.status])
+            lines.append(f"  {label} {_title(finding)}: {finding.summary}")
+            lines.extend(f"         {detail}" for detail in finding.details)
+            if finding.fix:
+                lines.append(paint("         publish:", "1"))
+                lines.extend(f"           {line}" for line in finding.fix.splitlines())
+        for evaluation in report.spf_evaluations:
+            explanation = f" ({evaluation.explanation})" if evaluation.explanation else ""
+            lines.append(f"  SPF check_host for {evaluation.ip}: {evaluation.result}{explanation}")
+        lines.append("")
+    counts = {s: sum(r.status is s for r in reports) for s in Status}
+    tally = ", ".join(f"{n} {s.value}" for s, n in counts.items() if n)
+    lines.append(f"{len(reports)} domain{'s' if len(reports) != 1 else ''} checked: {tally}")
+    return "\n".join(lines) + "\n"
+
+
+def _title(finding: Finding) -> str:
+    name = finding.check.value.upper()
+    if isinstance(finding, DkimFinding):
+        key = f", {finding.key_type or 'key'} {finding.key_bits} bits" if finding.key_bits else ""
+        return f"{name} ({finding.selector}{key})"
+    if isinstance(finding, DmarcFinding) and finding.policy:
+        return f"{name} (p={finding.policy})"
+    return name
+
+
+def _painter(colour: bool):
+    if not colour:
+        return lambda text, _code: text
+    return lambda text, code: f"\033[{code}m{text}\033[0m"
+
+
+def to_json(reports: Sequence[DomainReport]) -> str:
+    return json.dumps({"domains": [r.to_dict() for r in reports]}, indent=2, ensure_ascii=False)
+
+
+def main(
+    argv: Sequence[str] | None = None, stdout: TextIO | None = None, stderr: TextIO | None = None
+) -> int:
+    """Run the command line ``argv``; returns the exit status."""
+    stdout = stdout or sys.stdout
+    stderr = stderr or sys.stderr
+    try:
+        args, domains, options, run_options = parse_args(argv)
+    except UsageError as exc:
+        stderr.write(f"deliverability: error: {exc}\n")
+        return EXIT_USAGE
+    except SystemExit as exc:  # --help
+        return int(exc.code or 0)
+    show_progress = not args.json and len(domains) >= PROGRESS_MIN_DOMAINS and _isatty(stderr)
+    try:
+        reports = asyncio.run(check(domains, options, run_options, stderr if show_progress else None))
+    except KeyboardInterrupt:
+        stderr.write("\ndeliverability: interrupted\n")
+        return 130
+    if args.json:
+        stdout.write(to_json(reports) + "\n")
+    else:
+        stdout.write(render(reports, colour=_isatty(stdout) and not os.environ.get("NO_COLOR")))
+    failed = any(r.status is Status.FAIL for r in reports)
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def _isatty(stream: TextIO) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())

@@ -1,0 +1,263 @@
+"""The command line against a real NSD: verdicts and fixes, the JSON contract, exit codes, bad input."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from deliverability import cli
+from deliverability.dns import Nameserver, system_nameservers
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _dkim_key() -> str:
+    der = (
+        rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        .public_key()
+        .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    value = f"v=DKIM1; k=rsa; p={base64.b64encode(der).decode()}"
+    return " ".join(f'"{value[i : i + 255]}"' for i in range(0, len(value), 255))
+
+
+ZONES = {
+    "provider.example": "\n".join(
+        [
+            '_spf IN TXT "v=spf1 ip4:192.0.2.0/25 ~all"',
+            f"mail._domainkey IN TXT {_dkim_key()}",
+        ]
+    ),
+    # everything right for the provider _spf.provider.example with DKIM selector "mail"
+    "healthy.example": "\n".join(
+        [
+            '@ IN TXT "v=spf1 include:_spf.provider.example -all"',
+            "@ IN MX 10 mx",
+            "mx IN A 198.51.100.25",
+            "mail._domainkey IN CNAME mail._domainkey.provider.example.",
+            '_dmarc IN TXT "v=DMARC1; p=quarantine; rua=mailto:dmarc@healthy.example"',
+        ]
+    ),
+    # p=reject, no DKIM, and an SPF record without the provider's include
+    "strict.example": "\n".join(
+        [
+            '@ IN TXT "v=spf1 ip4:198.51.100.1 -all"',
+            "@ IN MX 10 mx",
+            "mx IN A 198.51.100.26",
+            '_dmarc IN TXT "v=DMARC1; p=reject"',
+        ]
+    ),
+    # no mail records at all
+    "bare.example": "www IN A 198.51.100.80",
+}
+HEALTHY = ["--spf-include", "_spf.provider.example", "--dkim-selector", "mail"]
+
+
+@pytest.fixture
+def ns(nsd):
+    return ["--nameserver", nsd.address, "--timeout", "1"]
+
+
+class Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def run_cli(*argv: str, stdout: io.StringIO | None = None, stderr: io.StringIO | None = None):
+    out, err = stdout or io.StringIO(), stderr or io.StringIO()
+    code = cli.main(list(argv), stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_healthy_domain_passes_with_exit_0(ns):
+    code, out, err = run_cli("check", "healthy.example", *HEALTHY, *ns)
+    assert code == 0, out
+    assert out.startswith("healthy.example: PASS")
+    for check in ("SPF", "DKIM (mail", "DMARC (p=quarantine)", "MX"):
+        assert f"] {check}" in out
+    assert "[FAIL]" not in out and "publish:" not in out
+    assert out.rstrip().endswith("1 domain checked: 1 pass")
+    assert err == ""
+
+
+def test_missing_records_fail_with_the_records_to_publish(ns):
+    code, out, _ = run_cli("check", "bare.example", *ns)
+    assert code == 1
+    assert out.startswith("bare.example: FAIL")
+    assert "[FAIL] SPF" in out and "[FAIL] DKIM (flectra)" in out
+    spf_fix = out.split("[FAIL] SPF", 1)[1].split("publish:", 1)[1].splitlines()[1].strip()
+    assert spf_fix == 'bare.example. IN TXT "v=spf1 include:_spf.flectra.com ~all"'
+    assert "flectra._domainkey.flectra.com." in out
+
+
+def test_odoo_provider_switches_include_and_selector(ns):
+    _, out, _ = run_cli("check", "bare.example", "--provider", "odoo", *ns)
+    assert 'IN TXT "v=spf1 include:_spf.odoo.com ~all"' in out
+    assert "DKIM (odoo)" in out and "odoo._domainkey.odoo.com." in out
+    assert "flectra" not in out
+
+
+def test_json_contract(ns):
+    code, out, err = run_cli(
+        "check",
+        "healthy.example",
+        "strict.example",
+        *HEALTHY,
+        "--ip",
+        "192.0.2.7",
+        "--ip",
+        "203.0.113.9",
+        "--json",
+        *ns,
+    )
+    assert code == 1 and err == ""
+    document = json.loads(out)
+    assert list(document) == ["domains"]
+    healthy, strict = document["domains"]
+    assert [healthy["domain"], strict["domain"]] == ["healthy.example", "strict.example"]
+    for domain in (healthy, strict):
+        assert {"domain", "checks", "spf_evaluations"} <= set(domain)
+        assert [c["check"] for c in domain["checks"]] == ["spf", "dkim", "dmarc", "mx"]
+        for check in domain["checks"]:
+            assert {"check", "status", "summary", "fix"} <= set(check)
+            assert check["status"] in ("pass", "warning", "fail", "unknown")
+    dkim = healthy["checks"][1]
+    assert (dkim["selector"], dkim["key_bits"], dkim["status"]) == ("mail", 2048, "pass")
+    assert healthy["checks"][2]["policy"] == "quarantine"
+    assert strict["checks"][2]["policy"] == "reject"
+    assert strict["checks"][2]["status"] == "fail"  # p=reject, SPF without the include, no DKIM
+    assert strict["checks"][1]["fix"] is not None
+    assert [(e["ip"], e["result"]) for e in healthy["spf_evaluations"]] == [
+        ("192.0.2.7", "pass"),
+        ("203.0.113.9", "fail"),
+    ]
+
+
+def test_ip_evaluations_in_text(ns):
+    _, out, _ = run_cli("check", "healthy.example", *HEALTHY, "--ip", "192.0.2.7", "--ip", "2001:db8::1", *ns)
+    assert "SPF check_host for 192.0.2.7: pass" in out
+    assert "SPF check_host for 2001:db8::1: fail" in out
+
+
+def test_several_domains_in_order_with_a_tally(ns):
+    code, out, _ = run_cli("check", "strict.example", "healthy.example", "Bare.Example.", *HEALTHY, *ns)
+    assert code == 1
+    heads = [line for line in out.splitlines() if line and not line.startswith(" ")][:-1]
+    assert [h.split(":")[0] for h in heads] == ["strict.example", "healthy.example", "bare.example"]
+    assert out.rstrip().endswith("3 domains checked: 1 pass, 2 fail")
+
+
+def test_duplicate_domains_are_checked_once(ns):
+    _, out, _ = run_cli(
+        "check", "healthy.example", "HEALTHY.example", "postmaster@healthy.example", "--json", *ns
+    )
+    assert [d["domain"] for d in json.loads(out)["domains"]] == ["healthy.example"]
+
+
+def test_unanswered_dns_is_unknown_not_failed(ns):
+    # not served by the NSD: it refuses, so nothing can be judged
+    code, out, _ = run_cli("check", "elsewhere.test", "--json", *ns)
+    statuses = {c["status"] for c in json.loads(out)["domains"][0]["checks"]}
+    assert statuses == {"unknown"}
+    assert code == 0
+
+
+def test_colour_only_on_a_terminal_without_no_color(ns, monkeypatch):
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    _, plain, _ = run_cli("check", "bare.example", *ns)
+    _, coloured, _ = run_cli("check", "bare.example", *ns, stdout=Tty())
+    assert "\033[" not in plain
+    assert "\033[31m[FAIL]\033[0m SPF" in coloured
+    monkeypatch.setenv("NO_COLOR", "1")
+    _, no_color, _ = run_cli("check", "bare.example", *ns, stdout=Tty())
+    assert no_color == plain
+
+
+def test_progress_on_a_terminal_for_long_lists(ns):
+    domains = [f"host{i}.bare.example" for i in range(cli.PROGRESS_MIN_DOMAINS)]
+    _, _, progress = run_cli("check", *domains, *ns, stderr=Tty())
+    assert f"checked {len(domains)}/{len(domains)} domains" in progress
+    _, _, quiet = run_cli("check", *domains, *ns)
+    _, _, short = run_cli("check", *domains[:2], *ns, stderr=Tty())
+    assert quiet == short == ""
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["check", "not a domain"], "'not a domain' is not a valid domain name"),
+        (["check", "example"], "'example' is not a valid domain name"),
+        (
+            ["check", "ok.example", "--ip", "192.0.2.300"],
+            "--ip: '192.0.2.300' is not an IPv4 or IPv6 address",
+        ),
+        (["check", "ok.example", "--nameserver", "dns.example"], "'dns.example' is not an IP address"),
+        (["check", "ok.example", "--nameserver", "127.0.0.1:0"], "port '0' is not in 1-65535"),
+        (
+            ["check", "ok.example", "--dkim-selector", "bad selector"],
+            "'bad selector' is not a valid DKIM selector",
+        ),
+        (["check", "ok.example", "--spf-include=-x-.example"], "--spf-include: '-x-.example' is not a valid"),
+        (["check", "ok.example", "--provider", "gmail"], "invalid choice: 'gmail'"),
+        (
+            ["check", "ok.example", "--provider", "odoo", "--spf-include", "_spf.example.com"],
+            "not allowed with",
+        ),
+        (["check", "ok.example", "--timeout", "0"], "--timeout must be a positive number of seconds"),
+        (["check", "ok.example", "--timeout", "soon"], "invalid float value: 'soon'"),
+        (["check"], "the following arguments are required: DOMAIN"),
+        ([], "the following arguments are required: COMMAND"),
+        (["verify", "ok.example"], "invalid choice: 'verify'"),
+    ],
+)
+def test_usage_errors_exit_2_with_one_line(argv, message):
+    code, out, err = (
+        run_cli(*argv, "--nameserver", "127.0.0.1:9") if argv[:1] == ["check"] else run_cli(*argv)
+    )
+    assert code == 2
+    assert out == ""
+    assert err.startswith("deliverability: error: ") and err.count("\n") == 1
+    assert message in err
+
+
+def test_without_nameserver_the_system_resolvers_are_used(monkeypatch, tmp_path):
+    empty = tmp_path / "resolv.conf"
+    empty.write_text("search example.com\noptions ndots:2\n")
+    monkeypatch.setattr(cli, "RESOLV_CONF", str(empty))
+    code, _, err = run_cli("check", "ok.example")
+    assert code == 2
+    assert f"no nameserver in {empty}: give one with --nameserver HOST[:PORT]" in err
+
+
+def test_system_nameservers_reads_resolv_conf(tmp_path):
+    conf = tmp_path / "resolv.conf"
+    conf.write_text(
+        "# generated\nnameserver 192.0.2.53\n; nameserver 192.0.2.54\nnameserver   2001:db8::53  \n"
+        "nameserver bogus\nsearch example.com\nnameserver\n"
+    )
+    assert system_nameservers(str(conf)) == [Nameserver("192.0.2.53"), Nameserver("2001:db8::53")]
+    assert system_nameservers(str(tmp_path / "missing")) == []
+
+
+def test_module_entry_point_as_subprocess(nsd):
+    command = [sys.executable, "-m", "deliverability", "check", "healthy.example", "strict.example", *HEALTHY]
+    done = subprocess.run(
+        [*command, "--nameserver", nsd.address, "--json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1, done.stderr
+    assert [d["domain"] for d in json.loads(done.stdout)["domains"]] == ["healthy.example", "strict.example"]
+    bad = subprocess.run([*command, "--nameserver", "::1:99999"], cwd=ROOT, capture_output=True, text=True)
+    assert bad.returncode == 2 and bad.stdout == ""
+    assert "Traceback" not in bad.stderr and bad.stderr.startswith("deliverability: error: bad nameserver")
