@@ -37,7 +37,7 @@ class ResolverBridge(spftrace.BaseResolver):
         if not name.strip("."):
             return "NOERROR", []  # the root, as in a null MX ("0 ."): no address there
         answer = await self.resolver.query(name, rtype)
-        return _RCODES[answer.status], [_value(rtype, r) for r in answer.records]
+        return _RCODES.get(answer.status, "SERVFAIL"), [_value(rtype, r) for r in answer.records]
 
 
 def _value(rtype: str, record: str) -> str:

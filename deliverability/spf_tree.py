@@ -4,8 +4,10 @@ check_host() stops at the first mechanism that matches, so its counts depend
 on the IP. An administrator needs the worst case -- an IP that matches
 nothing before ``all`` -- which is what this walk counts: every DNS-querying
 term (include, a, mx, ptr, exists, redirect) in evaluation order, per term and
-in total (limit 10), and void lookups (limit 2). The tree is built even when a
-limit is broken; the problem names the term at fault. Lookups of one record
+in total (limit 10), and void lookups (limit 2; an ``a`` or MX host counts as
+void when it has neither A nor AAAA). The tree is built even when a limit is
+broken; the problem names the term at fault. Targets built from macros depend
+on the sender and are counted, not followed. Lookups of one record
 are sent concurrently; counting follows evaluation order, so results do not
 depend on timing.
 """
@@ -22,7 +24,7 @@ from .spf_record import SpfRecord, SpfSyntaxError, Term, parse, select
 MAX_LOOKUPS = 10
 MAX_VOIDS = 2
 MAX_MX = 10
-MAX_FOLLOWED = 30  # lookups after which includes are no longer followed (a hostile tree is finite)
+MAX_FOLLOWED = 30  # lookups after which terms are counted but not resolved (a hostile tree stays finite)
 
 
 @dataclass(frozen=True)
@@ -131,7 +133,7 @@ class _Walker:
         final = via in ("", "redirect")  # this record's all decides the domain's result
         last = record.all
         if last is not None and last.qualifier == "+" and passing:
-            whom = "the domain" if final else f"include:{domain}"
+            whom = f"The record of {domain}" if final else f"include:{domain}"
             self.problem(Status.FAIL, f"{whom} ends with {last.raw}: anyone on the Internet may send "
                                       "mail as this domain. Use ~all or -all.")
         elif final and last is not None and last.qualifier == "?":
@@ -169,9 +171,13 @@ class _Walker:
 
     async def _prefetch(self, domain: str, order: list[Term]) -> dict[tuple[str, str], Answer]:
         keys = []
+        budget = MAX_FOLLOWED - self.lookups
         for term in order:
             if not term.is_lookup or term.has_macro or term.name == "ptr":
                 continue
+            budget -= 1
+            if budget < 0:
+                break
             target = (term.target or domain).rstrip(".")
             keys += [(target, t) for t in _RTYPES[term.name]]
         keys = list(dict.fromkeys(keys))
@@ -189,7 +195,9 @@ class _Walker:
                                       f"allows {MAX_LOOKUPS} (receivers return permerror).")
         target = (term.target or domain).rstrip(".")
         child, note = None, ""
-        if term.name == "ptr":
+        if self.lookups > MAX_FOLLOWED:
+            note = f"not resolved: over {MAX_FOLLOWED} lookups already"
+        elif term.name == "ptr":
             self.problem(Status.WARNING, f"{where}: ptr is deprecated (RFC 7208 5.5), slow, and ignored "
                                          "by some receivers. List the addresses with ip4:/ip6: instead.")
             note = "deprecated"
@@ -210,8 +218,6 @@ class _Walker:
             self.problem(Status.FAIL, f"Include loop: {term.raw} in the record of {path[-1]} leads back to "
                                       f"{target} (receivers return permerror).")
             return None, "loop"
-        if self.lookups > MAX_FOLLOWED:
-            return None, f"not followed: already {self.lookups} lookups"
         self._void(answer, term, path[-1])
         child_passing = passing and (term.name == "redirect" or term.qualifier == "+")
         child = await self.record(target, term.name, (*path, target.lower()), child_passing, answer)

@@ -50,6 +50,7 @@ ZONES = {
         'a:h5.example.test ~all"',
         'three IN TXT "v=spf1 a:h1.example.test a:h2.example.test a:h3.example.test ~all"',
         *(f"h{i} IN A 203.0.113.{i}" for i in range(1, 6)),
+        'wide IN TXT "v=spf1 ' + "include:five.example.test " * 8 + '-all"',
         'nine IN TXT "v=spf1 include:_spf.provider.test include:five.example.test a:h1.example.test '
         'a:h2.example.test -all"',
         'voids IN TXT "v=spf1 include:_spf.provider.test a:gone1.example.test mx:h1.example.test '
@@ -169,6 +170,14 @@ def test_eleven_lookups_name_the_term_and_keep_the_tree(run, resolver):
     assert counts["include:five.example.test"] == (6, 4)
     assert counts["include:three.example.test"] == (4, 10)
     assert "include:three.example.test  [4 lookups #10-13]" in "\n".join(finding.details)
+
+
+def test_a_wide_tree_is_bounded(run, resolver):
+    analysis = run(spf.analyze("wide.example.test", resolver, PROVIDER))
+    assert analysis.finding.status is Status.FAIL
+    assert analysis.tree.lookups == 33  # five includes walked (6 lookups each), three only counted
+    notes = [t.note for t in analysis.tree.root.terms if t.note]
+    assert notes == ["not resolved: over 30 lookups already"] * 3
 
 
 def test_nine_lookups_is_a_warning(run, resolver):
