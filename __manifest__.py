@@ -10,7 +10,17 @@
     "external_dependencies": {
         "python": ["dnspython", "publicsuffixlist", "dkimpy", "spftrace"],
     },
-    "data": [],
+    "data": [
+        "security/ir.model.access.csv",
+        "data/mail_activity_type_data.xml",
+        "data/ir_cron.xml",
+        "views/mail_domain_health_views.xml",
+        "views/ir_mail_server_views.xml",
+        "views/ir_config_parameter_views.xml",
+        "wizard/mail_domain_health_wizard_views.xml",
+        "views/res_config_settings_views.xml",
+    ],
+    "uninstall_hook": "uninstall_hook",
     "installable": True,
     "application": False,
 }

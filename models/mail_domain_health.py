@@ -15,7 +15,6 @@ from datetime import timedelta
 
 import dns.resolver
 from markupsafe import Markup
-
 from odoo import Command, _, api, fields, models, modules, tools
 from odoo.exceptions import ValidationError
 from odoo.tools import split_every
@@ -314,7 +313,8 @@ class MailDomainHealth(models.Model):
                 to_create.append({"name": name, **values})
             elif (record.in_use, record.source) != (True, values["source"]):
                 record.write(values)
-        existing.filtered(lambda r: r.in_use and r.name not in in_use).write({"in_use": False, "source": False})
+        gone = existing.filtered(lambda r: r.in_use and r.name not in in_use)
+        gone.write({"in_use": False, "source": False})
         self.create(to_create)
         return self.search(["|", ("in_use", "=", True), ("manual", "=", True)])
 
@@ -466,6 +466,7 @@ class MailDomainHealth(models.Model):
     def _health_notify_degraded(self, degraded):
         labels = ", ".join(_check_label(key) for key, _old, _v in degraded)
         summary = _("%(domain)s: %(checks)s degraded", domain=self.name, checks=labels)
+        publish = _("Publish:")
         items = Markup().join(
             Markup("<li><b>%s</b>: %s → %s. %s%s</li>")
             % (
@@ -473,7 +474,7 @@ class MailDomainHealth(models.Model):
                 old,
                 v["status"],
                 v["summary"],
-                Markup(" %s <code>%s</code>") % (_("Publish:"), v["fix"]) if v["fix"] else "",
+                Markup(" %s <code>%s</code>") % (publish, v["fix"]) if v["fix"] else "",
             )
             for key, old, v in degraded
         )
@@ -531,7 +532,7 @@ class MailDomainHealth(models.Model):
             if auto_commit:
                 self.env.cr.commit()
             if time_budget and done < total and time.monotonic() - started > time_budget:
-                _logger.info("Domain health: time budget spent, %d domains left for the next call", total - done)
+                _logger.info("Domain health: time budget spent, %d domains left", total - done)
                 return
         self._health_gc()
 
@@ -543,7 +544,9 @@ class MailDomainHealth(models.Model):
             return
         cutoff = fields.Datetime.now() - timedelta(days=days)
         keep = self.with_context(active_test=False).search([]).last_run_id
-        old = self.env["mail.domain.health.run"].search([("last_seen", "<", cutoff), ("id", "not in", keep.ids)])
+        old = self.env["mail.domain.health.run"].search(
+            [("last_seen", "<", cutoff), ("id", "not in", keep.ids)]
+        )
         if old:
             _logger.info("Domain health: removing %d runs older than %d days", len(old), days)
             old.unlink()
@@ -562,12 +565,14 @@ class MailDomainHealth(models.Model):
 
     @api.model
     def _health_dmarc_policies(self, names):
-        """``{domain: policy}`` with the effective DMARC policy (none/quarantine/reject/None);
-        ``"unknown"`` when DNS did not answer; empty when the settings are unusable."""
+        """``{domain: policy}``: the effective DMARC policy (none, quarantine, reject), None without
+        a usable record or answer; empty when the settings are unusable."""
         try:
             run_options = self._health_run_options()
         except ValueError as exc:
             _logger.warning("Domain health: %s", exc)
+            return {}
+        if not names:
             return {}
         return asyncio.run(_dmarc_policies(list(names), run_options))
 
@@ -608,7 +613,8 @@ def _resolver(run_options):
 
 async def _resolve_addresses(names, run_options):
     resolver = _resolver(run_options)
-    answers = await asyncio.gather(*(resolver.query(name, rtype) for name in names for rtype in ("A", "AAAA")))
+    queries = [resolver.query(name, rtype) for name in names for rtype in ("A", "AAAA")]
+    answers = await asyncio.gather(*queries)
     return [record for answer in answers if answer.status is DnsStatus.OK for record in answer.records]
 
 
@@ -619,6 +625,6 @@ async def _dmarc_policies(names, run_options):
         try:
             return name, await asyncio.wait_for(dmarc.policy_of(name, resolver), run_options.domain_deadline)
         except asyncio.TimeoutError:
-            return name, "unknown"
+            return name, None
 
     return dict(await asyncio.gather(*(one(name) for name in names)))

@@ -21,7 +21,9 @@ class MailDomainHealthWizard(models.TransientModel):
         "mail.domain.health.wizard.line", "wizard_id", string="Domains", default=lambda s: s._default_lines()
     )
     check_ids = fields.Many2many("mail.domain.health.check", string="Verdicts", readonly=True)
-    person_ids = fields.One2many("mail.domain.health.wizard.person", "wizard_id", string="People", readonly=True)
+    person_ids = fields.One2many(
+        "mail.domain.health.wizard.person", "wizard_id", string="People", readonly=True
+    )
     fail_count = fields.Integer(compute="_compute_counts")
     warning_count = fields.Integer(compute="_compute_counts")
     pass_count = fields.Integer(compute="_compute_counts")
@@ -40,7 +42,8 @@ class MailDomainHealthWizard(models.TransientModel):
         in_use = health._health_domains_in_use()
         lines = [Command.create({"domain": name, "source": ", ".join(src)}) for name, src in in_use.items()]
         watched = health.search([("manual", "=", True), ("name", "not in", list(in_use))])
-        lines += [Command.create({"domain": record.name, "source": _("Added manually")}) for record in watched]
+        manual = _("Added manually")
+        lines += [Command.create({"domain": record.name, "source": manual}) for record in watched]
         return lines
 
     def action_check(self):
@@ -126,7 +129,7 @@ class MailDomainHealthWizard(models.TransientModel):
                         "problem": "user_generic",
                         "user_id": user.id,
                         "domain": domain,
-                        "policy": policy if policy != "unknown" else False,
+                        "policy": policy or False,
                         "advice": _(
                             "%(domain)s is a generic mailbox provider: mail sent from %(email)s by the "
                             "database cannot pass SPF or DKIM. Give the user an address on %(own)s.",
@@ -147,9 +150,9 @@ class MailDomainHealthWizard(models.TransientModel):
                         "policy": policy,
                         "partner_ids": [Command.set(contacts.ids)],
                         "advice": _(
-                            "%(domain)s publishes p=%(policy)s: replies from these %(count)s contacts cannot be "
-                            "relayed to followers as they are. Have notifications handled in the database, or "
-                            "replace their address with a default one.",
+                            "%(domain)s publishes p=%(policy)s: replies from these %(count)s contacts "
+                            "cannot be relayed to followers as they are. Have notifications handled in the "
+                            "database, or replace their address with a default one.",
                             domain=domain,
                             policy=policy,
                             count=len(contacts),

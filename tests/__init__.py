@@ -1,0 +1,2 @@
+from . import test_health_checks
+from . import test_health_cron

@@ -1,0 +1,112 @@
+"""The daily cron: every domain, batches, time budget, retention, and alerts once per degradation."""
+
+import logging
+from datetime import timedelta
+
+from odoo import fields
+from odoo.tests import tagged
+
+from .common import LOGGER, DomainHealthCase
+
+
+@tagged("post_install", "-at_install")
+class TestHealthCron(DomainHealthCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.admin2 = cls.env["res.users"].create(
+            {
+                "name": "Second Admin",
+                "login": "admin2",
+                "email": "admin2@good.test",
+                "groups_id": [(6, 0, [cls.env.ref("base.group_system").id])],
+            }
+        )
+        cls.alert_type = cls.env.ref("mail_domain_health.mail_activity_type_domain_health_alert")
+
+    def run_cron(self, **kwargs):
+        """One daily run: what was checked is a day old when the cron comes back."""
+        self.Health.search([("last_check", "!=", False)]).write(
+            {"last_check": fields.Datetime.now() - timedelta(days=1)}
+        )
+        self.Health._cron_check_domains(**kwargs)
+
+    def alerts(self, record):
+        return record.activity_ids.filtered(lambda a: a.activity_type_id == self.alert_type)
+
+    def recovery_messages(self, record):
+        return record.message_ids.filtered(lambda m: "recovered" in (m.body or ""))
+
+    def test_cron_checks_every_domain_in_use_and_the_watched_ones(self):
+        self.env["ir.config_parameter"].sudo().set_param("mail.catchall.domain", "bad.test")
+        watched = self.Health._health_ensure(["broken.test"], manual=True)
+        self.Health._health_ensure(["lax.test"])  # neither in use nor added by hand: not watched
+        with self.assertLogs(LOGGER, level=logging.INFO) as logs:
+            self.run_cron(batch_size=1)
+        states = {r.name: r.state for r in self.Health.search([])}
+        self.assertEqual(
+            states, {"good.test": "pass", "bad.test": "fail", "broken.test": "unknown", "lax.test": False}
+        )
+        self.assertTrue(watched.manual and watched.last_check)
+        self.assertIn(f"INFO:{LOGGER}:Domain health: 3/3 domains checked", logs.output)
+
+    def test_time_budget_leaves_the_rest_for_the_next_call(self):
+        self.Health._health_ensure(["bad.test", "broken.test"], manual=True)
+        self.Health._cron_check_domains(batch_size=1, time_budget=1e-9)
+        self.assertEqual(len(self.Health.search([("last_check", "!=", False)])), 1)
+        self.Health._cron_check_domains(batch_size=1, time_budget=1e-9)
+        self.assertEqual(len(self.Health.search([("last_check", "!=", False)])), 2)
+        self.Health._cron_check_domains(batch_size=10)
+        self.assertEqual(len(self.Health.search([("last_check", "=", False)])), 0)
+
+    def test_degradation_alerts_each_admin_once_and_recovery_is_noted_once(self):
+        flip = self.Health._health_ensure(["flip.test"], manual=True)
+        self.run_cron()
+        self.assertEqual(flip.state, "pass")
+        self.assertFalse(self.alerts(flip), "the first check is the baseline")
+
+        self.use_nameserver(self.nsd_degraded)
+        self.run_cron()
+        alerts = self.alerts(flip)
+        self.assertEqual(alerts.user_id, self.env.ref("base.user_admin") | self.admin2)
+        self.assertEqual(len(alerts), 2, "one activity per administrator")
+        self.assertEqual(set(alerts.mapped("summary")), {"flip.test: SPF, DMARC degraded"})
+        self.assertIn("pass → fail", alerts[0].note)
+        self.assertIn('flip.test. IN TXT "v=spf1 include:_spf.mailer.test -all"', alerts[0].note)
+
+        self.run_cron()
+        self.run_cron()
+        self.assertEqual(self.alerts(flip), alerts, "not every day: once per degradation")
+
+        self.use_nameserver(self.nsd)
+        self.run_cron()
+        self.assertFalse(self.alerts(flip), "the alert closes on recovery")
+        self.assertEqual(len(self.recovery_messages(flip)), 1)
+        self.assertIn("fail → pass", self.recovery_messages(flip).body)
+        self.run_cron()
+        self.assertEqual(len(self.recovery_messages(flip)), 1)
+
+    def test_unanswered_dns_is_neither_degradation_nor_recovery(self):
+        flip = self.Health._health_ensure(["flip.test"], manual=True)
+        self.run_cron()
+        self.use_nameserver(self.silent)
+        self.run_cron()
+        self.assertEqual(flip.state, "unknown")
+        self.assertFalse(self.alerts(flip))
+        self.use_nameserver(self.nsd)
+        self.run_cron()
+        self.assertEqual(flip.state, "pass")
+        self.assertFalse(self.recovery_messages(flip))
+
+    def test_retention_forgets_old_runs_but_keeps_the_last_one(self):
+        flip = self.Health._health_ensure(["flip.test"], manual=True)
+        self.run_cron()
+        self.use_nameserver(self.nsd_degraded)
+        self.run_cron()
+        self.assertEqual(len(flip.run_ids), 2)
+        old = fields.Datetime.now() - timedelta(days=200)
+        flip.run_ids.write({"last_seen": old})
+        self.env["ir.config_parameter"].sudo().set_param("mail_domain_health.retention_days", "90")
+        self.Health._health_gc()
+        self.assertEqual(flip.run_ids, flip.last_run_id)
+        self.assertEqual(len(flip.check_ids), 4)
