@@ -96,12 +96,11 @@ def _is_ip(text: str) -> bool:
 def _judge(domain: str, include: str, tree: SpfTree, evaluations, bad_ips) -> Finding:
     root = tree.root
     if not root.answer.answered:
-        problem = tree.problems[0]
-        return Finding(Check.SPF, Status.UNKNOWN, problem.message, (problem.message,))
+        return Finding(Check.SPF, Status.UNKNOWN, tree.problems[0].message)
     if not root.records:
         fix = txt_line(domain, merged_record(None, include))
         summary = f"{domain} has no SPF record: receivers cannot tell which servers may send its mail."
-        details = (summary, f"Publish one TXT record at {domain} that includes {include}:", fix)
+        details = (f"Publish one TXT record at {domain} that includes {include} (below).",)
         return Finding(Check.SPF, Status.FAIL, summary, details, fix)
     problems = list(tree.problems)
     fix = None
@@ -178,10 +177,7 @@ def _finding(domain, include, tree: SpfTree, problems: list[Problem], evaluation
     else:
         summary = f"SPF is valid for {domain}: {include} is included, {tree.lookups} of {MAX_LOOKUPS} lookups"
         summary += ", every sending IP passes." if evaluations else "."
-    details = [p.message for p in ranked]
-    if fix:
-        details += ["Publish this SPF record, in place of the current one(s):", fix]
-    details += [f"check_host({ev.ip}): {ev.result}: {ev.explanation}" for ev in evaluations]
+    details = [line for p in ranked for line in p.message.splitlines()][1 if ranked else 0:]
     details.append(f"SPF tree ({tree.lookups} of {MAX_LOOKUPS} DNS lookups, {tree.voids} void):")
     details += tree.render()
     return Finding(Check.SPF, status, summary, tuple(details), fix)
