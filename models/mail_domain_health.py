@@ -102,9 +102,7 @@ def check_key(values):
 def signature(values, evaluations):
     """What makes two runs the same (see ``mail.domain.health.run._signature``)."""
     return (
-        sorted(
-            (check_key(v), v["status"], v["summary"], v["fix"] or "", v["details"] or "") for v in values
-        ),
+        sorted((check_key(v), v["status"], v["summary"], v["fix"] or "", v["details"] or "") for v in values),
         evaluations or "",
     )
 

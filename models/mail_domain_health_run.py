@@ -36,8 +36,7 @@ class MailDomainHealthRun(models.Model):
         self.ensure_one()
         return (
             sorted(
-                (c._check_key(), c.status, c.summary, c.fix or "", c.details or "")
-                for c in self.check_ids
+                (c._check_key(), c.status, c.summary, c.fix or "", c.details or "") for c in self.check_ids
             ),
             self.spf_evaluations or "",
         )

@@ -71,7 +71,8 @@ def zones(flip_healthy=True):
         # healthy on one server; SPF fails and DMARC is gone on the other
         "flip.test": healthy(key)
         if flip_healthy
-        else '@ IN TXT "v=spf1 -all"\n' + txt("mdh._domainkey", f"v=DKIM1; k=rsa; p={key}")
+        else '@ IN TXT "v=spf1 -all"\n'
+        + txt("mdh._domainkey", f"v=DKIM1; k=rsa; p={key}")
         + "\n@ IN MX 10 mx.mailer.test.",
     }
 

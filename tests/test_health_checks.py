@@ -125,9 +125,10 @@ class TestHealthChecks(DomainHealthCase):
                 raise RuntimeError("boom")
             return store(record, report, now)
 
-        with patch.object(type(self.Health), "_health_store", exploding), self.assertLogs(
-            LOGGER, level="ERROR"
-        ) as logs:
+        with (
+            patch.object(type(self.Health), "_health_store", exploding),
+            self.assertLogs(LOGGER, level="ERROR") as logs,
+        ):
             records._health_check()
         self.assertIn("storing the results of bad.test failed", logs.output[0])
         self.assertEqual(records.mapped("state"), ["pass", False, "pass"])

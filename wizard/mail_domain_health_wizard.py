@@ -88,8 +88,10 @@ class MailDomainHealthWizard(models.TransientModel):
     def _people_problems(self):
         users = self.env["res.users"].sudo().search([("share", "=", False), ("email", "!=", False)])
         user_domains = {user: next(iter(domains_of(user.email, addresses_only=True)), None) for user in users}
-        partners = self.env["res.partner"].sudo().search(
-            [("email", "!=", False), ("user_ids", "=", False), ("active", "=", True)]
+        partners = (
+            self.env["res.partner"]
+            .sudo()
+            .search([("email", "!=", False), ("user_ids", "=", False), ("active", "=", True)])
         )
         by_domain = {}
         for partner in partners:
@@ -100,6 +102,9 @@ class MailDomainHealthWizard(models.TransientModel):
         partner_domains = sorted(by_domain, key=lambda d: -len(by_domain[d]))[:PARTNER_DOMAINS_LIMIT]
         lookups = {d for d in user_domains.values() if d} | set(partner_domains)
         policies = self.env["mail.domain.health"]._health_dmarc_policies(sorted(lookups))
+        # a domain whose mail passes its own DMARC policy (SPF/DKIM set up for us) is no problem
+        authorized = set(self.env["mail.domain.health"].search([("dmarc_state", "=", "pass")]).mapped("name"))
+        policies = {d: p for d, p in policies.items() if d not in authorized}
         problems = []
         for user, domain in user_domains.items():
             if not domain:

@@ -1,0 +1,85 @@
+"""The Domain Health wizard: pre-filled domains, any added domain, verdicts with records, people problems."""
+
+from odoo.exceptions import UserError
+from odoo.tests import Form, tagged
+
+from .common import DomainHealthCase
+
+
+@tagged("post_install", "-at_install")
+class TestHealthWizard(DomainHealthCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env["ir.config_parameter"].sudo().set_param("mail.catchall.domain", "bad.test")
+        users = cls.env["res.users"].with_context(no_reset_password=True)
+        cls.user_reject = users.create({"name": "Yahoo User", "login": "yahoo", "email": "me@reject.test"})
+        cls.user_gmail = users.create({"name": "Gmail User", "login": "gmail", "email": "me@gmail.com"})
+        cls.portal = users.create(
+            {
+                "name": "Portal",
+                "login": "portal",
+                "email": "portal@reject.test",
+                "groups_id": [(6, 0, [cls.env.ref("base.group_portal").id])],
+            }
+        )
+        partners = cls.env["res.partner"]
+        cls.strict = partners.create(
+            [{"name": f"Strict {i}", "email": f"p{i}@partner.test"} for i in range(3)]
+        )
+        cls.lax = partners.create({"name": "Lax", "email": "someone@lax.test"})
+
+    def test_prefilled_with_every_domain_in_use(self):
+        wizard = Form(self.env["mail.domain.health.wizard"])
+        lines = {line.domain: line.source for line in wizard.save().line_ids}
+        self.assertEqual(set(lines), {"good.test", "bad.test", "reject.test"})
+        self.assertEqual(lines["bad.test"], "mail.catchall.domain")
+
+    def test_check_shows_verdicts_with_records_and_saves_them(self):
+        form = Form(self.env["mail.domain.health.wizard"])
+        with form.line_ids.new() as line:
+            line.domain = "Broken.Test."
+        wizard = form.save()
+        wizard.action_check()
+
+        self.assertEqual(wizard.state, "done")
+        self.assertEqual(
+            set(wizard.check_ids.mapped("domain")), {"good.test", "bad.test", "reject.test", "broken.test"}
+        )
+        spf = wizard.check_ids.filtered(lambda c: c.domain == "bad.test" and c.check == "spf")
+        self.assertEqual(spf.fix, 'bad.test. IN TXT "v=spf1 include:_spf.mailer.test ip4:198.51.100.7 -all"')
+        # good.test passes; bad.test and reject.test fail SPF, DKIM, DMARC; broken.test is unknown
+        self.assertEqual((wizard.pass_count, wizard.warning_count, wizard.fail_count), (6, 0, 10))
+
+        added = self.Health.search([("name", "=", "broken.test")])
+        self.assertTrue(added.manual, "a domain the admin adds is watched from now on")
+        self.assertEqual(added.state, "unknown")
+        self.assertFalse(self.Health.search([("name", "=", "bad.test")]).manual)
+        self.assertEqual(
+            wizard.line_ids.filtered(lambda line: line.domain == "bad.test").health_state, "fail"
+        )
+
+    def test_invalid_domain_is_a_clear_error(self):
+        wizard = self.env["mail.domain.health.wizard"].create(
+            {"line_ids": [(0, 0, {"domain": "not a domain"})]}
+        )
+        with self.assertRaisesRegex(UserError, "'not a domain' is not a valid domain name"):
+            wizard.action_check()
+        self.assertFalse(self.Health.search([("name", "=", "not a domain")]))
+
+    def test_people_problems_of_the_seed(self):
+        wizard = self.env["mail.domain.health.wizard"].create({"line_ids": [(0, 0, {"domain": "good.test"})]})
+        wizard.action_check()
+        problems = {(p.problem, p.user_id.login or p.domain): p for p in wizard.person_ids}
+        self.assertEqual(
+            set(problems),
+            {("user_dmarc", "yahoo"), ("user_generic", "gmail"), ("partner_dmarc", "partner.test")},
+        )
+        rejected = problems["user_dmarc", "yahoo"]
+        self.assertEqual((rejected.domain, rejected.policy), ("reject.test", "reject"))
+        self.assertIn("Give the user an address on", rejected.advice)
+        self.assertIn("generic mailbox provider", problems["user_generic", "gmail"].advice)
+        partners = problems["partner_dmarc", "partner.test"]
+        self.assertEqual(partners.partner_ids, self.strict)
+        self.assertEqual((partners.policy, partners.partner_count), ("quarantine", 3))
+        self.assertIn("cannot be relayed", partners.advice)
