@@ -72,18 +72,23 @@ async def check_domains(
     *,
     deadline: float = 30.0,
     on_report: Callable[[DomainReport], None] | None = None,
+    parallel: int = 128,
 ) -> list[DomainReport]:
     """Check ``domains`` concurrently; each domain is isolated and bounded by ``deadline`` seconds.
 
+    At most ``parallel`` domains are in flight; a domain's deadline starts when it
+    does, so a long list neither times out waiting in line nor piles up queries.
     A domain that runs out of time gets a report whose checks are all ``unknown``.
     Reports come back in the order of ``domains``.
     """
+    slots = asyncio.Semaphore(parallel)
 
     async def one(domain: str) -> DomainReport:
-        try:
-            report = await asyncio.wait_for(check_domain(domain, resolver, options), deadline)
-        except asyncio.TimeoutError:
-            report = DomainReport.timed_out(domain, options.selectors, deadline)
+        async with slots:
+            try:
+                report = await asyncio.wait_for(check_domain(domain, resolver, options), deadline)
+            except asyncio.TimeoutError:
+                report = DomainReport.timed_out(domain, options.selectors, deadline)
         if on_report is not None:
             on_report(report)
         return report
