@@ -19,6 +19,8 @@
         "views/ir_config_parameter_views.xml",
         "wizard/mail_domain_health_wizard_views.xml",
         "views/res_config_settings_views.xml",
+        "views/mail_mail_views.xml",
+        "wizard/mail_send_preview_views.xml",
     ],
     "uninstall_hook": "uninstall_hook",
     "installable": True,

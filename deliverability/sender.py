@@ -135,7 +135,7 @@ def _ascii_domain(text: str) -> str | None:
 
 @dataclass(frozen=True)
 class Mailbox:
-    """One address: display name (cleaned), local part, domain (lower-case ASCII, IDNA)."""
+    """One address: display name (cleaned), local part, ASCII domain (IDNA-encoded when it was not)."""
 
     name: str
     local: str
@@ -146,10 +146,14 @@ class Mailbox:
         return f"{self.local}@{self.domain}"
 
     @property
+    def domain_key(self) -> str:
+        return self.domain.lower()
+
+    @property
     def key(self) -> str:
         """Comparison key: ASCII local parts are case-insensitive, as for Odoo's ``email_normalize``."""
         local = self.local.lower() if self.local.isascii() else self.local
-        return f"{local}@{self.domain}"
+        return f"{local}@{self.domain_key}"
 
 
 def _pairs(text: str) -> list[tuple[str, str]]:
@@ -175,7 +179,8 @@ def parse_mailbox(text: str | None) -> Mailbox | None:
     local, at, domain = addr.strip().rpartition("@")
     if not at or not _DOT_ATOM.match(local):
         return None
-    ascii_domain = _ascii_domain(domain)
+    domain = domain.strip().rstrip(".")
+    ascii_domain = domain if domain.isascii() and _ascii_domain(domain) else _ascii_domain(domain)
     if not ascii_domain:
         return None
     name = clean_text(name)
@@ -208,12 +213,17 @@ def encapsulate(author: Mailbox | None, author_text: str | None, into: Mailbox) 
     return format_mailbox(name, into.address)
 
 
-def _is_safe_header(text: str, mailbox: Mailbox) -> bool:
+def has_control_characters(text: str) -> bool:
+    """True when ``text`` holds CR, LF or another control character (a header injection attempt)."""
+    return bool(_CONTROL.search(text))
+
+
+def is_safe_header(text: str, mailbox: Mailbox) -> bool:
     """True when ``text`` can go out as it is: one line, and its domain is already ASCII."""
     if _CONTROL.search(text):
         return False
     pairs = _pairs(text)
-    return len(pairs) == 1 and pairs[0][1].rpartition("@")[2].rstrip(".").lower() == mailbox.domain
+    return len(pairs) == 1 and pairs[0][1].rpartition("@")[2].strip().rstrip(".") == mailbox.domain
 
 
 # --------------------------------------------------------------------------------------------------
@@ -233,7 +243,7 @@ class FromFilter:
     def allows(self, mailbox: Mailbox | None) -> bool:
         if mailbox is None:
             return False
-        return self.unrestricted or mailbox.key in self.addresses or mailbox.domain in self.domains
+        return self.unrestricted or mailbox.key in self.addresses or mailbox.domain_key in self.domains
 
 
 @functools.lru_cache(maxsize=1024)
@@ -384,7 +394,7 @@ def _select(author, default, servers, default_from_filter):
     for mailbox in (author, default):
         if mailbox is None:
             continue
-        for attribute, value in (("addresses", mailbox.key), ("domains", mailbox.domain)):
+        for attribute, value in (("addresses", mailbox.key), ("domains", mailbox.domain_key)):
             for server, parsed in filters:
                 if server.from_filter and value in getattr(parsed, attribute):
                     return server, server.from_filter, FilterSource.SERVER, mailbox, ()
@@ -438,7 +448,7 @@ def decide(inp: SenderInput) -> SenderDecision:
         )
     if author is not None and sender.key == author.key:
         header = (
-            inp.author if _is_safe_header(inp.author, author) else format_mailbox(author.name, author.address)
+            inp.author if is_safe_header(inp.author, author) else format_mailbox(author.name, author.address)
         )
         connection_from = inp.author
         if parsed.unrestricted:
@@ -600,7 +610,7 @@ class Alignment:
 
 def _domain_of(text: str) -> str | None:
     mailbox = parse_mailbox(text)
-    return mailbox.domain if mailbox else None
+    return mailbox.domain_key if mailbox else None
 
 
 def alignment(

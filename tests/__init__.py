@@ -3,3 +3,4 @@ from . import test_health_cron
 from . import test_health_fields
 from . import test_health_security
 from . import test_health_wizard
+from . import test_sender_core

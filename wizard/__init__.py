@@ -1,1 +1,2 @@
 from . import mail_domain_health_wizard
+from . import mail_send_preview

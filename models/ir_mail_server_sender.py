@@ -1,0 +1,358 @@
+"""The send path of ``ir.mail_server``: the seed's From / envelope / server rules on Odoo 18.
+
+Odoo's seams are extended, never copied: ``_find_mail_server`` picks the server with
+``deliverability.sender`` (Odoo's priorities, IDNA-aware, system parameters honoured),
+``connect`` remembers which server a connection is for, ``_prepare_email_message`` lets Odoo
+prepare the message and then sets the From header and envelope sender the rules decide. Any
+failure of ours falls back to Odoo's own behaviour and is logged: a message is never lost.
+
+Precedence (see readme/SENDER.rst): a system parameter of the seed that is set
+(``mail.default.from``, ``mail.catchall.domain``, ``mail.bounce.alias``) wins over the alias
+domain of the record or company and over values other modules pass in the context; an envelope
+sender explicitly asked for on the message (a Return-Path that is not the alias domain's bounce
+address) still wins over the bounce alias. Without those parameters Odoo's own values apply.
+"""
+
+import functools
+import logging
+
+from odoo import api, models, tools
+
+from ..deliverability import sender
+
+_logger = logging.getLogger(__name__)
+
+PARAMETERS = ("mail.default.from", "mail.catchall.domain", "mail.bounce.alias")
+CALLER_SERVER = "SMTP parameters given by the caller"
+
+
+@functools.lru_cache(maxsize=1024)
+def _explain(decision):
+    return decision.explain()
+
+
+def _domain(address):
+    return (address or "").rpartition("@")[2] or None
+
+
+class IrMailServer(models.Model):
+    _inherit = "ir.mail_server"
+
+    # --- Send path: settings as they apply ---------------------------------------------------------
+
+    @api.model
+    @tools.ormcache()
+    def _mdh_sender_parameters(self):
+        """The seed's system parameters that are set and valid, as a tuple in ``PARAMETERS`` order.
+
+        Invalid values (stored before this module validated them) are ignored with a warning.
+        Cleared with every system parameter change (``ir.config_parameter`` clears the cache).
+        """
+        icp = self.env["ir.config_parameter"].sudo()
+        values = []
+        for key in PARAMETERS:
+            value = (icp.get_param(key) or "").strip() or None
+            error = value and sender.parameter_error(key, value)
+            if error:
+                _logger.warning("Ignoring system parameter %s=%r: %s", key, value, error)
+                value = None
+            values.append(value)
+        return tuple(values)
+
+    def _mdh_alias_domain(self):
+        """The alias domain mail is sent for: the record's (``mail.mail``) or the company's."""
+        ctx = self.env.context
+        domains = self.env["mail.alias.domain"].sudo()
+        if ctx.get("mdh_alias_domain_id"):
+            return domains.browse(ctx["mdh_alias_domain_id"])
+        bounce, notifications = ctx.get("domain_bounce_address"), ctx.get("domain_notifications_email")
+        if bounce or notifications:
+            # values of a record's alias domain passed by mail.mail's batching: find that domain
+            names = {_domain(bounce), _domain(notifications)} - {None}
+            candidates = domains.search([("name", "in", list(names))])
+            return next(
+                (d for d in candidates if d.bounce_email == bounce or d.default_from_email == notifications),
+                domains,
+            )
+        return self.env.company.sudo().alias_domain_id
+
+    def _mdh_sender_settings(self, return_path=None, explain=False):
+        """``(SenderSettings, return_path[, sources])`` for the current context.
+
+        ``return_path`` is the Return-Path header of the message, if any.
+        """
+        icp_from, icp_domain, icp_bounce = self._mdh_sender_parameters()
+        ctx = self.env.context
+        alias = self._mdh_alias_domain()
+        sources = []
+        # What Odoo 18 itself uses: context (mail.mail batching), company alias domain, --email-from.
+        core_from = ctx.get("domain_notifications_email") or super()._get_default_from_address()
+        if (
+            alias
+            and alias.default_from
+            and "@" not in alias.default_from
+            and core_from == alias.default_from_email
+        ):
+            default_from, catchall = alias.default_from, alias.name
+            sources.append(f"mail.default.from and mail.catchall.domain: alias domain {alias.name}")
+        else:
+            default_from, catchall = core_from, alias.name or None
+            if core_from:
+                sources.append(f"default address {core_from}: alias domain, context or --email-from")
+        requested = ctx.get("domain_bounce_address") or return_path
+        core_bounce = requested or super()._get_default_bounce_address()
+        bounce_alias = None
+        if icp_from:
+            default_from = icp_from
+            sources.append(f"mail.default.from = {icp_from} (system parameter)")
+        if icp_domain:
+            catchall = icp_domain
+            sources.append(f"mail.catchall.domain = {icp_domain} (system parameter)")
+        if icp_domain or icp_bounce:
+            defaults = {alias.bounce_email, self.env.company.sudo().bounce_email} - {False, None, ""}
+            if not requested or requested in defaults:
+                bounce_alias = icp_bounce or alias.bounce_alias or "bounce"  # Odoo's default alias
+                core_bounce = None
+                if icp_bounce:
+                    sources.append(f"mail.bounce.alias = {icp_bounce} (system parameter)")
+            else:
+                sources.append(f"Return-Path {requested} asked for on the message")
+        settings = sender.SenderSettings(
+            default_from_filter=None,
+            default_from=default_from or None,
+            catchall_domain=catchall or None,
+            bounce_alias=bounce_alias,
+        )
+        if core_bounce is None and settings.bounce_mailbox is None:
+            core_bounce = requested or super()._get_default_bounce_address()
+        return (settings, core_bounce or None, sources) if explain else (settings, core_bounce or None)
+
+    @api.model
+    def _get_default_from_address(self):
+        """The seed: ``mail.default.from`` (with ``mail.catchall.domain``) when set, else Odoo's."""
+        icp_from, icp_domain, _bounce = self._mdh_sender_parameters()
+        if icp_from or icp_domain:
+            mailbox = self._mdh_sender_settings()[0].default_from_mailbox
+            if mailbox:
+                return mailbox.address
+        return super()._get_default_from_address()
+
+    @api.model
+    def _get_default_bounce_address(self):
+        """The seed: ``mail.bounce.alias@mail.catchall.domain`` when set, else Odoo's."""
+        _from, icp_domain, icp_bounce = self._mdh_sender_parameters()
+        if icp_domain or icp_bounce:
+            mailbox = self._mdh_sender_settings()[0].bounce_mailbox
+            if mailbox:
+                return mailbox.address
+        return super()._get_default_bounce_address()
+
+    @api.model
+    def _match_from_filter(self, email_from, from_filter):
+        """Odoo's matching, IDNA-aware (``mail.éxample.com`` and ``mail.xn--xample-9ua.com`` are one)."""
+        return sender.from_filter_allows(from_filter or None, email_from)
+
+    # --- Send path: decisions ------------------------------------------------------------------------
+
+    def _mdh_decide_selection(self, email_from, mail_servers):
+        """The decision when no connection is open yet (servers and settings from the database)."""
+        servers = mail_servers if mail_servers is not None else self.sudo().search([], order="sequence")
+        servers = servers.filtered("active")
+        settings, return_path = self._mdh_sender_settings()
+        if not servers:
+            settings = sender.SenderSettings(
+                default_from_filter=self._get_default_from_filter() or None,
+                default_from=settings.default_from,
+                catchall_domain=settings.catchall_domain,
+                bounce_alias=settings.bounce_alias,
+            )
+        inp = sender.SenderInput(
+            author=email_from or None,
+            settings=settings,
+            servers=tuple(sender.Server(s.id, s.name, s.from_filter or None) for s in servers),
+            return_path=return_path,
+        )
+        return sender.decide(inp), servers
+
+    def _mdh_decide_connection(self, author, return_path, smtp_session):
+        """The decision for a message on an open connection (its server and from_filter are fixed)."""
+        cache = getattr(smtp_session, "mdh_settings", None)
+        ctx = self.env.context
+        key = (
+            ctx.get("mdh_alias_domain_id"),
+            ctx.get("domain_notifications_email"),
+            ctx.get("domain_bounce_address"),
+            return_path,
+            self.env.company.id,
+        )
+        resolved = cache.get(key) if cache is not None else None
+        if resolved is None:
+            resolved = self._mdh_sender_settings(return_path=return_path)
+            if cache is not None:
+                cache[key] = resolved
+        settings, envelope = resolved
+        connection = sender.Connection(
+            server=getattr(smtp_session, "mdh_server", None),
+            from_filter=getattr(smtp_session, "from_filter", None) or None,
+            opened_for=getattr(smtp_session, "smtp_from", None) or None,
+            filter_source=getattr(smtp_session, "mdh_filter_source", sender.FilterSource.SESSION),
+        )
+        return sender.decide(sender.SenderInput(author, settings, (), envelope, connection))
+
+    # --- Send path: Odoo's seams ---------------------------------------------------------------------
+
+    def _find_mail_server(self, email_from, mail_servers=None):
+        try:
+            decision, servers = self._mdh_decide_selection(email_from, mail_servers)
+        except Exception:
+            _logger.warning(
+                "Sender rules failed for %r: Odoo's own server selection is used", email_from, exc_info=True
+            )
+            return super()._find_mail_server(email_from, mail_servers)
+        if not decision.applicable:
+            return super()._find_mail_server(email_from, mail_servers)
+        for warning in decision.warnings:
+            _logger.warning("Outgoing mail from %r: %s", email_from, warning)
+        probe = self.env.context.get("mdh_connect_probe")
+        if probe is not None:
+            probe["server"] = decision.server
+        server = (
+            next((s for s in servers if s.id == decision.server.key), None) if decision.server.key else None
+        )
+        return server, decision.connection_from
+
+    def connect(self, host=None, port=None, user=None, password=None, encryption=None, smtp_from=None,
+                ssl_certificate=None, ssl_private_key=None, smtp_debug=False, mail_server_id=None,
+                allow_archived=False):  # fmt: skip
+        """Odoo's connection, remembering which server it is for (the decision needs it later)."""
+        probe = {}
+        connection = super(IrMailServer, self.with_context(mdh_connect_probe=probe)).connect(
+            host, port, user, password, encryption, smtp_from, ssl_certificate, ssl_private_key,
+            smtp_debug, mail_server_id, allow_archived,
+        )  # fmt: skip
+        if connection is not None:
+            try:
+                if mail_server_id:
+                    record = self.sudo().browse(mail_server_id)
+                    server = sender.Server(record.id, record.name, record.from_filter or None)
+                elif host:
+                    server = sender.Server(None, CALLER_SERVER, connection.from_filter or None)
+                else:
+                    server = probe.get("server") or sender.Server(
+                        None, sender.CONFIGURATION_SERVER_NAME, connection.from_filter or None
+                    )
+                connection.mdh_server = server
+                connection.mdh_filter_source = (
+                    sender.FilterSource.SERVER if server.key else sender.FilterSource.DEFAULT
+                )
+                connection.mdh_settings = {}
+            except Exception:
+                _logger.warning("Could not note the server of an SMTP connection", exc_info=True)
+        return connection
+
+    def build_email(self, email_from, *args, **kwargs):
+        """Odoo's message, with control characters (CR/LF) removed from the author so that no header
+        can be injected and the message is not refused."""
+        if isinstance(email_from, str) and sender.has_control_characters(email_from):
+            _logger.info("Removed control characters from the author %r", email_from)
+            email_from = sender.clean_text(email_from)
+        return super().build_email(email_from, *args, **kwargs)
+
+    def _prepare_email_message(self, message, smtp_session):
+        author = message["From"]
+        author = str(author) if author else None
+        try:
+            return_path = message["Return-Path"]
+            decision = self._mdh_decide_connection(
+                author, str(return_path) if return_path else None, smtp_session
+            )
+            if not decision.applicable:
+                decision = None
+            elif author and sender.parse_mailbox(author) is None:
+                # Odoo cannot parse this author: give it the decided From to start from
+                del message["From"]
+                message["From"] = decision.header_from
+        except Exception:
+            _logger.warning("Sender rules failed for %r: Odoo's own rules apply", author, exc_info=True)
+            decision = None
+        smtp_from, smtp_to_list, message = super()._prepare_email_message(message, smtp_session)
+        if decision is not None:
+            try:
+                if not self._mdh_same_from(message["From"], decision.header_from):
+                    del message["From"]
+                    message["From"] = decision.header_from
+                smtp_from = decision.envelope_from
+            except Exception:
+                _logger.warning(
+                    "Could not apply the sender rules to %r: Odoo's own rules apply", author, exc_info=True
+                )
+                decision = None
+        self._mdh_note_sent(message, smtp_from, smtp_session, decision)
+        return smtp_from, smtp_to_list, message
+
+    @api.model
+    def _mdh_same_from(self, header, wanted):
+        """True when the From ``header`` already says ``wanted`` (same name and address)."""
+        if header is None:
+            return False
+        text = str(header)
+        if text == wanted:
+            return True
+        have = sender.parse_mailbox(text)
+        return bool(have and have == sender.parse_mailbox(wanted) and sender.is_safe_header(text, have))
+
+    def _mdh_note_sent(self, message, smtp_from, smtp_session, decision):
+        """Say how the message is sent: debug log, and ``mail.mail`` fields through the context."""
+        collector = self.env.context.get("mdh_sender_log")
+        if collector is None and not _logger.isEnabledFor(logging.DEBUG):
+            return
+        header_from = str(message["From"] or "")
+        if decision is None:
+            server = getattr(smtp_session, "mdh_server", None)
+            rule, explanation = sender.Rule.CORE_FALLBACK, sender.Rule.CORE_FALLBACK.label
+        else:
+            server, rule, explanation = decision.server, decision.rule, _explain(decision)
+        server_name = server.name if server else "an SMTP session given by the caller"
+        _logger.debug(
+            "Sending %s as From %s, envelope %s, through %s: %s",
+            message["Message-Id"], header_from, smtp_from, server_name, rule.label,
+        )  # fmt: skip
+        if collector is not None:
+            collector[str(message["Message-Id"] or "")] = {
+                "mdh_sent_from": header_from,
+                "mdh_envelope_from": smtp_from,
+                "mdh_mail_server_id": server.key if server and server.key else False,
+                "mdh_smtp_server": server_name,
+                "mdh_sender_rule": rule.value,
+                "mdh_sender_explanation": explanation,
+            }
+
+    # --- Preview -------------------------------------------------------------------------------------
+
+    @api.model
+    def _mdh_preview(self, author, mail_server=None, alias_domain=None):
+        """``(decision, sources)`` for a message from ``author`` as ``mail.mail`` would send it.
+
+        Same steps as sending: the server is chosen (unless ``mail_server`` is forced), a connection is
+        opened for the address chosen, and the rules are applied on it with the alias domain's context.
+        """
+        servers = self.sudo()
+        if alias_domain:
+            servers = servers.with_context(
+                mdh_alias_domain_id=alias_domain.id,
+                domain_notifications_email=alias_domain.default_from_email,
+                domain_bounce_address=alias_domain.bounce_email,
+            )
+        settings, return_path, sources = servers._mdh_sender_settings(explain=True)
+        if mail_server:
+            connection = sender.Connection(
+                sender.Server(mail_server.id, mail_server.name, mail_server.from_filter or None),
+                mail_server.from_filter or None,
+                author,
+            )
+        else:
+            chosen = servers._mdh_decide_selection(author, None)[0]
+            source = sender.FilterSource.SERVER if chosen.server.key else sender.FilterSource.DEFAULT
+            connection = sender.Connection(chosen.server, chosen.from_filter, chosen.connection_from, source)
+        decision = sender.decide(sender.SenderInput(author, settings, (), return_path, connection))
+        return decision, sources
