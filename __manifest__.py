@@ -22,6 +22,10 @@
         "views/mail_mail_views.xml",
         "wizard/mail_send_preview_views.xml",
     ],
+    "assets": {
+        "web.assets_backend": ["mail_domain_health/static/src/scss/mail_domain_health.scss"],
+        "web.assets_tests": ["mail_domain_health/static/src/js/tours/*.js"],
+    },
     "uninstall_hook": "uninstall_hook",
     "installable": True,
     "application": False,

@@ -28,6 +28,9 @@ class MailDomainHealthWizard(models.TransientModel):
     warning_count = fields.Integer(compute="_compute_counts")
     pass_count = fields.Integer(compute="_compute_counts")
 
+    def _compute_display_name(self):
+        self.display_name = _("Domain Health")
+
     @api.depends("check_ids.status")
     def _compute_counts(self):
         for wizard in self:
@@ -75,7 +78,16 @@ class MailDomainHealthWizard(models.TransientModel):
                 "person_ids": [Command.clear()] + [Command.create(v) for v in self._people_problems()],
             }
         )
-        return True
+        # reopen on the verdicts, in place of the form that asked for them
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Domain Health"),
+            "res_model": self._name,
+            "res_id": self.id,
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "main",
+        }
 
     def action_open_history(self):
         return self.env["ir.actions.act_window"]._for_xml_id("mail_domain_health.action_mail_domain_health")

@@ -1,0 +1,14 @@
+"""Browser tour: an administrator opens Domain Health, adds a domain, checks, sees verdicts and records."""
+
+from odoo.tests import HttpCase, tagged
+
+from .common import DnsFixtureMixin
+
+
+@tagged("post_install", "-at_install")
+class TestDomainHealthTour(DnsFixtureMixin, HttpCase):
+    def test_domain_health_wizard_tour(self):
+        self.start_tour("/odoo?debug=1", "mail_domain_health_tour", login="admin")
+        added = self.env["mail.domain.health"].search([("name", "=", "bad.test")])
+        self.assertTrue(added.manual)
+        self.assertEqual(added.state, "fail")
