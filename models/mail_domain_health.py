@@ -327,14 +327,24 @@ class MailDomainHealth(models.Model):
         return existing | self.create([{"name": name, "manual": manual} for name in missing])
 
     @api.model
-    def _health_status_of(self, domain):
-        """The last known state of ``domain`` (no DNS), or None when it was never checked."""
+    def _health_facts(self, domain):
+        """The last known verdicts of ``domain`` (no DNS), or None when it was never checked:
+        ``{"state", "spf", "dkim", "dmarc", "mx", "dmarc_policy"}`` (states pass/warning/unknown/fail)."""
         try:
             name = normalize_domain(domain)
         except ValueError:
             return None
         record = self.sudo().search([("name", "=", name)], limit=1)
-        return record.state or None
+        if not record.state:
+            return None
+        return {
+            "state": record.state,
+            "spf": record.spf_state or None,
+            "dkim": record.dkim_state or None,
+            "dmarc": record.dmarc_state or None,
+            "mx": record.mx_state or None,
+            "dmarc_policy": record.dmarc_policy or None,
+        }
 
     # ------------------------------------------------------------------
     # Checking

@@ -105,3 +105,15 @@ class TestHealthFields(DomainHealthCase):
         self.assertFalse(icp.search([("key", "=like", "mail_domain_health.%")]))
         self.assertEqual(icp.get_param("mail.catchall.domain"), "good.test")
         self.assertEqual(icp.get_param("mail.default.from"), "notifications@good.test")
+
+    def test_sending_preview_uses_the_last_known_health(self):
+        preview = self.env["mail.send.preview"].create({"author": "jane@good.test"})
+        self.assertEqual(preview.alignment_state, "unknown", "nothing checked yet")
+        self.health("good.test", "bad.test")._health_check()
+        self.assertEqual(self.Health._health_facts("Jane@Good.Test")["dkim"], "pass")
+        preview = self.env["mail.send.preview"].create({"author": "jane@good.test"})
+        self.assertEqual(preview.alignment_state, "pass")
+        self.assertIn("DKIM is published for good.test", preview.alignment_details)
+        preview = self.env["mail.send.preview"].create({"author": "jane@bad.test"})
+        self.assertEqual(preview.alignment_state, "fail")
+        self.assertIn("bad.test publishes DMARC p=quarantine", preview.alignment_details)

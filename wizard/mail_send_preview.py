@@ -79,7 +79,7 @@ class MailSendPreview(models.TransientModel):
         (``pass`` / ``warning`` / ``unknown`` / ``fail``) and ``dmarc_policy``
         (``none`` / ``quarantine`` / ``reject``).
         """
-        return None
+        return self.env["mail.domain.health"]._health_facts(domain)
 
     def _mdh_domain_health(self, domain):
         facts = self._mdh_domain_health_status(domain)
