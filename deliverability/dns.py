@@ -12,13 +12,16 @@ from __future__ import annotations
 import asyncio
 import enum
 import ipaddress
+import socket
 import time
 from dataclasses import dataclass, field
 from typing import Protocol
 
+import dns.asyncbackend
 import dns.asyncquery
 import dns.exception
 import dns.flags
+import dns.inet
 import dns.message
 import dns.name
 import dns.rcode
@@ -136,8 +139,10 @@ class DnsResolver:
     """A stub resolver against explicit nameservers, with a shared TTL cache.
 
     ``timeout`` bounds one exchange with one server; ``lifetime`` bounds one
-    lookup across servers and CNAME hops. Concurrent lookups of the same name
-    and type share one query.
+    lookup across servers and CNAME hops, from the moment it gets one of the
+    ``concurrency`` slots (waiting in line for a slot is not a DNS timeout).
+    Concurrent lookups of the same name and type share one query. While queries
+    are in flight their UDP sockets are reused instead of opened per query.
     """
 
     nameservers: list[Nameserver]
@@ -152,6 +157,8 @@ class DnsResolver:
         self._cache: dict[tuple[str, str], tuple[float, Answer]] = {}
         self._inflight: dict[tuple[str, str], asyncio.Future] = {}
         self._semaphore: asyncio.Semaphore | None = None
+        self._idle: dict[int, list[dns.asyncbackend.DatagramSocket]] = {}  # address family -> sockets
+        self._busy = 0
 
     async def query(self, name: str, rtype: str) -> Answer:
         key = (name.lower().rstrip("."), rtype.upper())
@@ -166,10 +173,7 @@ class DnsResolver:
         future = asyncio.get_running_loop().create_future()
         self._inflight[key] = future
         try:
-            try:
-                answer = await asyncio.wait_for(self._resolve(*key), self.lifetime)
-            except asyncio.TimeoutError:
-                answer = Answer(key[0], key[1], DnsStatus.TIMEOUT, error="no answer in time")
+            answer = await self._resolve(*key)
             if answer.answered:
                 self._cache[key] = (time.monotonic() + answer.ttl, answer)
             future.set_result(answer)
@@ -185,8 +189,9 @@ class DnsResolver:
             return Answer(name, rtype, DnsStatus.ERROR, error=f"invalid query: {exc}")
         cnames: list[str] = []
         ttl = NEGATIVE_TTL
+        expires: list[float] = []  # when the lookup's lifetime ends, set by its first exchange
         for _hop in range(MAX_CNAME_HOPS + 1):
-            response, error = await self._exchange(qname, qtype)
+            response, error = await self._exchange(qname, qtype, expires)
             if response is None:
                 return Answer(name, rtype, error, tuple(cnames), error=error.value)
             rcode = response.rcode()
@@ -222,25 +227,67 @@ class DnsResolver:
             return Answer(name, rtype, status, (), tuple(cnames), ttl)
         return Answer(name, rtype, DnsStatus.ERROR, tuple(cnames), error="CNAME chain too long")
 
-    async def _exchange(self, qname: dns.name.Name, qtype) -> tuple[dns.message.Message | None, DnsStatus]:
+    async def _exchange(
+        self, qname: dns.name.Name, qtype, expires: list[float]
+    ) -> tuple[dns.message.Message | None, DnsStatus]:
         if self._semaphore is None:
             self._semaphore = asyncio.Semaphore(self.concurrency)
         request = dns.message.make_query(qname, qtype, use_edns=0, payload=1232)
         status = DnsStatus.TIMEOUT
         async with self._semaphore:
-            for server in self.nameservers:
-                self.stats.sent += 1
-                try:
-                    response, _tcp = await dns.asyncquery.udp_with_fallback(
-                        request, server.host, timeout=self.timeout, port=server.port
-                    )
-                    return response, DnsStatus.OK
-                except dns.exception.Timeout:
-                    self.stats.timeouts += 1
-                    status = DnsStatus.TIMEOUT
-                except (dns.exception.DNSException, OSError, EOFError):
-                    status = DnsStatus.ERROR
+            clock = asyncio.get_running_loop().time
+            if not expires:
+                expires.append(clock() + self.lifetime)
+            self._busy += 1
+            try:
+                for server in self.nameservers:
+                    timeout = min(self.timeout, expires[0] - clock())
+                    if timeout <= 0:
+                        break
+                    self.stats.sent += 1
+                    family = dns.inet.af_for_address(server.host)
+                    sock = await self._socket(family)
+                    reuse = False
+                    try:
+                        response, _tcp = await dns.asyncquery.udp_with_fallback(
+                            request,
+                            server.host,
+                            timeout=timeout,
+                            port=server.port,
+                            udp_sock=sock,
+                            ignore_unexpected=True,
+                        )
+                        reuse = True
+                        return response, DnsStatus.OK
+                    except dns.exception.Timeout:
+                        reuse = True  # a late answer is told apart by its id and question
+                        self.stats.timeouts += 1
+                        status = DnsStatus.TIMEOUT
+                    except (dns.exception.DNSException, OSError, EOFError):
+                        status = DnsStatus.ERROR
+                    finally:
+                        if reuse:
+                            self._idle[family].append(sock)
+                        else:  # an error, or the lookup was cancelled
+                            await sock.close()
+            finally:
+                self._busy -= 1
+                if not self._busy:
+                    await self._close_idle()
         return None, status
+
+    async def _socket(self, family: int) -> dns.asyncbackend.DatagramSocket:
+        idle = self._idle.setdefault(family, [])
+        if idle:
+            return idle.pop()
+        backend = dns.asyncbackend.get_backend("asyncio")
+        return await backend.make_socket(family, socket.SOCK_DGRAM)
+
+    async def _close_idle(self) -> None:
+        """Close the reused sockets once no query is in flight (they belong to this event loop)."""
+        for sockets in self._idle.values():
+            while sockets:
+                await sockets.pop().close()
 
 
 def _rdata_text(rdata) -> str:

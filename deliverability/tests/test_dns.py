@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 
 import pytest
 
@@ -110,3 +111,30 @@ def test_nameserver_parse(text, expected):
 def test_nameserver_parse_rejects(text):
     with pytest.raises(ValueError, match="bad nameserver"):
         Nameserver.parse(text)
+
+
+def _open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def test_sockets_are_reused_then_closed(resolver, run):
+    before = _open_fds()
+
+    async def many():
+        return await asyncio.gather(*(resolver.query(f"n{i}.example.test", "TXT") for i in range(300)))
+
+    answers = run(many())
+    assert {a.status for a in answers} == {DnsStatus.NXDOMAIN}
+    assert resolver.stats.sent == 300
+    assert _open_fds() == before
+
+
+def test_cancelled_lookups_leave_no_socket_open(silent_resolver, run):
+    before = _open_fds()
+
+    async def cancelled():
+        lookups = [asyncio.wait_for(silent_resolver.query(f"n{i}.example.test", "A"), 0.05) for i in range(9)]
+        return await asyncio.gather(*lookups, return_exceptions=True)
+
+    assert all(isinstance(r, asyncio.TimeoutError) for r in run(cancelled()))
+    assert _open_fds() == before
