@@ -115,7 +115,7 @@ class MailDomainHealth(models.Model):
     _description = "Domain Health"
     _order = "name"
 
-    name = fields.Char(string="Domain", required=True, index=True, tracking=True)
+    name = fields.Char(string="Domain", required=True, index=True)
     active = fields.Boolean(default=True)
     in_use = fields.Boolean(
         readonly=True, help="The database sends from this domain (found by the daily check)."
@@ -160,7 +160,10 @@ class MailDomainHealth(models.Model):
         for vals in vals_list:
             if vals.get("name"):
                 vals["name"] = self._normalize_name(vals["name"])
-        return super().create(vals_list)
+        # domains are found by the hundreds: no "created" note, no follower per record
+        return super(
+            MailDomainHealth, self.with_context(mail_create_nolog=True, mail_create_nosubscribe=True)
+        ).create(vals_list)
 
     def write(self, vals):
         if vals.get("name"):
@@ -449,8 +452,10 @@ class MailDomainHealth(models.Model):
                 recovered.append((key, old, v))
                 if key in alerted and SEVERITY[status] <= SEVERITY[alerted[key]]:
                     del alerted[key]
-        known = {k: s for k, s in known.items() if k in current}
-        alerted = {k: s for k, s in alerted.items() if k in current}
+        if any(v["status"] != "unknown" for v in values):
+            # checks no longer run (a selector removed from the settings) are forgotten
+            known = {k: s for k, s in known.items() if k in current}
+            alerted = {k: s for k, s in alerted.items() if k in current}
         if {"known": known, "alerted": alerted} != data:
             self.alert_data = {"known": known, "alerted": alerted}
         if degraded:

@@ -98,6 +98,17 @@ class TestHealthCron(DomainHealthCase):
         self.assertEqual(flip.state, "pass")
         self.assertFalse(self.recovery_messages(flip))
 
+    def test_a_run_that_could_not_check_keeps_the_baseline(self):
+        flip = self.Health._health_ensure(["flip.test"], manual=True)
+        self.run_cron()
+        self.env["ir.config_parameter"].sudo().set_param("mail_domain_health.nameservers", "not-an-ip")
+        self.run_cron()
+        self.assertEqual(flip.check_ids.mapped("status"), ["unknown"] * 3, "no selector known: no DKIM row")
+        self.assertEqual(flip.alert_data["known"].get("dkim:mdh"), "pass", "DKIM is not forgotten")
+        self.use_nameserver(self.nsd_degraded)
+        self.run_cron()
+        self.assertEqual(len(self.alerts(flip)), 2, "the degradation is still measured against the last pass")
+
     def test_retention_forgets_old_runs_but_keeps_the_last_one(self):
         flip = self.Health._health_ensure(["flip.test"], manual=True)
         self.run_cron()
