@@ -77,7 +77,7 @@ class TestHealthWizard(DomainHealthCase):
         )
         rejected = problems["user_dmarc", "yahoo"]
         self.assertEqual((rejected.domain, rejected.policy), ("reject.test", "reject"))
-        self.assertIn("Give the user an address on", rejected.advice)
+        self.assertIn("Give the user an address on bad.test", rejected.advice, "the catchall domain")
         self.assertIn("generic mailbox provider", problems["user_generic", "gmail"].advice)
         partners = problems["partner_dmarc", "partner.test"]
         self.assertEqual(partners.partner_ids, self.strict)

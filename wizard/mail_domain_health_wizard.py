@@ -117,12 +117,13 @@ class MailDomainHealthWizard(models.TransientModel):
         # a domain whose mail passes its own DMARC policy (SPF/DKIM set up for us) is no problem
         authorized = set(self.env["mail.domain.health"].search([("dmarc_state", "=", "pass")]).mapped("name"))
         policies = {d: p for d, p in policies.items() if d not in authorized}
+        catchall = self.env["ir.config_parameter"].sudo().get_param("mail.catchall.domain")
         problems = []
         for user, domain in user_domains.items():
             if not domain:
                 continue
             policy = policies.get(domain)
-            own = user.company_id.alias_domain_id.name or _("your company's domain")
+            own = user.company_id.alias_domain_id.name or catchall or _("your company's domain")
             if policy in STRICT_POLICIES:
                 problems.append(
                     {
