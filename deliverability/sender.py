@@ -28,6 +28,7 @@ from __future__ import annotations
 import enum
 import functools
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import getaddresses
@@ -126,7 +127,17 @@ def clean_text(text: str) -> str:
 
 
 def _ascii_domain(text: str) -> str | None:
+    """The lower-case ASCII form of a domain, None when it is not one.
+
+    Non-ASCII labels may hold only letters, marks, digits and hyphens: symbols and punctuation that
+    IDNA 2003 still encodes (``example¢¡.com``) are refused by IDNA 2008, hence by Odoo and by mail
+    servers.
+    """
     value = text.strip().rstrip(".").lower()
+    if not value.isascii() and any(
+        not (char.isascii() or unicodedata.category(char)[0] in "LMN") for char in value
+    ):
+        return None
     try:
         return normalize_domain(value)
     except ValueError:
@@ -216,6 +227,12 @@ def encapsulate(author: Mailbox | None, author_text: str | None, into: Mailbox) 
 def has_control_characters(text: str) -> bool:
     """True when ``text`` holds CR, LF or another control character (a header injection attempt)."""
     return bool(_CONTROL.search(text))
+
+
+def is_sendable(text: str | None) -> bool:
+    """True when ``text`` is one usable mailbox that can go out as it is (no rewriting needed)."""
+    mailbox = parse_mailbox(text)
+    return mailbox is not None and is_safe_header(text, mailbox)
 
 
 def is_safe_header(text: str, mailbox: Mailbox) -> bool:
@@ -450,7 +467,7 @@ def decide(inp: SenderInput) -> SenderDecision:
         header = (
             inp.author if is_safe_header(inp.author, author) else format_mailbox(author.name, author.address)
         )
-        connection_from = inp.author
+        connection_from = header
         if parsed.unrestricted:
             rule = Rule.NO_FROM_FILTER
         elif allowed:

@@ -31,6 +31,22 @@ def _explain(decision):
     return decision.explain()
 
 
+class _PreparingSession:
+    """What Odoo's message preparation reads from an SMTP session, with a usable sender address.
+
+    Used when the connection was opened for an address Odoo cannot parse (it would refuse the
+    message); the decided From replaces it, the from_filter is the session's.
+    """
+
+    def __init__(self, from_filter, smtp_from):
+        self.from_filter = from_filter
+        self.smtp_from = smtp_from
+
+
+def _server_name(server):
+    return server.name if server else "an SMTP session given by the caller"
+
+
 def _domain(address):
     return (address or "").rpartition("@")[2] or None
 
@@ -60,46 +76,45 @@ class IrMailServer(models.Model):
         return tuple(values)
 
     def _mdh_alias_domain(self):
-        """The alias domain mail is sent for: the record's (``mail.mail``) or the company's."""
+        """The alias domain mail is sent for, when known without a query: the record's one named by
+        ``mail.mail``, the company's when the context passes no values of its own, else none."""
         ctx = self.env.context
-        domains = self.env["mail.alias.domain"].sudo()
         if ctx.get("mdh_alias_domain_id"):
-            return domains.browse(ctx["mdh_alias_domain_id"])
-        bounce, notifications = ctx.get("domain_bounce_address"), ctx.get("domain_notifications_email")
-        if bounce or notifications:
-            # values of a record's alias domain passed by mail.mail's batching: find that domain
-            names = {_domain(bounce), _domain(notifications)} - {None}
-            candidates = domains.search([("name", "in", list(names))])
-            return next(
-                (d for d in candidates if d.bounce_email == bounce or d.default_from_email == notifications),
-                domains,
-            )
+            return self.env["mail.alias.domain"].sudo().browse(ctx["mdh_alias_domain_id"])
+        if ctx.get("domain_bounce_address") or ctx.get("domain_notifications_email"):
+            return self.env["mail.alias.domain"]
         return self.env.company.sudo().alias_domain_id
 
     def _mdh_sender_settings(self, return_path=None, explain=False):
-        """``(SenderSettings, return_path[, sources])`` for the current context.
+        """``(SenderSettings, return_path[, sources])`` for the current context, without a query.
 
         ``return_path`` is the Return-Path header of the message, if any.
         """
         icp_from, icp_domain, icp_bounce = self._mdh_sender_parameters()
         ctx = self.env.context
+        ctx_from, ctx_bounce = ctx.get("domain_notifications_email"), ctx.get("domain_bounce_address")
         alias = self._mdh_alias_domain()
+        if alias:
+            alias_name, alias_bounce, alias_bounce_alias = alias.name, alias.bounce_email, alias.bounce_alias
+        else:  # values of a record's alias domain passed in the context by mail.mail's batching
+            alias_name = _domain(ctx_bounce) or _domain(ctx_from)
+            alias_bounce, alias_bounce_alias = ctx_bounce, (ctx_bounce or "").rpartition("@")[0]
         sources = []
         # What Odoo 18 itself uses: context (mail.mail batching), company alias domain, --email-from.
-        core_from = ctx.get("domain_notifications_email") or super()._get_default_from_address()
+        core_from = ctx_from or super()._get_default_from_address()
         if (
             alias
             and alias.default_from
             and "@" not in alias.default_from
             and core_from == alias.default_from_email
         ):
-            default_from, catchall = alias.default_from, alias.name
-            sources.append(f"mail.default.from and mail.catchall.domain: alias domain {alias.name}")
+            default_from, catchall = alias.default_from, alias_name
+            sources.append(f"mail.default.from and mail.catchall.domain: alias domain {alias_name}")
         else:
-            default_from, catchall = core_from, alias.name or None
+            default_from, catchall = core_from, alias_name or None
             if core_from:
                 sources.append(f"default address {core_from}: alias domain, context or --email-from")
-        requested = ctx.get("domain_bounce_address") or return_path
+        requested = ctx_bounce or return_path
         core_bounce = requested or super()._get_default_bounce_address()
         bounce_alias = None
         if icp_from:
@@ -109,9 +124,9 @@ class IrMailServer(models.Model):
             catchall = icp_domain
             sources.append(f"mail.catchall.domain = {icp_domain} (system parameter)")
         if icp_domain or icp_bounce:
-            defaults = {alias.bounce_email, self.env.company.sudo().bounce_email} - {False, None, ""}
+            defaults = {alias_bounce, self.env.company.sudo().bounce_email} - {False, None, ""}
             if not requested or requested in defaults:
-                bounce_alias = icp_bounce or alias.bounce_alias or "bounce"  # Odoo's default alias
+                bounce_alias = icp_bounce or alias_bounce_alias or "bounce"  # Odoo's default alias
                 core_bounce = None
                 if icp_bounce:
                     sources.append(f"mail.bounce.alias = {icp_bounce} (system parameter)")
@@ -261,6 +276,7 @@ class IrMailServer(models.Model):
     def _prepare_email_message(self, message, smtp_session):
         author = message["From"]
         author = str(author) if author else None
+        session = smtp_session
         try:
             return_path = message["Return-Path"]
             decision = self._mdh_decide_connection(
@@ -268,14 +284,20 @@ class IrMailServer(models.Model):
             )
             if not decision.applicable:
                 decision = None
-            elif author and sender.parse_mailbox(author) is None:
-                # Odoo cannot parse this author: give it the decided From to start from
+            elif author and not sender.is_sendable(author):
+                # Odoo would refuse (or send as it is) this author: start from the decided From
                 del message["From"]
                 message["From"] = decision.header_from
+            opened_for = getattr(smtp_session, "smtp_from", None)
+            if decision and opened_for and not sender.is_sendable(opened_for):
+                session = _PreparingSession(getattr(smtp_session, "from_filter", False), decision.header_from)
+            if decision and self.env.context.get("mdh_sender_log") is not None:
+                # noted now too: Odoo may still refuse the message (no valid recipient)
+                self._mdh_note(decision.header_from, decision.envelope_from, decision, decision.server)
         except Exception:
             _logger.warning("Sender rules failed for %r: Odoo's own rules apply", author, exc_info=True)
             decision = None
-        smtp_from, smtp_to_list, message = super()._prepare_email_message(message, smtp_session)
+        smtp_from, smtp_to_list, message = super()._prepare_email_message(message, session)
         if decision is not None:
             try:
                 if not self._mdh_same_from(message["From"], decision.header_from):
@@ -303,29 +325,30 @@ class IrMailServer(models.Model):
 
     def _mdh_note_sent(self, message, smtp_from, smtp_session, decision):
         """Say how the message is sent: debug log, and ``mail.mail`` fields through the context."""
-        collector = self.env.context.get("mdh_sender_log")
-        if collector is None and not _logger.isEnabledFor(logging.DEBUG):
+        if self.env.context.get("mdh_sender_log") is None and not _logger.isEnabledFor(logging.DEBUG):
             return
+        server = decision.server if decision else getattr(smtp_session, "mdh_server", None)
         header_from = str(message["From"] or "")
-        if decision is None:
-            server = getattr(smtp_session, "mdh_server", None)
-            rule, explanation = sender.Rule.CORE_FALLBACK, sender.Rule.CORE_FALLBACK.label
-        else:
-            server, rule, explanation = decision.server, decision.rule, _explain(decision)
-        server_name = server.name if server else "an SMTP session given by the caller"
+        rule = self._mdh_note(header_from, smtp_from, decision, server)
         _logger.debug(
             "Sending %s as From %s, envelope %s, through %s: %s",
-            message["Message-Id"], header_from, smtp_from, server_name, rule.label,
+            message["Message-Id"], header_from, smtp_from, _server_name(server), rule.label,
         )  # fmt: skip
+
+    def _mdh_note(self, header_from, envelope_from, decision, server):
+        """Keep the values ``mail.mail`` records (see MailMail.write); return the rule."""
+        rule = decision.rule if decision else sender.Rule.CORE_FALLBACK
+        collector = self.env.context.get("mdh_sender_log")
         if collector is not None:
-            collector[str(message["Message-Id"] or "")] = {
+            collector["last"] = {
                 "mdh_sent_from": header_from,
-                "mdh_envelope_from": smtp_from,
+                "mdh_envelope_from": envelope_from,
                 "mdh_mail_server_id": server.key if server and server.key else False,
-                "mdh_smtp_server": server_name,
+                "mdh_smtp_server": _server_name(server),
                 "mdh_sender_rule": rule.value,
-                "mdh_sender_explanation": explanation,
+                "mdh_sender_explanation": _explain(decision) if decision else rule.label,
             }
+        return rule
 
     # --- Preview -------------------------------------------------------------------------------------
 

@@ -5,8 +5,11 @@ from odoo import fields, models
 from ..deliverability.sender import Rule
 
 RULES = [(rule.value, rule.label) for rule in Rule]
-# Failures after which Odoo keeps an auto-delete mail (see MailMail._postprocess_sent_message)
-DELETED_AFTER = (False, None, "mail_email_invalid", "mail_email_missing")
+NOT_SENT = dict.fromkeys(
+    ("mdh_sent_from", "mdh_envelope_from", "mdh_mail_server_id", "mdh_smtp_server", "mdh_sender_rule",
+     "mdh_sender_explanation"),
+    False,
+)  # fmt: skip
 
 
 class MailMail(models.Model):
@@ -49,13 +52,29 @@ class MailMail(models.Model):
             post_send_callback=post_send_callback,
         )
 
-    def _postprocess_sent_message(self, success_pids, failure_reason=False, failure_type=None):
+    def write(self, vals):
+        """Odoo's state update after sending a mail carries how it was sent (no extra query).
+
+        ``_send`` handles one mail at a time: what was sent since the last state update is this
+        mail's (several mails of one message share their Message-Id, so it cannot be the key).
+        Every state update during sending sets these fields, cleared when nothing was sent, so
+        that Odoo still flushes the batch in one UPDATE.
+        """
         log = self.env.context.get("mdh_sender_log")
-        if log:
-            for mail in self:
-                values = log.pop(mail.message_id or "", None)
-                if values and not (mail.auto_delete and failure_type in DELETED_AFTER):
-                    mail.sudo().write(values)
+        if log is not None and "state" in vals and len(self) == 1:
+            values = log.pop("last", None)
+            if self.env.su or self.env.user.has_group("base.group_system"):
+                vals = {**vals, **(values or NOT_SENT)}
+            elif values:
+                self.sudo().write(values)
+        return super().write(vals)
+
+    def _postprocess_sent_message(self, success_pids, failure_reason=False, failure_type=None):
+        """A mail Odoo did not send (no valid recipient) keeps the sender it would have used."""
+        log = self.env.context.get("mdh_sender_log")
+        values = log.pop("last", None) if log and len(self) == 1 else None
+        if values:
+            self.sudo().write(values)
         return super()._postprocess_sent_message(
             success_pids, failure_reason=failure_reason, failure_type=failure_type
         )

@@ -5,3 +5,6 @@ from . import test_health_security
 from . import test_health_wizard
 from . import test_tour
 from . import test_sender_core
+from . import test_sender_params
+from . import test_sender_send
+from . import test_sender_preview

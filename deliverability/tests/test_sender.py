@@ -234,6 +234,7 @@ def test_rules_name_their_seed_sentence():
         ("admin@mail.example.com", " ", False),
         ("admin@mail.example.com", ",", False),
         ("not an address", "example.com", False),
+        ("strange@example¢¡.com", "xn--example-0hai.com", False),
         (None, "example.com", False),
     ],
 )
@@ -357,6 +358,7 @@ HOSTILE = {
     "two authors": ("a@gmail.com, b@gmail.com", '"a"'),
     "angle brackets only": ("<>", None),
     "NUL": ("jane\x00@gmail.com", None),
+    "symbols in an IDN": ("strange@example¢¡.com", '"strange"'),
 }
 
 
