@@ -50,6 +50,26 @@ class TestHealthCron(DomainHealthCase):
         self.assertTrue(watched.manual and watched.last_check)
         self.assertIn(f"INFO:{LOGGER}:Domain health: 3/3 domains checked", logs.output)
 
+    def test_the_scheduled_action_is_daily_active_and_runs_the_check(self):
+        cron = self.env.ref("mail_domain_health.ir_cron_mail_domain_health")
+        self.assertTrue(cron.active)
+        self.assertEqual((cron.interval_number, cron.interval_type), (1, "days"))
+        cron.method_direct_trigger()
+        self.assertEqual(self.Health.search([("name", "=", "good.test")]).state, "pass")
+
+    def test_a_domain_no_longer_in_use_is_no_longer_checked(self):
+        icp = self.env["ir.config_parameter"].sudo()
+        icp.set_param("mail.catchall.domain", "bad.test")
+        self.run_cron()
+        bad = self.Health.search([("name", "=", "bad.test")])
+        self.assertTrue(bad.in_use)
+        icp.set_param("mail.catchall.domain", "good.test")
+        self.run_cron()
+        self.assertFalse(bad.in_use or bad.source)
+        recently = fields.Datetime.now() - timedelta(hours=1)
+        self.assertLess(bad.last_check, recently, "not checked again")
+        self.assertGreaterEqual(self.Health.search([("name", "=", "good.test")]).last_check, recently)
+
     def test_time_budget_leaves_the_rest_for_the_next_call(self):
         self.Health._health_ensure(["bad.test", "broken.test"], manual=True)
         self.Health._cron_check_domains(batch_size=1, time_budget=1e-9)
