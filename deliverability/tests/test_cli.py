@@ -261,3 +261,23 @@ def test_module_entry_point_as_subprocess(nsd):
     bad = subprocess.run([*command, "--nameserver", "::1:99999"], cwd=ROOT, capture_output=True, text=True)
     assert bad.returncode == 2 and bad.stdout == ""
     assert "Traceback" not in bad.stderr and bad.stderr.startswith("deliverability: error: bad nameserver")
+
+
+def test_demo_shows_a_healthy_domain_a_missing_include_and_reject_without_dkim(capsys):
+    from deliverability.testing import demo
+
+    assert demo.main(["--json"]) == 0
+    reports = {
+        d["domain"]: {c["check"]: c for c in d["checks"]}
+        for d in json.loads(capsys.readouterr().out)["domains"]
+    }
+    assert {c["status"] for c in reports["healthy.example"].values()} == {"pass"}
+    assert reports["noinclude.example"]["spf"]["fix"] == (
+        'noinclude.example. IN TXT "v=spf1 include:_spf.provider.example include:_spf.google.example ~all"'
+    )
+    strict = reports["strict.example"]
+    assert (strict["dmarc"]["policy"], strict["dmarc"]["status"], strict["dkim"]["status"]) == (
+        "reject",
+        "fail",
+        "fail",
+    )
