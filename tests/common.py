@@ -95,8 +95,9 @@ class DnsFixtureMixin:
         icp = cls.env["ir.config_parameter"].sudo()
         for key, value in {**PARAMS, "mail_domain_health.nameservers": cls.nsd.address}.items():
             icp.set_param(key, value)
-        # every address the database knows is on a served test domain
-        cls.env.ref("base.user_admin").email = "admin@good.test"
+        # every user address the database knows (demo data included) is on a served test domain
+        for user in cls.env["res.users"].search([("share", "=", False)]):
+            user.email = f"user{user.id}@good.test"
         cls.env["ir.mail_server"].sudo().search([]).unlink()
         cls.env["ir.mail_server"].create(
             {"name": "Mailer", "smtp_host": "smtp.mailer.test", "from_filter": "good.test"}

@@ -22,8 +22,8 @@ class TestHealthChecks(DomainHealthCase):
         )
         self.env["res.users"].create(
             [
-                {"name": "Staff", "login": "staff", "email": "staff@people.test"},
-                {"name": "Gmail", "login": "gmail", "email": "someone@gmail.com"},
+                {"name": "Staff", "login": "mdh_staff", "email": "staff@people.test"},
+                {"name": "Gmail", "login": "mdh_gmail", "email": "someone@gmail.com"},
             ]
         )
         in_use = self.Health._health_domains_in_use()

@@ -17,7 +17,7 @@ class TestHealthCron(DomainHealthCase):
         cls.admin2 = cls.env["res.users"].create(
             {
                 "name": "Second Admin",
-                "login": "admin2",
+                "login": "mdh_admin2",
                 "email": "admin2@good.test",
                 "groups_id": [(6, 0, [cls.env.ref("base.group_system").id])],
             }

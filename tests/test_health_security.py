@@ -11,8 +11,8 @@ class TestHealthSecurity(DomainHealthCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.internal = new_test_user(cls.env, "internal", groups="base.group_user", email="i@good.test")
-        cls.portal = new_test_user(cls.env, "portal", groups="base.group_portal", email="p@good.test")
+        cls.internal = new_test_user(cls.env, "mdh_internal", groups="base.group_user", email="i@good.test")
+        cls.portal = new_test_user(cls.env, "mdh_portal", groups="base.group_portal", email="p@good.test")
         cls.record = cls.Health._health_ensure(["good.test"])
         cls.record._health_check()
 

@@ -13,12 +13,12 @@ class TestHealthWizard(DomainHealthCase):
         super().setUpClass()
         cls.env["ir.config_parameter"].sudo().set_param("mail.catchall.domain", "bad.test")
         users = cls.env["res.users"].with_context(no_reset_password=True)
-        cls.user_reject = users.create({"name": "Yahoo User", "login": "yahoo", "email": "me@reject.test"})
-        cls.user_gmail = users.create({"name": "Gmail User", "login": "gmail", "email": "me@gmail.com"})
+        cls.user_reject = users.create({"name": "Yahoo User", "login": "mdh_yahoo", "email": "me@reject.test"})
+        cls.user_gmail = users.create({"name": "Gmail User", "login": "mdh_gmail", "email": "me@gmail.com"})
         cls.portal = users.create(
             {
                 "name": "Portal",
-                "login": "portal",
+                "login": "mdh_portal",
                 "email": "portal@reject.test",
                 "groups_id": [(6, 0, [cls.env.ref("base.group_portal").id])],
             }
@@ -73,12 +73,12 @@ class TestHealthWizard(DomainHealthCase):
         problems = {(p.problem, p.user_id.login or p.domain): p for p in wizard.person_ids}
         self.assertEqual(
             set(problems),
-            {("user_dmarc", "yahoo"), ("user_generic", "gmail"), ("partner_dmarc", "partner.test")},
+            {("user_dmarc", "mdh_yahoo"), ("user_generic", "mdh_gmail"), ("partner_dmarc", "partner.test")},
         )
-        rejected = problems["user_dmarc", "yahoo"]
+        rejected = problems["user_dmarc", "mdh_yahoo"]
         self.assertEqual((rejected.domain, rejected.policy), ("reject.test", "reject"))
         self.assertIn("Give the user an address on bad.test", rejected.advice, "the catchall domain")
-        self.assertIn("generic mailbox provider", problems["user_generic", "gmail"].advice)
+        self.assertIn("generic mailbox provider", problems["user_generic", "mdh_gmail"].advice)
         partners = problems["partner_dmarc", "partner.test"]
         self.assertEqual(partners.partner_ids, self.strict)
         self.assertEqual((partners.policy, partners.partner_count), ("quarantine", 3))

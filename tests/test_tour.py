@@ -8,6 +8,10 @@ from .common import DnsFixtureMixin
 @tagged("post_install", "-at_install")
 class TestDomainHealthTour(DnsFixtureMixin, HttpCase):
     def test_domain_health_wizard_tour(self):
+        # One static request first: the browser's parallel first requests would otherwise parse
+        # every manifest in several threads at once, which CPython 3.11.7 can fail with "AST
+        # constructor recursion depth mismatch" (a race in the interpreter, not in the module).
+        self.assertEqual(self.url_open("/mail_domain_health/static/description/icon.png").status_code, 200)
         self.start_tour("/odoo?debug=1", "mail_domain_health_tour", login="admin")
         added = self.env["mail.domain.health"].search([("name", "=", "bad.test")])
         self.assertTrue(added.manual)
