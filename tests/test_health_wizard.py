@@ -13,7 +13,9 @@ class TestHealthWizard(DomainHealthCase):
         super().setUpClass()
         cls.env["ir.config_parameter"].sudo().set_param("mail.catchall.domain", "bad.test")
         users = cls.env["res.users"].with_context(no_reset_password=True)
-        cls.user_reject = users.create({"name": "Yahoo User", "login": "mdh_yahoo", "email": "me@reject.test"})
+        cls.user_reject = users.create(
+            {"name": "Yahoo User", "login": "mdh_yahoo", "email": "me@reject.test"}
+        )
         cls.user_gmail = users.create({"name": "Gmail User", "login": "mdh_gmail", "email": "me@gmail.com"})
         cls.portal = users.create(
             {
