@@ -219,7 +219,10 @@ class MailDomainHealth(models.Model):
     def _health_provider(self):
         profile = self._health_param("provider", "flectra")
         if profile == "custom":
-            return providers.custom(self._health_param("spf_include"))
+            include = self._health_param("spf_include")
+            if not include:
+                raise ValueError("the custom sending provider has no SPF include in the settings")
+            return providers.custom(normalize_domain(include))
         return providers.PROVIDERS.get(profile, providers.FLECTRA)
 
     @api.model

@@ -86,6 +86,13 @@ class TestHealthChecks(DomainHealthCase):
         self.assertEqual(good.state, "unknown")
         self.assertIn("'ns.example.com' is not an IP address", self.verdict(good, "spf").summary)
 
+    def test_custom_provider_without_include_gives_a_clear_unknown(self):
+        good = self.health("good.test")
+        self.env["ir.config_parameter"].sudo().set_param("mail_domain_health.spf_include", False)
+        good._health_check()
+        self.assertEqual(good.state, "unknown")
+        self.assertIn("no SPF include", self.verdict(good, "spf").summary)
+
     def test_unchanged_results_extend_the_last_run_and_changes_start_a_new_one(self):
         flip = self.health("flip.test")
         flip._health_check()
