@@ -1,7 +1,7 @@
 {
     "name": "Mail Domain Health",
     "version": "18.0.1.0.0",
-    "summary": "Check SPF, DKIM, DMARC and MX of your sending domains, and send from addresses that pass them",
+    "summary": "SPF, DKIM, DMARC and MX health of your sending domains, and From addresses that pass them",
     "category": "Productivity/Discuss",
     "author": "mail_domain_health contributors",
     "website": "https://github.com/mail-domain-health/mail_domain_health",

@@ -103,7 +103,8 @@ class NsdServer:
                 raise RuntimeError(f"nsd did not serve {sorted(pending)} in {wait}s: {self.log()}")
             for zone, expected in list(pending.items()):
                 try:
-                    reply = dns.query.udp(dns.message.make_query(zone, "SOA"), self.host, port=self.port, timeout=0.2)
+                    query = dns.message.make_query(zone, "SOA")
+                    reply = dns.query.udp(query, self.host, port=self.port, timeout=0.2)
                 except Exception:  # noqa: BLE001 - not up yet
                     continue
                 if reply.rcode() == expected:

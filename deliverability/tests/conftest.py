@@ -13,7 +13,7 @@ from deliverability.testing.nsd import NsdServer, SilentServer
 @pytest.fixture(scope="module")
 def nsd(request):
     """An NSD serving the module's ``ZONES`` (origin -> records) and ``BROKEN_ZONES`` (SERVFAIL)."""
-    zones = getattr(request.module, "ZONES")
+    zones = request.module.ZONES
     broken = tuple(getattr(request.module, "BROKEN_ZONES", ()))
     with NsdServer(zones, broken=broken) as server:
         yield server
