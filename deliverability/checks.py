@@ -43,8 +43,14 @@ class RunOptions:
 
 
 async def check_domain(domain: str, resolver: Resolver, options: CheckOptions) -> DomainReport:
-    """Every check on one domain. DMARC is judged last: it depends on SPF and DKIM."""
-    domain = normalize_domain(domain)
+    """Every check on one domain. DMARC is judged last: it depends on SPF and DKIM.
+
+    Raises ``ValueError`` when ``domain`` is not a domain name.
+    """
+    return await _check_normalized(normalize_domain(domain), resolver, options)
+
+
+async def _check_normalized(domain: str, resolver: Resolver, options: CheckOptions) -> DomainReport:
     (spf_finding, evaluations), dkim_findings, mx_finding = await asyncio.gather(
         spf.check(domain, resolver, options.provider.spf_include, options.sending_ips),
         asyncio.gather(
@@ -78,17 +84,23 @@ async def check_domains(
 
     At most ``parallel`` domains are in flight; a domain's deadline starts when it
     does, so a long list neither times out waiting in line nor piles up queries.
-    A domain that runs out of time gets a report whose checks are all ``unknown``.
-    Reports come back in the order of ``domains``.
+    A domain that runs out of time gets a report whose checks are all ``unknown``;
+    a name that is not a domain name, one whose checks all ``fail`` (the others
+    are checked). Reports come back in the order of ``domains``.
     """
     slots = asyncio.Semaphore(parallel)
 
     async def one(domain: str) -> DomainReport:
-        async with slots:
-            try:
-                report = await asyncio.wait_for(check_domain(domain, resolver, options), deadline)
-            except asyncio.TimeoutError:
-                report = DomainReport.timed_out(domain, options.selectors, deadline)
+        try:
+            name = normalize_domain(domain)
+        except ValueError as exc:
+            report = DomainReport.invalid(domain, options.selectors, str(exc))
+        else:
+            async with slots:
+                try:
+                    report = await asyncio.wait_for(_check_normalized(name, resolver, options), deadline)
+                except asyncio.TimeoutError:
+                    report = DomainReport.timed_out(domain, options.selectors, deadline)
         if on_report is not None:
             on_report(report)
         return report

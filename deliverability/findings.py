@@ -121,6 +121,19 @@ class DomainReport:
         )
         return cls(domain, checks)
 
+    @classmethod
+    def invalid(cls, domain: str, selectors: tuple[str, ...], reason: str = "") -> DomainReport:
+        """A report of ``fail`` checks for a name that is not a domain name (nothing was looked up)."""
+        summary = f"{domain!r} is not a valid domain name; it was not checked."
+        details = (reason,) if reason else ()
+        checks = (
+            Finding(Check.SPF, Status.FAIL, summary, details),
+            *(DkimFinding(Check.DKIM, Status.FAIL, summary, details, selector=s) for s in selectors),
+            DmarcFinding(Check.DMARC, Status.FAIL, summary, details),
+            Finding(Check.MX, Status.FAIL, summary, details),
+        )
+        return cls(domain, checks)
+
     def to_dict(self) -> dict:
         return {
             "domain": self.domain,

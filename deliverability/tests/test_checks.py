@@ -59,3 +59,22 @@ def test_deadline_counts_from_when_a_domain_starts(resolver, run):
     summaries = [c.summary for r in reports for c in r.checks]
     assert not any("did not answer within" in s for s in summaries)
     assert all(r.checks[0].status is Status.FAIL for r in reports)  # no flectra include: a real verdict
+
+
+def test_an_invalid_name_fails_alone(resolver, run):
+    seen = []
+    names = [DOMAINS[0], "not a domain", "", DOMAINS[1]]
+    options = CheckOptions(dkim_selectors=("extra",))
+    reports = run(check_domains(names, resolver, options, on_report=seen.append))
+    assert [r.domain for r in reports] == names
+    assert len(seen) == len(names)
+    for report in (reports[0], reports[3]):  # checked over DNS as if alone
+        assert report.checks[-1].status is Status.PASS
+        assert report.checks[-1].summary == f"mail to {report.domain} is delivered to mx.example.test (10)"
+    for report in reports[1:3]:
+        assert [c.check.value for c in report.checks] == ["spf", "dkim", "dkim", "dmarc", "mx"]
+        assert [c.selector for c in report.checks[1:3]] == ["flectra", "extra"]
+        assert all(c.status is Status.FAIL for c in report.checks)
+        assert all("is not a valid domain name" in c.summary for c in report.checks)
+        assert report.status is Status.FAIL
+    assert reports[2].checks[0].details == ("empty domain name",)
