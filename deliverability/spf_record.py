@@ -8,6 +8,7 @@ of any error, the modifiers' placement, and the record to publish.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -123,8 +124,13 @@ def tokens(text: str) -> list[tuple[int, str]]:
     return [(m.start(), m.group()) for m in re.finditer(r"[^ ]+", text)]
 
 
+@functools.lru_cache(maxsize=1024)
 def parse(text: str) -> SpfRecord:
-    """Parse one SPF record; raises ``SpfSyntaxError`` naming the position of the first fault."""
+    """Parse one SPF record; raises ``SpfSyntaxError`` naming the position of the first fault.
+
+    Records are immutable, so the parse of a text is cached: the includes of a
+    provider are parsed once, not once per domain that includes them.
+    """
     bad = _NOT_PRINTABLE.search(text)
     if bad:
         message = f"character U+{ord(bad.group()):04X} is not allowed (printable ASCII only)"
