@@ -10,11 +10,18 @@ broken; the problem names the term at fault. Targets built from macros depend
 on the sender and are counted, not followed. Lookups of one record
 are sent concurrently; counting follows evaluation order, so results do not
 depend on timing.
+
+The subtree of an include (a provider's, met in thousands of domains) is walked
+once and reused (``_MEMO``) wherever it gives exactly what a walk would: its DNS
+answers are unchanged, it cannot break a limit there and it meets no name of
+the path that leads to it; elsewhere it is walked in place.
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 
 from .dns import Answer, Resolver
@@ -87,6 +94,94 @@ class SpfTree:
         return _render(self.root, 0)
 
 
+class _TooMany(Exception):
+    """A subtree walked alone breaks a limit on its own: it is walked in place instead."""
+
+
+@dataclass(frozen=True)
+class _Subtree:
+    """An include or redirect target walked alone: lookups are numbered from 1, the path is just it.
+
+    ``node`` is ``None`` when the subtree broke a limit on its own (it never fits).
+    """
+
+    answer: Answer  # its TXT lookup
+    deps: tuple[tuple[str, str, Answer], ...]  # every other lookup it was walked from
+    node: RecordNode | None = None
+    lookups: int = 0
+    voids: int = 0
+    problems: tuple[Problem, ...] = ()
+    include_found: bool = False
+    targets: frozenset[str] = frozenset()  # every include/redirect target met below it
+    shifted: dict[int, RecordNode] = field(default_factory=dict, compare=False)
+
+    def fits(self, lookups: int, voids: int, path: tuple[str, ...]) -> bool:
+        """True when reusing it after ``lookups`` and ``voids``, below ``path``, gives what a walk would."""
+        return (self.node is not None and lookups + self.lookups <= MAX_LOOKUPS
+                and voids + self.voids <= MAX_VOIDS and not self.targets.intersection(path))
+
+    def at(self, offset: int) -> RecordNode:
+        """The node with its terms numbered after ``offset`` lookups."""
+        node = self.shifted.get(offset)
+        if node is None:
+            node = self.shifted[offset] = _shift(self.node, offset)
+        return node
+
+
+def _shift(node: RecordNode, offset: int) -> RecordNode:
+    terms = tuple(
+        replace(t, first=t.first + offset if t.first else 0,
+                child=_shift(t.child, offset) if t.child is not None else None)
+        for t in node.terms
+    )
+    return replace(node, terms=terms)
+
+
+class _Memo:
+    """Walked subtrees by (target, via, passing, include), least recently used dropped first."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple, _Subtree] = OrderedDict()
+        self._lock = threading.Lock()  # the Odoo layer runs checks in several threads
+
+    def get(self, key: tuple) -> _Subtree | None:
+        with self._lock:
+            item = self._items.get(key)
+            if item is not None:
+                self._items.move_to_end(key)
+            return item
+
+    def put(self, key: tuple, item: _Subtree) -> None:
+        with self._lock:
+            self._items[key] = item
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+_MEMO = _Memo(512)
+
+
+class _Recorder:
+    """Passes queries to a resolver, keeping the answers (a subtree is valid while they are)."""
+
+    def __init__(self, resolver: Resolver) -> None:
+        self.resolver = resolver
+        self.answers: dict[tuple[str, str], Answer] = {}
+        self.stable = True  # False once a lookup failed or changed during the walk
+
+    async def query(self, name: str, rtype: str) -> Answer:
+        answer = await self.resolver.query(name, rtype)
+        known = self.answers.setdefault((name, rtype), answer)
+        self.stable = self.stable and answer.answered and known == answer
+        return answer
+
+    @property
+    def deps(self) -> tuple[tuple[str, str, Answer], ...]:
+        return tuple((name, rtype, answer) for (name, rtype), answer in self.answers.items())
+
+
 @dataclass
 class _Walker:
     resolver: Resolver
@@ -95,6 +190,8 @@ class _Walker:
     voids: int = 0
     include_found: bool = False
     problems: list[Problem] = field(default_factory=list)
+    alone: bool = False  # walking a subtree alone, for _MEMO: limits end it, no nested reuse
+    targets: set[str] = field(default_factory=set)
 
     def problem(self, status: Status, message: str) -> None:
         self.problems.append(Problem(status, message))
@@ -188,6 +285,8 @@ class _Walker:
         if not term.is_lookup:
             return TermNode(term)
         self.lookups += 1
+        if self.alone and self.lookups >= MAX_LOOKUPS:
+            raise _TooMany  # with the include term itself it would break the limit anywhere
         first, voids_before = self.lookups, self.voids
         where = f"{term.raw} in the record of {domain}"
         if self.lookups == MAX_LOOKUPS + 1:
@@ -212,16 +311,50 @@ class _Walker:
         return TermNode(term, self.lookups - first + 1, first, self.voids - voids_before, child, note)
 
     async def _follow(self, term: Term, target: str, answer: Answer, path, passing):
-        if term.name == "include" and passing and term.qualifier == "+" and target.lower() == self.include:
+        name = target.lower()
+        self.targets.add(name)
+        if term.name == "include" and passing and term.qualifier == "+" and name == self.include:
             self.include_found = True
-        if target.lower() in path:
+        if name in path:
             self.problem(Status.FAIL, f"Include loop: {term.raw} in the record of {path[-1]} leads back to "
                                       f"{target} (receivers return permerror).")
             return None, "loop"
         self._void(answer, term, path[-1])
         child_passing = passing and (term.name == "redirect" or term.qualifier == "+")
-        child = await self.record(target, term.name, (*path, target.lower()), child_passing, answer)
+        if not self.alone and answer.records and self.lookups < MAX_LOOKUPS:
+            sub = await self._subtree(target, term.name, child_passing, answer)
+            if sub.fits(self.lookups, self.voids, path):
+                node = sub.at(self.lookups)
+                self.lookups += sub.lookups
+                self.voids += sub.voids
+                self.problems += sub.problems
+                self.include_found = self.include_found or sub.include_found
+                return node, ""
+        child = await self.record(target, term.name, (*path, name), child_passing, answer)
         return child, ""
+
+    async def _subtree(self, target: str, via: str, passing: bool, answer: Answer) -> _Subtree:
+        """``target`` walked alone: from ``_MEMO`` while its answers are unchanged, else walked now."""
+        key = (target.lower(), via, passing, self.include)
+        known = _MEMO.get(key)
+        if known is not None and known.answer == answer:
+            for name, rtype, dep in known.deps:
+                if await self.resolver.query(name, rtype) != dep:
+                    break
+            else:
+                return known
+        recorder = _Recorder(self.resolver)
+        walker = _Walker(recorder, self.include, alone=True)
+        try:
+            node = await walker.record(target, via, (target.lower(),), passing, answer)
+        except _TooMany:
+            sub = _Subtree(answer, recorder.deps)  # the same answers end the same way
+        else:
+            sub = _Subtree(answer, recorder.deps, node, walker.lookups, walker.voids, tuple(walker.problems),
+                           walker.include_found, frozenset(walker.targets))
+        if recorder.stable:
+            _MEMO.put(key, sub)
+        return sub
 
     async def _mx(self, where: str, target: str, answer: Answer) -> str:
         if not self._answered(where, answer) or self._void(answer, None, where):
@@ -262,6 +395,8 @@ class _Walker:
         return True
 
     def _check_voids(self, where: str, target: str) -> None:
+        if self.alone and self.voids > MAX_VOIDS:
+            raise _TooMany
         if self.voids == MAX_VOIDS + 1:
             self.problem(Status.FAIL, f"Too many void lookups: {where} is the {self.voids}rd lookup that "
                                       f"finds nothing ({target}); RFC 7208 allows {MAX_VOIDS} "

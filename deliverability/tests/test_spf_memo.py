@@ -1,0 +1,118 @@
+"""The SPF tree reuses a walked include subtree only where a walk in place gives the same tree (real NSD)."""
+
+from __future__ import annotations
+
+import pytest
+
+from deliverability import spf_tree
+from deliverability.dns import DnsResolver, Nameserver
+from deliverability.findings import Status
+from deliverability.testing.nsd import NsdServer
+
+PROVIDER = "_spf.provider.test"
+PROVIDER_ZONE = [
+    '_spf IN TXT "v=spf1 include:_n1._spf.provider.test include:_n2._spf.provider.test ~all"',
+    '_n1._spf IN TXT "v=spf1 ip4:192.0.2.0/26 ~all"',
+    '_n2._spf IN TXT "v=spf1 a:gone.provider.test include:_n3._spf.provider.test ~all"',
+    '_n3._spf IN TXT "v=spf1 ip4:192.0.2.64/26 ~all"',
+]
+ZONES = {
+    "provider.test": "\n".join(PROVIDER_ZONE),
+    "example.test": "\n".join([
+        'plain IN TXT "v=spf1 include:_spf.provider.test -all"',
+        'late IN TXT "v=spf1 a mx include:h1.example.test include:_spf.provider.test -all"',
+        'over IN TXT "v=spf1 a mx include:five.example.test include:_spf.provider.test -all"',
+        'voids IN TXT "v=spf1 a:gone1.example.test a:gone2.example.test include:_spf.provider.test -all"',
+        'wide IN TXT "v=spf1 ' + "include:three.example.test " * 4 + '-all"',
+        'twice IN TXT "v=spf1 include:_spf.provider.test ?include:_spf.provider.test -all"',
+        'redir IN TXT "v=spf1 include:three.example.test redirect=_spf.provider.test"',
+        'loop IN TXT "v=spf1 include:mid.example.test -all"',
+        'mid IN TXT "v=spf1 include:loop.example.test ~all"',
+        'other IN TXT "v=spf1 include:mid.example.test -all"',
+        'five IN TXT "v=spf1 a:h1.example.test a:h2.example.test a:h3.example.test a:h4.example.test '
+        'a:h5.example.test ~all"',
+        'three IN TXT "v=spf1 a:h1.example.test a:h2.example.test mx:h3.example.test ~all"',
+        'h1 IN TXT "v=spf1 ip4:203.0.113.9 ~all"',
+        *(f"h{i} IN A 203.0.113.{i}" for i in range(1, 6)),
+        "h3 IN MX 10 h4.example.test.",
+        "@ IN A 198.51.100.1",
+        "@ IN MX 10 h1.example.test.",
+        *(f"{name} IN A 198.51.100.2" for name in ("late", "over")),
+        *(f"{name} IN MX 10 h2.example.test." for name in ("late", "over")),
+    ]),
+}
+DOMAINS = [f"{name}.example.test" for name in ("plain", "late", "over", "voids", "wide", "twice", "redir",
+                                               "loop", "other")]
+
+
+@pytest.fixture
+def fresh_memo(monkeypatch):
+    monkeypatch.setattr(spf_tree, "_MEMO", spf_tree._Memo(512))
+
+
+def walk(run, resolver, domain):
+    return run(spf_tree.walk(domain, resolver, PROVIDER))
+
+
+@pytest.mark.parametrize("domain", DOMAINS)
+def test_a_reused_subtree_gives_the_tree_of_a_walk_in_place(run, resolver, fresh_memo, monkeypatch, domain):
+    with monkeypatch.context() as never:
+        never.setattr(spf_tree._Subtree, "fits", lambda *args: False)  # every include walked in place
+        in_place = walk(run, resolver, domain)
+    for other in (*DOMAINS, *DOMAINS):  # fills the memo, then reuses it
+        walk(run, resolver, other)
+    reused = walk(run, resolver, domain)
+    assert reused == in_place
+    assert reused.render() == in_place.render()
+
+
+def test_numbers_and_limits_are_those_of_the_whole_tree(run, resolver, fresh_memo, monkeypatch):
+    for domain in DOMAINS:
+        walk(run, resolver, domain)
+    with monkeypatch.context() as memo_only:
+        memo_only.setattr(spf_tree, "_Recorder", None)  # walking a subtree alone again would fail
+        late = walk(run, resolver, "late.example.test")  # reused after 4 lookups
+        twice = walk(run, resolver, "twice.example.test")  # reused after 0, then after 5 lookups
+    assert (late.lookups, late.voids, late.status) == (8, 1, Status.PASS)
+    rendered = late.render()
+    assert "  include:_spf.provider.test  [5 lookups #4-8; 1 void]" in rendered
+    assert "      include:_n2._spf.provider.test  [3 lookups #6-8; 1 void]" in rendered
+    assert (twice.lookups, twice.voids, twice.include_found) == (10, 2, True)
+    assert "  ?include:_spf.provider.test  [5 lookups #6-10; 1 void]" in twice.render()
+    over = walk(run, resolver, "over.example.test")  # 8 lookups before it: walked in place
+    assert over.lookups == 13
+    assert [p.message for p in over.problems] == [
+        "Too many DNS lookups: include:_n2._spf.provider.test in the record of _spf.provider.test is "
+        "lookup 11; RFC 7208 allows 10 (receivers return permerror)."
+    ]
+    voids = walk(run, resolver, "voids.example.test")  # 2 voids before it: walked in place
+    assert voids.voids == 3
+    assert [p.message for p in voids.problems] == [
+        "Too many void lookups: a:gone.provider.test in the record of _n2._spf.provider.test is the 3rd "
+        "lookup that finds nothing (gone.provider.test); RFC 7208 allows 2 (receivers return permerror)."
+    ]
+
+
+def test_a_loop_through_the_path_is_found_after_reuse(run, resolver, fresh_memo):
+    other = walk(run, resolver, "other.example.test")  # mid walked alone: its loop is back to mid
+    assert [p.message for p in other.problems if "loop" in p.message] == [
+        "Include loop: include:mid.example.test in the record of loop.example.test leads back to "
+        "mid.example.test (receivers return permerror)."
+    ]
+    loop = walk(run, resolver, "loop.example.test")  # from loop, mid's subtree leads back to loop
+    assert [p.message for p in loop.problems if "loop" in p.message] == [
+        "Include loop: include:loop.example.test in the record of mid.example.test leads back to "
+        "loop.example.test (receivers return permerror)."
+    ]
+
+
+def test_changed_answers_are_walked_again(run, fresh_memo, nsd):
+    first = DnsResolver([Nameserver(nsd.host, nsd.port)])
+    before = walk(run, first, "plain.example.test")
+    changed = dict(ZONES, **{"provider.test": "\n".join(
+        [*PROVIDER_ZONE[:3], '_n3._spf IN TXT "v=spf1 ptr ~all"']
+    )})
+    with NsdServer(changed) as server:
+        after = walk(run, DnsResolver([Nameserver(server.host, server.port)]), "plain.example.test")
+    assert not any("ptr" in p.message for p in before.problems)
+    assert any("ptr is deprecated" in p.message for p in after.problems)
