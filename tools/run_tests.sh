@@ -82,7 +82,7 @@ set +e
     --log-level=test 2>&1 | tee "$log" | grep -E "(ERROR|FAIL|tour succeeded|failed, .* error|Ran [0-9]+ test)" || true
 rc=${PIPESTATUS[0]}
 set -e
-summary=$(grep -E "[0-9]+ failed, [0-9]+ error\(s\) of [0-9]+ tests" "$log" | tail -n 1 | sed 's/.*INFO [^ ]* //')
+summary=$(grep -E "[0-9]+ failed, [0-9]+ error\(s\) of [0-9]+ tests" "$log" | tail -n 1 | sed -E 's/.*odoo.tests.result: //; s/ when loading.*//')
 echo
 echo "odoo: ${summary:-no test summary found}"
 if ! grep -q "tour succeeded" "$log"; then
