@@ -10,26 +10,30 @@ cache shared by every domain of a run. Failures are statuses, never exceptions.
 from __future__ import annotations
 
 import asyncio
+import collections
 import enum
+import functools
 import ipaddress
-import socket
+import struct
 import time
 from dataclasses import dataclass, field
 from typing import Protocol
 
-import dns.asyncbackend
 import dns.asyncquery
+import dns.entropy
 import dns.exception
 import dns.flags
 import dns.inet
 import dns.message
 import dns.name
+import dns.opcode
 import dns.rcode
 import dns.rdataclass
 import dns.rdatatype
 
 MAX_CNAME_HOPS = 8
 NEGATIVE_TTL = 300
+EDNS_PAYLOAD = 1232
 
 
 class DnsStatus(str, enum.Enum):
@@ -142,7 +146,9 @@ class DnsResolver:
     lookup across servers and CNAME hops, from the moment it gets one of the
     ``concurrency`` slots (waiting in line for a slot is not a DNS timeout).
     Concurrent lookups of the same name and type share one query. While queries
-    are in flight their UDP sockets are reused instead of opened per query.
+    are in flight their UDP sockets are reused instead of opened per query; a
+    datagram that is not the answer to the query waiting on a socket (a late
+    answer to an earlier one, junk) is ignored, as dnspython's own resolver does.
     """
 
     nameservers: list[Nameserver]
@@ -157,7 +163,7 @@ class DnsResolver:
         self._cache: dict[tuple[str, str], tuple[float, Answer]] = {}
         self._inflight: dict[tuple[str, str], asyncio.Future] = {}
         self._semaphore: asyncio.Semaphore | None = None
-        self._idle: dict[int, list[dns.asyncbackend.DatagramSocket]] = {}  # address family -> sockets
+        self._idle: dict[int, list[_Endpoint]] = {}  # address family -> sockets
         self._busy = 0
 
     async def query(self, name: str, rtype: str) -> Answer:
@@ -232,7 +238,6 @@ class DnsResolver:
     ) -> tuple[dns.message.Message | None, DnsStatus]:
         if self._semaphore is None:
             self._semaphore = asyncio.Semaphore(self.concurrency)
-        request = dns.message.make_query(qname, qtype, use_edns=0, payload=1232)
         status = DnsStatus.TIMEOUT
         async with self._semaphore:
             clock = asyncio.get_running_loop().time
@@ -245,19 +250,15 @@ class DnsResolver:
                     if timeout <= 0:
                         break
                     self.stats.sent += 1
-                    family = dns.inet.af_for_address(server.host)
-                    sock = await self._socket(family)
+                    target = _Server.of(server)
+                    endpoint = await self._endpoint(target.family)
                     reuse = False
                     try:
-                        response, _tcp = await dns.asyncquery.udp_with_fallback(
-                            request,
-                            server.host,
-                            timeout=timeout,
-                            port=server.port,
-                            udp_sock=sock,
-                            ignore_unexpected=True,
-                        )
+                        response = await endpoint.exchange(target, qname, qtype, timeout)
                         reuse = True
+                        if response.flags & dns.flags.TC:  # retry over TCP, with a timeout of its own
+                            request = dns.message.make_query(qname, qtype, use_edns=0, payload=EDNS_PAYLOAD)
+                            response = await dns.asyncquery.tcp(request, server.host, timeout, server.port)
                         return response, DnsStatus.OK
                     except dns.exception.Timeout:
                         reuse = True  # a late answer is told apart by its id and question
@@ -267,27 +268,161 @@ class DnsResolver:
                         status = DnsStatus.ERROR
                     finally:
                         if reuse:
-                            self._idle[family].append(sock)
+                            self._idle[target.family].append(endpoint)
                         else:  # an error, or the lookup was cancelled
-                            await sock.close()
+                            endpoint.close()
             finally:
                 self._busy -= 1
                 if not self._busy:
-                    await self._close_idle()
+                    self._close_idle()
         return None, status
 
-    async def _socket(self, family: int) -> dns.asyncbackend.DatagramSocket:
+    async def _endpoint(self, family: int) -> _Endpoint:
         idle = self._idle.setdefault(family, [])
         if idle:
             return idle.pop()
-        backend = dns.asyncbackend.get_backend("asyncio")
-        return await backend.make_socket(family, socket.SOCK_DGRAM)
+        loop = asyncio.get_running_loop()
+        _transport, endpoint = await loop.create_datagram_endpoint(_Endpoint, family=family)
+        return endpoint
 
-    async def _close_idle(self) -> None:
+    def _close_idle(self) -> None:
         """Close the reused sockets once no query is in flight (they belong to this event loop)."""
-        for sockets in self._idle.values():
-            while sockets:
-                await sockets.pop().close()
+        for endpoints in self._idle.values():
+            while endpoints:
+                endpoints.pop().close()
+
+
+@dataclass(frozen=True)
+class _Server:
+    """A nameserver as its socket sees it: family, address tuple, packed address."""
+
+    family: int
+    address: tuple
+    packed: bytes
+
+    @classmethod
+    @functools.lru_cache(maxsize=64)
+    def of(cls, server: Nameserver) -> _Server:
+        family = dns.inet.af_for_address(server.host)
+        address = dns.inet.low_level_address_tuple((server.host, server.port), family)
+        return cls(family, address, dns.inet.inet_pton(family, server.host))
+
+    def sent(self, source: tuple) -> bool:
+        """True when a datagram from ``source`` comes from this server (dnspython's test)."""
+        if source[1:] != self.address[1:]:
+            return False
+        if source[0] == self.address[0]:
+            return True
+        try:
+            return dns.inet.inet_pton(self.family, source[0]) == self.packed
+        except dns.exception.SyntaxError:
+            return False
+
+
+_HEADER = struct.Struct("!HHHHHH")
+_QUESTION_TAIL = struct.Struct("!HH")
+_OPT = b"\x00" + struct.pack("!HHIH", dns.rdatatype.OPT, EDNS_PAYLOAD, 0, 0)  # EDNS0, no flag, no option
+_QUESTION_OPTIONAL = frozenset({dns.rcode.FORMERR, dns.rcode.SERVFAIL, dns.rcode.NOTIMP, dns.rcode.REFUSED})
+
+
+def query_wire(qid: int, qname: dns.name.Name, qtype: int) -> bytes:
+    """The query ``dns.message.make_query(qname, qtype, use_edns=0, payload=1232)`` with id ``qid``."""
+    return (
+        _HEADER.pack(qid, dns.flags.RD, 1, 0, 0, 1)
+        + qname.to_wire()
+        + _QUESTION_TAIL.pack(qtype, dns.rdataclass.IN)
+        + _OPT
+    )
+
+
+def _answers(response: dns.message.Message, qid: int, qname: dns.name.Name, qtype: int) -> bool:
+    """``Message.is_response`` for our query: same id and opcode, and the question asked (case aside)."""
+    if response.id != qid or not response.flags & dns.flags.QR or response.opcode() != dns.opcode.QUERY:
+        return False
+    if not response.question:
+        return response.rcode() in _QUESTION_OPTIONAL
+    return all(
+        q.name == qname and q.rdtype == qtype and q.rdclass == dns.rdataclass.IN for q in response.question
+    )
+
+
+class _Endpoint(asyncio.DatagramProtocol):
+    """A UDP socket used by one query at a time; datagrams that come while none is waiting are dropped."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.DatagramTransport | None = None
+        self.received: collections.deque = collections.deque()
+        self.waiter: asyncio.Future | None = None
+        self.active = False
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+
+    def datagram_received(self, data: bytes, addr) -> None:
+        self._put((data, addr))
+
+    def error_received(self, exc: Exception) -> None:
+        self._put(exc)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._put(exc or EOFError("socket closed"))
+
+    def _put(self, item) -> None:
+        if self.active:
+            self.received.append(item)
+            if self.waiter is not None and not self.waiter.done():
+                self.waiter.set_result(None)
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
+    async def exchange(
+        self, server: _Server, qname: dns.name.Name, qtype: int, timeout: float
+    ) -> dns.message.Message:
+        """Send the query to ``server`` and return its answer (with the TC flag when truncated).
+
+        Datagrams from elsewhere, junk and answers to other queries are skipped, as
+        ``dns.asyncquery.udp(ignore_unexpected=True, ignore_errors=True)`` does. Raises
+        ``dns.exception.Timeout`` when no answer came within ``timeout`` seconds.
+        """
+        loop = asyncio.get_running_loop()
+        qid = dns.entropy.random_16()
+        expires = loop.time() + timeout
+        self.active = True
+        try:
+            self.transport.sendto(query_wire(qid, qname, qtype), server.address)
+            while True:
+                while not self.received:
+                    self.waiter = loop.create_future()
+                    timer = loop.call_at(expires, _expire, self.waiter, timeout)
+                    try:
+                        await self.waiter
+                    finally:
+                        timer.cancel()
+                        self.waiter = None
+                item = self.received.popleft()
+                if isinstance(item, BaseException):
+                    raise item
+                data, source = item
+                if not server.sent(source):
+                    continue
+                try:
+                    response = dns.message.from_wire(data, raise_on_truncation=True)
+                except dns.message.Truncated as exc:
+                    response = exc.message()  # TCP is asked when it answers this query
+                except Exception:  # noqa: BLE001  (any unparsable datagram is junk, as for dnspython)
+                    continue
+                if _answers(response, qid, qname, qtype):
+                    return response
+        finally:
+            self.active = False
+            self.received.clear()
+
+
+def _expire(waiter: asyncio.Future, timeout: float) -> None:
+    if not waiter.done():
+        waiter.set_exception(dns.exception.Timeout(timeout=timeout))
 
 
 def _rdata_text(rdata) -> str:

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 
+import dns.message
+import dns.name
+import dns.rdatatype
 import pytest
 
+from deliverability import dns as engine_dns
 from deliverability.dns import DnsResolver, DnsStatus, Nameserver
 
 ZONES = {
@@ -138,3 +143,32 @@ def test_cancelled_lookups_leave_no_socket_open(silent_resolver, run):
 
     assert all(isinstance(r, asyncio.TimeoutError) for r in run(cancelled()))
     assert _open_fds() == before
+
+
+@pytest.mark.parametrize("name", ["example.test", "Mixed.Case.example.", "_dmarc.x.test", "a" * 63 + ".test",
+                                  "."])
+@pytest.mark.parametrize("rtype", ["TXT", "MX", "A", "AAAA", "CNAME"])
+def test_query_wire_is_the_dnspython_query(name, rtype):
+    query = dns.message.make_query(name, rtype, use_edns=0, payload=1232)
+    wire = engine_dns.query_wire(query.id, dns.name.from_text(name), dns.rdatatype.from_text(rtype))
+    assert wire == query.to_wire()
+
+
+def test_an_answer_to_another_query_is_skipped(nsd, run):
+    """A late answer to an earlier query on a reused socket must not pass for the answer awaited now."""
+    server = engine_dns._Server.of(Nameserver(nsd.host, nsd.port))
+
+    async def exchange():
+        loop = asyncio.get_running_loop()
+        transport, endpoint = await loop.create_datagram_endpoint(engine_dns._Endpoint, family=server.family)
+        try:
+            earlier = dns.message.make_query("example.test", "MX", use_edns=0, payload=1232)
+            transport.sendto(earlier.to_wire(), server.address)
+            time.sleep(0.2)  # its answer now waits in the socket, ahead of the next one
+            name = dns.name.from_text("example.test")
+            return await endpoint.exchange(server, name, dns.rdatatype.TXT, 2.0)
+        finally:
+            transport.close()
+
+    response = run(exchange())
+    assert [rrset.rdtype for rrset in response.answer] == [dns.rdatatype.TXT]
