@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import re
 from dataclasses import dataclass
 
@@ -179,8 +180,12 @@ class KeyVerdict:
         return f"{kind} {self.key_bits}-bit" if self.key_bits else "unreadable"
 
 
+@functools.lru_cache(maxsize=256)
 def judge_record(text: str, where: str) -> KeyVerdict:
-    """Judge one DKIM key record found at ``where``: syntax, key, size, hash, service, flags."""
+    """Judge one DKIM key record found at ``where``: syntax, key, size, hash, service, flags.
+
+    Cached: a provider's key, delegated to by thousands of domains, is parsed and sized once.
+    """
     try:
         record = parse_dkim_record(text)
         bits = key_size(record)
