@@ -118,11 +118,16 @@ _SPACES = re.compile(r"\s+")
 _ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~\-\u0080-\U0010ffff]"
 _DOT_ATOM = re.compile(rf"^{_ATEXT}+(?:\.{_ATEXT}+)*$")
 _SINGLE_LABEL = re.compile(r"^[a-z0-9_-]{1,63}$")
+_UNCLEAN = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]|\s\s|[^\S ]")
+# an ASCII domain that deliverability.domains.normalize_domain accepts as it is
+_PLAIN_DOMAIN = re.compile(r"^(?=.{1,253}$)(?:(?!-)[a-z0-9_-]{1,63}(?<!-)\.)+(?!-)[a-z0-9_-]{1,63}(?<!-)$")
 _ESCAPE = re.compile(r'[\\"]')
 
 
 def clean_text(text: str) -> str:
     """``text`` without control characters (CR, LF, NUL...) and with runs of spaces collapsed."""
+    if not _UNCLEAN.search(text):
+        return text.strip()
     return _SPACES.sub(" ", _CONTROL.sub(" ", text)).strip()
 
 
@@ -134,6 +139,8 @@ def _ascii_domain(text: str) -> str | None:
     servers.
     """
     value = text.strip().rstrip(".").lower()
+    if _PLAIN_DOMAIN.match(value):
+        return value
     if not value.isascii() and any(
         not (char.isascii() or unicodedata.category(char)[0] in "LMN") for char in value
     ):
@@ -156,11 +163,11 @@ class Mailbox:
     def address(self) -> str:
         return f"{self.local}@{self.domain}"
 
-    @property
+    @functools.cached_property
     def domain_key(self) -> str:
         return self.domain.lower()
 
-    @property
+    @functools.cached_property
     def key(self) -> str:
         """Comparison key: ASCII local parts are case-insensitive, as for Odoo's ``email_normalize``."""
         local = self.local.lower() if self.local.isascii() else self.local
@@ -174,7 +181,49 @@ def _pairs(text: str) -> list[tuple[str, str]]:
         return getaddresses([text])
 
 
-@functools.lru_cache(maxsize=4096)
+_ADDR = r"[^<>\s\"(),;:\\\[\]@]+@[^<>\s\"(),;:\\\[\]@]+"
+# The usual shapes, parsed without the email package: "Name" <a@b>, Name <a@b>, a@b
+_SIMPLE = re.compile(
+    rf'^\s*(?:"(?P<quoted>(?:[^"\\]|\\.)*)"|(?P<plain>[^"<>,;:@\\()\[\]]*?))\s*<(?P<addr>{_ADDR})>\s*$'
+    rf"|^\s*(?P<bare>{_ADDR})\s*$"
+)
+_UNESCAPE = re.compile(r"\\(.)")
+
+
+def _name_and_address(text: str) -> tuple[str, str] | None:
+    match = _SIMPLE.match(text)
+    if match:
+        if match["bare"]:
+            return "", match["bare"]
+        quoted = match["quoted"]
+        name = (
+            match["plain"] if quoted is None else _UNESCAPE.sub(r"\1", quoted) if "\\" in quoted else quoted
+        )
+        return name, match["addr"]
+    pairs = [(name, addr) for name, addr in _pairs(text) if addr]
+    return pairs[0] if len(pairs) == 1 else None
+
+
+@functools.lru_cache(maxsize=8192)
+def _parse(text: str) -> tuple[Mailbox | None, bool]:
+    """(mailbox, sendable as it is) for ``text``."""
+    cleaned = clean_text(text)
+    found = _name_and_address(cleaned)
+    if found is None:
+        return None, False
+    name, addr = found
+    local, at, domain = addr.strip().rpartition("@")
+    if not at or not _DOT_ATOM.match(local):
+        return None, False
+    domain = domain.strip().rstrip(".")
+    ascii_domain = domain if domain.isascii() and _ascii_domain(domain) else _ascii_domain(domain)
+    if not ascii_domain:
+        return None, False
+    name = clean_text(name)
+    mailbox = Mailbox("" if name == addr else name, local, ascii_domain)
+    return mailbox, cleaned == text.strip() and ascii_domain == domain
+
+
 def parse_mailbox(text: str | None) -> Mailbox | None:
     """The single mailbox in ``text`` (``Name <local@domain>`` or a bare address), else None.
 
@@ -183,19 +232,14 @@ def parse_mailbox(text: str | None) -> Mailbox | None:
     """
     if not text or not isinstance(text, str):
         return None
-    pairs = [(name, addr) for name, addr in _pairs(clean_text(text)) if addr]
-    if len(pairs) != 1:
-        return None
-    name, addr = pairs[0]
-    local, at, domain = addr.strip().rpartition("@")
-    if not at or not _DOT_ATOM.match(local):
-        return None
-    domain = domain.strip().rstrip(".")
-    ascii_domain = domain if domain.isascii() and _ascii_domain(domain) else _ascii_domain(domain)
-    if not ascii_domain:
-        return None
-    name = clean_text(name)
-    return Mailbox("" if name == addr else name, local, ascii_domain)
+    return _parse(text)[0]
+
+
+def is_sendable(text: str | None) -> bool:
+    """True when ``text`` is one usable mailbox that can go out as it is: one line, ASCII domain."""
+    if not text or not isinstance(text, str):
+        return False
+    return _parse(text)[1]
 
 
 def name_hint(text: str | None) -> str:
@@ -227,20 +271,6 @@ def encapsulate(author: Mailbox | None, author_text: str | None, into: Mailbox) 
 def has_control_characters(text: str) -> bool:
     """True when ``text`` holds CR, LF or another control character (a header injection attempt)."""
     return bool(_CONTROL.search(text))
-
-
-def is_sendable(text: str | None) -> bool:
-    """True when ``text`` is one usable mailbox that can go out as it is (no rewriting needed)."""
-    mailbox = parse_mailbox(text)
-    return mailbox is not None and is_safe_header(text, mailbox)
-
-
-def is_safe_header(text: str, mailbox: Mailbox) -> bool:
-    """True when ``text`` can go out as it is: one line, and its domain is already ASCII."""
-    if _CONTROL.search(text):
-        return False
-    pairs = _pairs(text)
-    return len(pairs) == 1 and pairs[0][1].rpartition("@")[2].strip().rstrip(".") == mailbox.domain
 
 
 # --------------------------------------------------------------------------------------------------
@@ -316,7 +346,7 @@ class SenderSettings:
     catchall_domain: str | None = None  # mail.catchall.domain
     bounce_alias: str | None = None  # mail.bounce.alias: local part of the bounce address
 
-    @property
+    @functools.cached_property
     def default_from_mailbox(self) -> Mailbox | None:
         """mail.default.from when it is a full address, else combined with mail.catchall.domain."""
         value = (self.default_from or "").strip()
@@ -326,7 +356,7 @@ class SenderSettings:
             return parse_mailbox(f"{value}@{self.catchall_domain.strip()}")
         return None
 
-    @property
+    @functools.cached_property
     def bounce_mailbox(self) -> Mailbox | None:
         if self.bounce_alias and self.catchall_domain:
             return parse_mailbox(f"{self.bounce_alias.strip()}@{self.catchall_domain.strip()}")
@@ -433,7 +463,6 @@ def _sender(parsed, author, default, preferred):
     return default or preferred or author, False
 
 
-@functools.lru_cache(maxsize=4096)
 def decide(inp: SenderInput) -> SenderDecision:
     """The From header, envelope sender and server for ``inp``, with the rule that decided."""
     author = parse_mailbox(inp.author)
@@ -464,9 +493,7 @@ def decide(inp: SenderInput) -> SenderDecision:
             text, "", server, filter_text, source, Rule.NO_SENDER, Rule.NO_SENDER, text, tuple(warnings)
         )
     if author is not None and sender.key == author.key:
-        header = (
-            inp.author if is_safe_header(inp.author, author) else format_mailbox(author.name, author.address)
-        )
+        header = inp.author if is_sendable(inp.author) else format_mailbox(author.name, author.address)
         connection_from = header
         if parsed.unrestricted:
             rule = Rule.NO_FROM_FILTER

@@ -32,15 +32,23 @@ def _explain(decision):
 
 
 class _PreparingSession:
-    """What Odoo's message preparation reads from an SMTP session, with a usable sender address.
-
-    Used when the connection was opened for an address Odoo cannot parse (it would refuse the
-    message); the decided From replaces it, the from_filter is the session's.
-    """
+    """What Odoo's message preparation reads from an SMTP connection: its from_filter, and the
+    address it is opened for, here the decided From (so Odoo does not rewrite it again)."""
 
     def __init__(self, from_filter, smtp_from):
         self.from_filter = from_filter
         self.smtp_from = smtp_from
+
+
+def _describe(origin, value):
+    """A line of the preview's "Settings in Effect"."""
+    if origin == "alias":
+        return f"mail.default.from and mail.catchall.domain: alias domain {value}"
+    if origin == "default":
+        return f"default address {value}: alias domain, context or --email-from"
+    if origin == "requested":
+        return f"Return-Path {value} asked for on the message"
+    return f"{origin} = {value} (system parameter)"
 
 
 def _server_name(server):
@@ -79,11 +87,12 @@ class IrMailServer(models.Model):
         """The alias domain mail is sent for, when known without a query: the record's one named by
         ``mail.mail``, the company's when the context passes no values of its own, else none."""
         ctx = self.env.context
+        domains = self.env["mail.alias.domain"] if self.env.su else self.env["mail.alias.domain"].sudo()
         if ctx.get("mdh_alias_domain_id"):
-            return self.env["mail.alias.domain"].sudo().browse(ctx["mdh_alias_domain_id"])
+            return domains.browse(ctx["mdh_alias_domain_id"])
         if ctx.get("domain_bounce_address") or ctx.get("domain_notifications_email"):
-            return self.env["mail.alias.domain"]
-        return self.env.company.sudo().alias_domain_id
+            return domains
+        return domains.browse(self.env.company.alias_domain_id.id)
 
     def _mdh_sender_settings(self, return_path=None, explain=False):
         """``(SenderSettings, return_path[, sources])`` for the current context, without a query.
@@ -109,29 +118,29 @@ class IrMailServer(models.Model):
             and core_from == alias.default_from_email
         ):
             default_from, catchall = alias.default_from, alias_name
-            sources.append(f"mail.default.from and mail.catchall.domain: alias domain {alias_name}")
+            sources.append(("alias", alias_name))
         else:
             default_from, catchall = core_from, alias_name or None
             if core_from:
-                sources.append(f"default address {core_from}: alias domain, context or --email-from")
+                sources.append(("default", core_from))
         requested = ctx_bounce or return_path
         core_bounce = requested or super()._get_default_bounce_address()
         bounce_alias = None
         if icp_from:
             default_from = icp_from
-            sources.append(f"mail.default.from = {icp_from} (system parameter)")
+            sources.append(("mail.default.from", icp_from))
         if icp_domain:
             catchall = icp_domain
-            sources.append(f"mail.catchall.domain = {icp_domain} (system parameter)")
+            sources.append(("mail.catchall.domain", icp_domain))
         if icp_domain or icp_bounce:
             defaults = {alias_bounce, self.env.company.sudo().bounce_email} - {False, None, ""}
             if not requested or requested in defaults:
                 bounce_alias = icp_bounce or alias_bounce_alias or "bounce"  # Odoo's default alias
                 core_bounce = None
                 if icp_bounce:
-                    sources.append(f"mail.bounce.alias = {icp_bounce} (system parameter)")
+                    sources.append(("mail.bounce.alias", icp_bounce))
             else:
-                sources.append(f"Return-Path {requested} asked for on the message")
+                sources.append(("requested", requested))
         settings = sender.SenderSettings(
             default_from_filter=None,
             default_from=default_from or None,
@@ -140,7 +149,9 @@ class IrMailServer(models.Model):
         )
         if core_bounce is None and settings.bounce_mailbox is None:
             core_bounce = requested or super()._get_default_bounce_address()
-        return (settings, core_bounce or None, sources) if explain else (settings, core_bounce or None)
+        if explain:
+            return settings, core_bounce or None, [_describe(*source) for source in sources]
+        return settings, core_bounce or None
 
     @api.model
     def _get_default_from_address(self):
@@ -190,29 +201,41 @@ class IrMailServer(models.Model):
         return sender.decide(inp), servers
 
     def _mdh_decide_connection(self, author, return_path, smtp_session):
-        """The decision for a message on an open connection (its server and from_filter are fixed)."""
-        cache = getattr(smtp_session, "mdh_settings", None)
+        """The decision for a message on an open connection (its server and from_filter are fixed).
+
+        Settings and decisions are kept for one ``mail.mail.send()`` (context ``mdh_send_cache``), else
+        on the connection (one batch: same server, alias domain and author): the configuration
+        does not change meanwhile. Decisions depend on the connection's server, hence the key.
+        """
         ctx = self.env.context
-        key = (
+        context_key = (
             ctx.get("mdh_alias_domain_id"),
             ctx.get("domain_notifications_email"),
             ctx.get("domain_bounce_address"),
             return_path,
             self.env.company.id,
         )
-        resolved = cache.get(key) if cache is not None else None
-        if resolved is None:
-            resolved = self._mdh_sender_settings(return_path=return_path)
-            if cache is not None:
-                cache[key] = resolved
-        settings, envelope = resolved
         connection = sender.Connection(
             server=getattr(smtp_session, "mdh_server", None),
             from_filter=getattr(smtp_session, "from_filter", None) or None,
             opened_for=getattr(smtp_session, "smtp_from", None) or None,
             filter_source=getattr(smtp_session, "mdh_filter_source", sender.FilterSource.SESSION),
         )
-        return sender.decide(sender.SenderInput(author, settings, (), envelope, connection))
+        key = (author, context_key, connection)
+        cache = ctx.get("mdh_send_cache")
+        if cache is None:
+            cache = getattr(smtp_session, "mdh_cache", None)
+        if cache is not None and key in cache:
+            return cache[key]
+        resolved = cache.get(context_key) if cache is not None else None
+        if resolved is None:
+            resolved = self._mdh_sender_settings(return_path=return_path)
+        settings, envelope = resolved
+        decision = sender.decide(sender.SenderInput(author, settings, (), envelope, connection))
+        if cache is not None:
+            cache[context_key] = resolved
+            cache[key] = decision
+        return decision
 
     # --- Send path: Odoo's seams ---------------------------------------------------------------------
 
@@ -260,7 +283,7 @@ class IrMailServer(models.Model):
                 connection.mdh_filter_source = (
                     sender.FilterSource.SERVER if server.key else sender.FilterSource.DEFAULT
                 )
-                connection.mdh_settings = {}
+                connection.mdh_cache = {}
             except Exception:
                 _logger.warning("Could not note the server of an SMTP connection", exc_info=True)
         return connection
@@ -274,54 +297,54 @@ class IrMailServer(models.Model):
         return super().build_email(email_from, *args, **kwargs)
 
     def _prepare_email_message(self, message, smtp_session):
-        author = message["From"]
-        author = str(author) if author else None
-        session = smtp_session
+        """Odoo's preparation (recipients, Bcc, X-Forge-To, checks), with the From header and the
+        envelope sender the rules decide.
+
+        The decided From is set first and Odoo prepares the message on a view of the connection
+        opened for that very From, so that it has nothing left to rewrite; the envelope sender is
+        the decided one. Without a decision (nothing to send from, or any failure of ours) Odoo's
+        own rules apply, unchanged.
+        """
+        header = message["From"]
+        author = str(header) if header else None
+        session, decision = smtp_session, None
         try:
-            return_path = message["Return-Path"]
+            ctx = self.env.context
+            return_path = None if ctx.get("domain_bounce_address") else message["Return-Path"]
             decision = self._mdh_decide_connection(
                 author, str(return_path) if return_path else None, smtp_session
             )
             if not decision.applicable:
                 decision = None
-            elif author and not sender.is_sendable(author):
-                # Odoo would refuse (or send as it is) this author: start from the decided From
-                del message["From"]
-                message["From"] = decision.header_from
-            opened_for = getattr(smtp_session, "smtp_from", None)
-            if decision and opened_for and not sender.is_sendable(opened_for):
-                session = _PreparingSession(getattr(smtp_session, "from_filter", False), decision.header_from)
-            if decision and self.env.context.get("mdh_sender_log") is not None:
-                # noted now too: Odoo may still refuse the message (no valid recipient)
-                self._mdh_note(decision.header_from, decision.envelope_from, decision, decision.server)
+            else:
+                if not self._mdh_same_from(header, decision.header_from):
+                    del message["From"]
+                    message["From"] = header = decision.header_from
+                session = _PreparingSession(getattr(smtp_session, "from_filter", False), str(header))
+                if ctx.get("mdh_sender_log") is not None:
+                    # noted now: Odoo may still refuse the message (no valid recipient)
+                    self._mdh_note(decision.header_from, decision.envelope_from, decision, decision.server)
         except Exception:
             _logger.warning("Sender rules failed for %r: Odoo's own rules apply", author, exc_info=True)
-            decision = None
+            session, decision = smtp_session, None
         smtp_from, smtp_to_list, message = super()._prepare_email_message(message, session)
         if decision is not None:
-            try:
-                if not self._mdh_same_from(message["From"], decision.header_from):
-                    del message["From"]
-                    message["From"] = decision.header_from
-                smtp_from = decision.envelope_from
-            except Exception:
-                _logger.warning(
-                    "Could not apply the sender rules to %r: Odoo's own rules apply", author, exc_info=True
-                )
-                decision = None
+            smtp_from = decision.envelope_from
         self._mdh_note_sent(message, smtp_from, smtp_session, decision)
         return smtp_from, smtp_to_list, message
 
     @api.model
     def _mdh_same_from(self, header, wanted):
-        """True when the From ``header`` already says ``wanted`` (same name and address)."""
+        """True when the From ``header`` already says ``wanted``: same name and address, ASCII domain."""
         if header is None:
             return False
+        want = sender.parse_mailbox(wanted)
+        addresses = getattr(header, "addresses", None)  # a parsed header (EmailMessage): no parsing
+        if want and addresses is not None and len(addresses) == 1:
+            have = addresses[0]
+            return (have.display_name, have.username, have.domain) == (want.name, want.local, want.domain)
         text = str(header)
-        if text == wanted:
-            return True
-        have = sender.parse_mailbox(text)
-        return bool(have and have == sender.parse_mailbox(wanted) and sender.is_safe_header(text, have))
+        return text == wanted or (sender.is_sendable(text) and sender.parse_mailbox(text) == want)
 
     def _mdh_note_sent(self, message, smtp_from, smtp_session, decision):
         """Say how the message is sent: debug log, and ``mail.mail`` fields through the context."""

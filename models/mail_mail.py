@@ -37,6 +37,12 @@ class MailMail(models.Model):
     )
     mdh_sender_explanation = fields.Text("Why", readonly=True, copy=False, groups="base.group_system")
 
+    def send(self, auto_commit=False, raise_exception=False, post_send_callback=None):
+        """Odoo's sending; the sender settings are resolved once for all its batches."""
+        return super(MailMail, self.with_context(mdh_send_cache={})).send(
+            auto_commit=auto_commit, raise_exception=raise_exception, post_send_callback=post_send_callback
+        )
+
     def _send(self, auto_commit=False, raise_exception=False, smtp_session=None, alias_domain_id=False,
               mail_server=False, post_send_callback=None):  # fmt: skip
         """Odoo's sending, collecting how each message goes out (see ir.mail_server)."""
