@@ -66,6 +66,7 @@ def _count_dns(stack):
 
 def run(env):
     from odoo.addons.base.models.ir_mail_server import IrMailServer as CoreIrMailServer
+    from odoo.addons.mail_domain_health.models.ir_mail_server_sender import Scratch
 
     env["ir.mail_server"].search([]).write({"active": False})
     domain = env["mail.alias.domain"].create(
@@ -86,7 +87,7 @@ def run(env):
     def scenario(batch_size, round_no):
         """2,000 messages, ``batch_size`` per author, authors never seen before: like one
         ``mail.mail.send()``, one connection per author (fresh per-send cache)."""
-        servers = env["ir.mail_server"].with_context(**context, mdh_send_cache={})
+        servers = env["ir.mail_server"].with_context(**context, mdh_send_cache=Scratch())
         authors = [
             f'"User {round_no}.{i}" <user{round_no}.{i}@bench.example.com>'
             if i % 2

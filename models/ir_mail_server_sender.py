@@ -31,6 +31,18 @@ def _explain(decision):
     return decision.explain()
 
 
+class Scratch(dict):
+    """A dict passed in the context for one call (``mail.mail.send()`` / ``_send()``).
+
+    Compared and hashed by identity: Odoo reuses an existing environment whose context is equal,
+    and two empty dicts are equal, which would hand another call's dict back.
+    """
+
+    __eq__ = object.__eq__
+    __ne__ = object.__ne__
+    __hash__ = object.__hash__
+
+
 class _PreparingSession:
     """What Odoo's message preparation reads from an SMTP connection: its from_filter, and the
     address it is opened for, here the decided From (so Odoo does not rewrite it again)."""

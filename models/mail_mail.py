@@ -3,6 +3,7 @@
 from odoo import fields, models
 
 from ..deliverability.sender import Rule
+from .ir_mail_server_sender import Scratch
 
 RULES = [(rule.value, rule.label) for rule in Rule]
 NOT_SENT = dict.fromkeys(
@@ -39,14 +40,14 @@ class MailMail(models.Model):
 
     def send(self, auto_commit=False, raise_exception=False, post_send_callback=None):
         """Odoo's sending; the sender settings are resolved once for all its batches."""
-        return super(MailMail, self.with_context(mdh_send_cache={})).send(
+        return super(MailMail, self.with_context(mdh_send_cache=Scratch())).send(
             auto_commit=auto_commit, raise_exception=raise_exception, post_send_callback=post_send_callback
         )
 
     def _send(self, auto_commit=False, raise_exception=False, smtp_session=None, alias_domain_id=False,
               mail_server=False, post_send_callback=None):  # fmt: skip
         """Odoo's sending, collecting how each message goes out (see ir.mail_server)."""
-        context = {"mdh_sender_log": {}}
+        context = {"mdh_sender_log": Scratch()}
         if alias_domain_id:
             context["mdh_alias_domain_id"] = alias_domain_id
         return super(MailMail, self.with_context(**context))._send(

@@ -12,6 +12,7 @@ from odoo.tests import tagged
 from odoo.tools import config, mute_logger
 
 from ..deliverability import sender
+from ..models.ir_mail_server_sender import Scratch
 
 LOGGER = "odoo.addons.mail_domain_health.models.ir_mail_server_sender"
 KEYS = ("mail.default.from", "mail.catchall.domain", "mail.bounce.alias", "mail.default.from_filter")
@@ -307,6 +308,23 @@ class TestMailMailSending(SenderCase):
         self.assertIn(sender.SEED_ENCAPSULATE, jane.mdh_sender_explanation)
         self.assertIn(sender.SEED_SPF_NOTE, ann.mdh_sender_explanation)
         self.assertEqual(spec.mdh_smtp_server, self.mail_server_user.name)
+
+    def test_each_send_records_its_own_mails(self):
+        """Separate sends of identical mails: Odoo reuses environments with equal contexts, the
+        values must still reach the mail that was sent."""
+        mails = self.make_mails(
+            *['"Jane" <jane@gmail.com>'] * 3, record_alias_domain_id=self.alias_domain_2.id
+        )
+        for mail in mails:
+            self.send_mails(mail)
+            self.assertEqual(mail.mdh_sender_rule, "default_from_catchall")
+            self.assertEqual(mail.mdh_sent_from, "Jane <info@second.example.com>")
+
+    def test_scratch_contexts_are_never_shared(self):
+        """Why the per-send dicts are Scratch: Odoo hands back an environment whose context is equal."""
+        mails = self.env["mail.mail"]
+        self.assertIs(mails.with_context(log={}).env, mails.with_context(log={}).env)
+        self.assertIsNot(mails.with_context(log=Scratch()).env, mails.with_context(log=Scratch()).env)
 
     def test_record_alias_domain(self):
         mail = self.make_mails('"Jane" <jane@gmail.com>', record_alias_domain_id=self.alias_domain_2.id)
