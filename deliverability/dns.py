@@ -279,8 +279,10 @@ class DnsResolver:
 
     async def _endpoint(self, family: int) -> _Endpoint:
         idle = self._idle.setdefault(family, [])
-        if idle:
-            return idle.pop()
+        while idle:
+            endpoint = idle.pop()
+            if not endpoint.transport.is_closing():  # a socket error closed it while idle
+                return endpoint
         loop = asyncio.get_running_loop()
         _transport, endpoint = await loop.create_datagram_endpoint(_Endpoint, family=family)
         return endpoint
