@@ -110,29 +110,34 @@ class DomainReport:
         return Status.worst(f.status for f in self.checks)
 
     @classmethod
+    def uniform(
+        cls,
+        domain: str,
+        selectors: tuple[str, ...],
+        status: Status,
+        summary: str,
+        details: tuple[str, ...] = (),
+    ) -> DomainReport:
+        """A report whose every check has the same verdict: the checks could not run."""
+        checks = (
+            Finding(Check.SPF, status, summary, details),
+            *(DkimFinding(Check.DKIM, status, summary, details, selector=s) for s in selectors),
+            DmarcFinding(Check.DMARC, status, summary, details),
+            Finding(Check.MX, status, summary, details),
+        )
+        return cls(domain, checks)
+
+    @classmethod
     def timed_out(cls, domain: str, selectors: tuple[str, ...], seconds: float) -> DomainReport:
         """A report of ``unknown`` checks for a domain whose checks did not finish in time."""
         summary = f"DNS did not answer within {seconds:g}s; the check will be retried."
-        checks = (
-            Finding(Check.SPF, Status.UNKNOWN, summary),
-            *(DkimFinding(Check.DKIM, Status.UNKNOWN, summary, selector=s) for s in selectors),
-            DmarcFinding(Check.DMARC, Status.UNKNOWN, summary),
-            Finding(Check.MX, Status.UNKNOWN, summary),
-        )
-        return cls(domain, checks)
+        return cls.uniform(domain, selectors, Status.UNKNOWN, summary)
 
     @classmethod
     def invalid(cls, domain: str, selectors: tuple[str, ...], reason: str = "") -> DomainReport:
         """A report of ``fail`` checks for a name that is not a domain name (nothing was looked up)."""
         summary = f"{domain!r} is not a valid domain name; it was not checked."
-        details = (reason,) if reason else ()
-        checks = (
-            Finding(Check.SPF, Status.FAIL, summary, details),
-            *(DkimFinding(Check.DKIM, Status.FAIL, summary, details, selector=s) for s in selectors),
-            DmarcFinding(Check.DMARC, Status.FAIL, summary, details),
-            Finding(Check.MX, Status.FAIL, summary, details),
-        )
-        return cls(domain, checks)
+        return cls.uniform(domain, selectors, Status.FAIL, summary, (reason,) if reason else ())
 
     def to_dict(self) -> dict:
         return {

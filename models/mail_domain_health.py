@@ -13,16 +13,15 @@ import time
 from collections import defaultdict
 from datetime import timedelta
 
-import dns.resolver
 from markupsafe import Markup
 from odoo import Command, _, api, fields, models, modules, tools
 from odoo.exceptions import ValidationError
 from odoo.tools import split_every
 
 from ..deliverability import checks, dmarc, providers
-from ..deliverability.dns import DnsResolver, DnsStatus, Nameserver
+from ..deliverability.dns import DnsResolver, DnsStatus, Nameserver, system_nameservers
 from ..deliverability.domains import normalize_domain
-from ..deliverability.findings import Check, DkimFinding, DmarcFinding, DomainReport, Finding, Status
+from ..deliverability.findings import DomainReport, Status
 
 _logger = logging.getLogger(__name__)
 
@@ -63,19 +62,6 @@ def domains_of(value, addresses_only=False):
         except ValueError:
             continue
     return found
-
-
-def unknown_report(domain, selectors, summary):
-    """A report whose every check is ``unknown`` with ``summary`` (the checks could not run)."""
-    return DomainReport(
-        domain,
-        (
-            Finding(Check.SPF, Status.UNKNOWN, summary),
-            *(DkimFinding(Check.DKIM, Status.UNKNOWN, summary, selector=s) for s in selectors),
-            DmarcFinding(Check.DMARC, Status.UNKNOWN, summary),
-            Finding(Check.MX, Status.UNKNOWN, summary),
-        ),
-    )
 
 
 def check_values(report):
@@ -197,13 +183,12 @@ class MailDomainHealth(models.Model):
         if modules.module.current_test:
             # Tests only ever talk to loopback: never fall back to the machine's resolvers.
             raise ValueError("No nameserver configured for the domain health checks.")
-        try:
-            system = dns.resolver.Resolver(configure=True)
-        except dns.resolver.NoResolverConfiguration:
+        system = system_nameservers()
+        if not system:
             raise ValueError(
                 "No nameserver configured for the domain health checks and none found in /etc/resolv.conf."
-            ) from None
-        return [Nameserver(str(address), system.port) for address in system.nameservers]
+            )
+        return system
 
     @api.model
     def _health_run_options(self):
@@ -366,7 +351,7 @@ class MailDomainHealth(models.Model):
                 options = exc
         if isinstance(options, ValueError):
             summary = _("The checks could not run: %s", options)
-            return {name: unknown_report(name, (), summary) for name in names}
+            return {name: DomainReport.uniform(name, (), Status.UNKNOWN, summary) for name in names}
         return self._health_run_engine(list(names), *options)
 
     @api.model
@@ -382,7 +367,7 @@ class MailDomainHealth(models.Model):
                 return results
             _logger.exception("Domain health: checking %s failed", names[0])
             summary = _("The check failed unexpectedly; the server log has the details.")
-            return {names[0]: unknown_report(names[0], options.selectors, summary)}
+            return {names[0]: DomainReport.uniform(names[0], options.selectors, Status.UNKNOWN, summary)}
         return {report.domain: report for report in reports}
 
     def _health_check(self, options=None):
