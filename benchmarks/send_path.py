@@ -133,8 +133,12 @@ def run(env):
                 core_run, addon_run = scenario(batch_size, round_no)
                 with ExitStack() as stack:
                     dns_calls = _count_dns(stack)
-                    core_times.append(timed(*core_run))
-                    addon_times.append(timed(*addon_run))
+                    if round_no % 2:  # alternate which one runs first
+                        addon_times.append(timed(*addon_run))
+                        core_times.append(timed(*core_run))
+                    else:
+                        core_times.append(timed(*core_run))
+                        addon_times.append(timed(*addon_run))
                     dns_count += len(dns_calls)
             froms = [
                 str(message["From"]) for message, _session in addon_run[1][: batch_size + 1 : batch_size]

@@ -262,10 +262,10 @@ def format_mailbox(name: str, address: str) -> str:
     return '"{}" <{}>'.format(_ESCAPE.sub(r"\\\g<0>", name), address)
 
 
-def encapsulate(author: Mailbox | None, author_text: str | None, into: Mailbox) -> str:
+def encapsulate(author: Mailbox | None, author_text: str | None, into: Mailbox) -> Mailbox:
     """``into``'s address under the author's name, or the author's local part when it has none."""
-    name = (author.name or author.local) if author else name_hint(author_text)
-    return format_mailbox(name, into.address)
+    name = clean_text((author.name or author.local) if author else name_hint(author_text))
+    return Mailbox(name, into.local, into.domain)
 
 
 def has_control_characters(text: str) -> bool:
@@ -406,6 +406,7 @@ class SenderDecision:
     envelope_rule: Rule
     connection_from: str
     warnings: tuple[str, ...] = ()
+    from_mailbox: Mailbox | None = None  # header_from, parsed
 
     @property
     def applicable(self) -> bool:
@@ -494,7 +495,7 @@ def decide(inp: SenderInput) -> SenderDecision:
         )
     if author is not None and sender.key == author.key:
         header = inp.author if is_sendable(inp.author) else format_mailbox(author.name, author.address)
-        connection_from = header
+        connection_from, mailbox = header, author
         if parsed.unrestricted:
             rule = Rule.NO_FROM_FILTER
         elif allowed:
@@ -503,7 +504,8 @@ def decide(inp: SenderInput) -> SenderDecision:
             rule = Rule.AUTHOR_NOT_ALLOWED
             warnings.append("the from_filter does not accept the author and no default address is set")
     elif default is not None and sender.key == default.key:
-        header = encapsulate(author, inp.author, default)
+        mailbox = encapsulate(author, inp.author, default)
+        header = format_mailbox(mailbox.name, mailbox.address)
         connection_from = default.address
         if default.key in parsed.addresses:
             rule = Rule.ENCAPSULATED
@@ -514,7 +516,7 @@ def decide(inp: SenderInput) -> SenderDecision:
         if not allowed:
             warnings.append(f"the from_filter does not accept the default address {default.address} either")
     else:
-        header = format_mailbox(sender.name, sender.address)
+        header, mailbox = format_mailbox(sender.name, sender.address), sender
         connection_from = inp.connection.opened_for if inp.connection else sender.address
         rule = Rule.CONNECTION_FROM
 
@@ -532,7 +534,16 @@ def decide(inp: SenderInput) -> SenderDecision:
             f"the envelope sender {envelope} has a non-ASCII local part: the server needs SMTPUTF8"
         )
     return SenderDecision(
-        header, envelope, server, filter_text, source, rule, envelope_rule, connection_from, tuple(warnings)
+        header,
+        envelope,
+        server,
+        filter_text,
+        source,
+        rule,
+        envelope_rule,
+        connection_from,
+        tuple(warnings),
+        mailbox,
     )
 
 

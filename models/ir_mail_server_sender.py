@@ -227,12 +227,14 @@ class IrMailServer(models.Model):
             return_path,
             self.env.company.id,
         )
-        connection = sender.Connection(
-            server=getattr(smtp_session, "mdh_server", None),
-            from_filter=getattr(smtp_session, "from_filter", None) or None,
-            opened_for=getattr(smtp_session, "smtp_from", None) or None,
-            filter_source=getattr(smtp_session, "mdh_filter_source", sender.FilterSource.SESSION),
-        )
+        connection = getattr(smtp_session, "mdh_connection", None)
+        if connection is None:
+            connection = sender.Connection(
+                server=getattr(smtp_session, "mdh_server", None),
+                from_filter=getattr(smtp_session, "from_filter", None) or None,
+                opened_for=getattr(smtp_session, "smtp_from", None) or None,
+                filter_source=getattr(smtp_session, "mdh_filter_source", sender.FilterSource.SESSION),
+            )
         key = (author, context_key, connection)
         cache = ctx.get("mdh_send_cache")
         if cache is None:
@@ -296,6 +298,12 @@ class IrMailServer(models.Model):
                     sender.FilterSource.SERVER if server.key else sender.FilterSource.DEFAULT
                 )
                 connection.mdh_cache = {}
+                connection.mdh_connection = sender.Connection(
+                    server,
+                    connection.from_filter or None,
+                    connection.smtp_from or None,
+                    connection.mdh_filter_source,
+                )
             except Exception:
                 _logger.warning("Could not note the server of an SMTP connection", exc_info=True)
         return connection
@@ -329,7 +337,7 @@ class IrMailServer(models.Model):
             if not decision.applicable:
                 decision = None
             else:
-                if not self._mdh_same_from(header, decision.header_from):
+                if not self._mdh_same_from(header, decision.from_mailbox):
                     del message["From"]
                     message["From"] = header = decision.header_from
                 session = _PreparingSession(getattr(smtp_session, "from_filter", False), str(header))
@@ -346,17 +354,19 @@ class IrMailServer(models.Model):
         return smtp_from, smtp_to_list, message
 
     @api.model
-    def _mdh_same_from(self, header, wanted):
-        """True when the From ``header`` already says ``wanted``: same name and address, ASCII domain."""
-        if header is None:
+    def _mdh_same_from(self, header, mailbox):
+        """True when the From ``header`` already says ``mailbox``: same name and address, ASCII domain."""
+        if header is None or mailbox is None:
             return False
-        want = sender.parse_mailbox(wanted)
         addresses = getattr(header, "addresses", None)  # a parsed header (EmailMessage): no parsing
-        if want and addresses is not None and len(addresses) == 1:
-            have = addresses[0]
-            return (have.display_name, have.username, have.domain) == (want.name, want.local, want.domain)
+        if addresses is not None:
+            return len(addresses) == 1 and (
+                addresses[0].display_name,
+                addresses[0].username,
+                addresses[0].domain,
+            ) == (mailbox.name, mailbox.local, mailbox.domain)
         text = str(header)
-        return text == wanted or (sender.is_sendable(text) and sender.parse_mailbox(text) == want)
+        return sender.is_sendable(text) and sender.parse_mailbox(text) == mailbox
 
     def _mdh_note_sent(self, message, smtp_from, smtp_session, decision):
         """Say how the message is sent: debug log, and ``mail.mail`` fields through the context."""

@@ -372,6 +372,12 @@ class TestMailMailSending(SenderCase):
         self.assertEqual(mail.mdh_sent_from, f'"Jane" <{self.notif}>')
         self.assertEqual(mail.mdh_sender_rule, "encapsulated")
 
+    def test_unusable_author_is_sent_from_the_default_address(self):
+        """Odoo fails such a mail (mail_from_invalid); with a default address it goes out from it."""
+        mail = self.make_mails("robert")
+        sent = list(self.send_mails(mail).values())[0]
+        self.assertSent(sent, f"robert <{self.notif}>", self.notif, self.mail_server_notification.from_filter)
+
     def test_fallback_is_recorded(self):
         mail = self.make_mails('"Jane" <jane@gmail.com>')
         with patch.object(sender, "decide", side_effect=RuntimeError("boom")), mute_logger(LOGGER):
