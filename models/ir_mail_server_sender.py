@@ -2,9 +2,10 @@
 
 Odoo's seams are extended, never copied: ``_find_mail_server`` picks the server with
 ``deliverability.sender`` (Odoo's priorities, IDNA-aware, system parameters honoured),
-``connect`` remembers which server a connection is for, ``_prepare_email_message`` lets Odoo
-prepare the message and then sets the From header and envelope sender the rules decide. Any
-failure of ours falls back to Odoo's own behaviour and is logged: a message is never lost.
+``connect`` remembers which server a connection is for, ``_prepare_email_message`` sets the From
+header the rules decide, lets Odoo prepare the rest of the message, and uses the decided envelope
+sender. Any failure of ours falls back to Odoo's own behaviour and is logged: a message is never
+lost. No DNS query is made here.
 
 Precedence (see readme/SENDER.rst): a system parameter of the seed that is set
 (``mail.default.from``, ``mail.catchall.domain``, ``mail.bounce.alias``) wins over the alias
