@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import contextlib
 import json
 import resource
@@ -42,14 +41,13 @@ sys.path.insert(0, str(ROOT))
 
 import dns.message  # noqa: E402
 import dns.query  # noqa: E402
-from cryptography.hazmat.primitives import serialization  # noqa: E402
-from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
 
 from deliverability import dmarc, spf  # noqa: E402
 from deliverability.checks import CheckOptions, check_domains  # noqa: E402
 from deliverability.dns import Answer, DnsResolver, Nameserver  # noqa: E402
 from deliverability.findings import Status  # noqa: E402
 from deliverability.providers import Provider  # noqa: E402
+from deliverability.testing.keys import dkim_rsa_record  # noqa: E402
 from deliverability.testing.nsd import NsdServer  # noqa: E402
 
 PROVIDER = Provider("bench", "_spf.sender.example", "bench", "bench._domainkey.sender.example")
@@ -64,10 +62,7 @@ def domain_name(index: int) -> str:
 
 def zones(count: int) -> dict[str, str]:
     """Provider zones with nested SPF includes and a DKIM key, and ``count`` customer zones."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key()
-    der = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    dkim = f"v=DKIM1; k=rsa; p={base64.b64encode(der).decode()}"
-    chunks = " ".join(f'"{dkim[i : i + 250]}"' for i in range(0, len(dkim), 250))
+    chunks = dkim_rsa_record()
     result = {
         "sender.example": "\n".join(
             [

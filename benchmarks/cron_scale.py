@@ -16,7 +16,6 @@ settings are removed at the end.
 from __future__ import annotations
 
 import argparse
-import base64
 import logging
 import resource
 import subprocess
@@ -41,13 +40,9 @@ def domain_name(index: int) -> str:
 
 
 def zones(count: int) -> dict[str, str]:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
+    from odoo.addons.mail_domain_health.deliverability.testing.keys import dkim_rsa_record
 
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048).public_key()
-    der = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    dkim = f"v=DKIM1; k=rsa; p={base64.b64encode(der).decode()}"
-    chunks = " ".join(f'"{dkim[i : i + 250]}"' for i in range(0, len(dkim), 250))
+    chunks = dkim_rsa_record()
     result = {
         "mailer.example": "\n".join(
             [

@@ -12,14 +12,11 @@ Extra arguments go to the CLI (e.g. ``--json``, ``--ip 192.0.2.7``).
 
 from __future__ import annotations
 
-import base64
 import shlex
 import sys
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-
 from .. import cli
+from .keys import dkim_rsa_record
 from .nsd import NsdServer
 
 DOMAINS = ("healthy.example", "noinclude.example", "strict.example")
@@ -27,13 +24,7 @@ PROVIDER_ARGS = ("--spf-include", "_spf.provider.example", "--dkim-selector", "m
 
 
 def zones() -> dict[str, str]:
-    der = (
-        rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        .public_key()
-        .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    )
-    key = f"v=DKIM1; k=rsa; p={base64.b64encode(der).decode()}"
-    key_strings = " ".join(f'"{key[i : i + 255]}"' for i in range(0, len(key), 255))
+    key_strings = dkim_rsa_record()
     mx = ["@ IN MX 10 mx", "mx IN A 198.51.100.25"]
     return {
         "provider.example": '_spf IN TXT "v=spf1 ip4:192.0.2.0/25 ~all"\n'

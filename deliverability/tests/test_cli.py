@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import io
 import json
 import subprocess
@@ -10,30 +9,19 @@ import sys
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from deliverability import cli
 from deliverability.dns import Nameserver, system_nameservers
+from deliverability.testing.keys import dkim_rsa_record
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _dkim_key() -> str:
-    der = (
-        rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        .public_key()
-        .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    )
-    value = f"v=DKIM1; k=rsa; p={base64.b64encode(der).decode()}"
-    return " ".join(f'"{value[i : i + 255]}"' for i in range(0, len(value), 255))
 
 
 ZONES = {
     "provider.example": "\n".join(
         [
             '_spf IN TXT "v=spf1 ip4:192.0.2.0/25 ~all"',
-            f"mail._domainkey IN TXT {_dkim_key()}",
+            f"mail._domainkey IN TXT {dkim_rsa_record()}",
         ]
     ),
     # everything right for the provider _spf.provider.example with DKIM selector "mail"
