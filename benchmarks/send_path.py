@@ -66,7 +66,7 @@ def _count_dns(stack):
 
 def run(env):
     from odoo.addons.base.models.ir_mail_server import IrMailServer as CoreIrMailServer
-    from odoo.addons.mail_domain_health.models.ir_mail_server_sender import Scratch
+    from odoo.addons.mail_domain_health.models.ir_mail_server import Scratch
 
     env["ir.mail_server"].search([]).write({"active": False})
     domain = env["mail.alias.domain"].create(

@@ -4,6 +4,4 @@ from . import mail_domain_health_check
 from . import ir_config_parameter
 from . import ir_mail_server
 from . import res_config_settings
-from . import ir_mail_server_sender
-from . import ir_config_parameter_sender
 from . import mail_mail

@@ -1,12 +1,17 @@
-from odoo import api, fields, models
+"""System parameters: the seed's mail keys are validated on save (a bad address or domain is refused,
+nothing is saved), and show the health of the domain they name."""
 
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+from ..deliverability import sender
 from .mail_domain_health import MAIL_DOMAIN_KEYS, STATES, Status, domains_of
 
 
 class IrConfigParameter(models.Model):
     _inherit = "ir.config_parameter"
 
-    # --- Domain health (mail_domain_health.py): the health of the domain a mail parameter names ---
+    # --- Domain health: the health of the domain a mail parameter names ---
 
     domain_health_ids = fields.Many2many(
         "mail.domain.health",
@@ -44,3 +49,26 @@ class IrConfigParameter(models.Model):
         health = self.env["mail.domain.health"]
         health._health_ensure(names)._health_check()
         return {"type": "ir.actions.client", "tag": "soft_reload"}
+
+    # --- Validation of the seed's parameters ---
+
+    @api.model
+    def _mdh_check_sender_parameter(self, key, value):
+        """Raise ``ValidationError`` when ``value`` is not valid for the sender parameter ``key``."""
+        error = sender.parameter_error(key, value)
+        if error:
+            raise ValidationError(
+                self.env._("Invalid system parameter %(key)s: %(error)s", key=key, error=error)
+            )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._mdh_check_sender_parameter(vals.get("key"), vals.get("value"))
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if "key" in vals or "value" in vals:
+            for param in self:
+                self._mdh_check_sender_parameter(vals.get("key", param.key), vals.get("value", param.value))
+        return super().write(vals)

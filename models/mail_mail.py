@@ -3,7 +3,7 @@
 from odoo import fields, models
 
 from ..deliverability.sender import Rule
-from .ir_mail_server_sender import Scratch
+from .ir_mail_server import Scratch
 
 RULES = [(rule.value, rule.label) for rule in Rule]
 NOT_SENT = dict.fromkeys(

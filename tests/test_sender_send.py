@@ -12,9 +12,9 @@ from odoo.tests import tagged
 from odoo.tools import config, mute_logger
 
 from ..deliverability import sender
-from ..models.ir_mail_server_sender import Scratch
+from ..models.ir_mail_server import Scratch
 
-LOGGER = "odoo.addons.mail_domain_health.models.ir_mail_server_sender"
+LOGGER = "odoo.addons.mail_domain_health.models.ir_mail_server"
 KEYS = ("mail.default.from", "mail.catchall.domain", "mail.bounce.alias", "mail.default.from_filter")
 
 
