@@ -103,12 +103,9 @@ class IrMailServer(models.Model):
     @api.depends_context("uid")
     def _compute_domain_health(self):
         health = self.env["mail.domain.health"].sudo()
-        in_use = None
+        in_use = health._health_domains_in_use() if not all(self.mapped("from_filter")) else {}
         for server in self:
-            names = domains_of(server.from_filter)
-            if not server.from_filter:
-                in_use = health._health_domains_in_use() if in_use is None else in_use
-                names = list(in_use)
+            names = server._domain_health_names(in_use)
             records = health.search([("name", "in", names)]) if names else health
             checked = records.filtered("state")
             server.domain_health_ids = records
@@ -119,10 +116,17 @@ class IrMailServer(models.Model):
                 min(checked.mapped("last_check")) if checked and len(checked) == len(names) else False
             )
 
-    def _domain_health_names(self):
+    def _domain_health_names(self, in_use=None):
+        """The domains this server sends for: its From Filter's, or every domain in use without one.
+
+        ``in_use`` is ``mail.domain.health._health_domains_in_use()`` when the caller has it already.
+        """
         self.ensure_one()
-        names = domains_of(self.from_filter)
-        return names or list(self.env["mail.domain.health"]._health_domains_in_use())
+        if self.from_filter:
+            return domains_of(self.from_filter)
+        if in_use is None:
+            in_use = self.env["mail.domain.health"]._health_domains_in_use()
+        return list(in_use)
 
     def action_check_domain_health(self):
         health = self.env["mail.domain.health"]
