@@ -71,13 +71,13 @@ class TestSendPreview(SenderCase):
             self.assertEqual(form.result_rule, "encapsulated")
 
     def test_alignment_from_known_health(self):
-        model = type(self.env["mail.send.preview"])
+        model = type(self.env["mail.domain.health"])
         health = {
             self.alias_domain: {"spf": "pass", "dkim": "pass", "dmarc": "pass", "dmarc_policy": "reject"},
             "yahoo.com": {"spf": "fail", "dkim": "fail", "dmarc": "fail", "dmarc_policy": "reject"},
         }
         self.assertEqual(self.preview(author="jane@gmail.com").alignment_state, "unknown")
-        with patch.object(model, "_mdh_domain_health_status", lambda self, domain: health.get(domain)):
+        with patch.object(model, "_health_facts", lambda self, domain: health.get(domain)):
             self.assertEqual(self.preview(author="jane@gmail.com").alignment_state, "pass")
             # sent as itself through a server that accepts anything: yahoo.com's p=reject applies
             wizard = self.preview(author="jane@yahoo.com", mail_server_id=self.mail_server_default.id)

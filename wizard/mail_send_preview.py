@@ -71,18 +71,9 @@ class MailSendPreview(models.TransientModel):
                 }
             )
 
-    @api.model
-    def _mdh_domain_health_status(self, domain):
-        """Last known health of ``domain`` (no DNS), or None when nothing is known.
-
-        Hook for the domain health records: return a dict with any of ``spf``, ``dkim``, ``dmarc``
-        (``pass`` / ``warning`` / ``unknown`` / ``fail``) and ``dmarc_policy``
-        (``none`` / ``quarantine`` / ``reject``).
-        """
-        return self.env["mail.domain.health"]._health_facts(domain)
-
     def _mdh_domain_health(self, domain):
-        facts = self._mdh_domain_health_status(domain)
+        """The last known health of ``domain`` from its Domain Health record (no DNS), or None."""
+        facts = self.env["mail.domain.health"]._health_facts(domain)
         if not facts:
             return None
 
