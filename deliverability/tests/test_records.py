@@ -7,7 +7,9 @@ from deliverability.records import parse_fix, parse_zone_line
 from deliverability.spf_record import txt_line
 
 
-@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=600))
+@given(
+    st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=600)
+)
 def test_txt_value_round_trips_through_the_zone_line(text):
     assert parse_zone_line(txt_line("example.com", text)).value == text
 
