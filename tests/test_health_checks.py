@@ -109,8 +109,8 @@ class TestHealthChecks(DomainHealthCase):
         self.assertEqual(len(flip.run_ids), 2)
         self.assertNotEqual(flip.last_run_id, first)
         self.assertEqual(flip.state, "fail")
-        self.assertIn("SPF: pass → fail", flip.last_run_id.changes)
-        self.assertIn("DMARC: pass → warning", flip.last_run_id.changes)
+        self.assertIn("SPF: Pass → Fail", flip.last_run_id.changes)
+        self.assertIn("DMARC: Pass → Warning", flip.last_run_id.changes)
         self.assertEqual(first.check_ids.mapped("status"), ["pass"] * 4, "history keeps the old verdicts")
 
     def test_sending_ips_default_to_the_smtp_hosts_addresses(self):
