@@ -94,7 +94,8 @@ class TestHealthCron(DomainHealthCase):
         self.assertIn("Pass → Fail", alerts[0].note)
         self.assertIn('flip.test. IN TXT "v=spf1 include:_spf.mailer.test -all"', alerts[0].note)
         self.assertIn(
-            "Host <code>@</code>, Type <code>TXT</code>, Value <code>v=spf1 include:_spf.mailer.test -all</code>",
+            "Host <code>@</code>, Type <code>TXT</code>, "
+            "Value <code>v=spf1 include:_spf.mailer.test -all</code>",
             alerts[0].note,
             "the record also as a registrar's form asks for it",
         )

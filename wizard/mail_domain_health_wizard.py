@@ -26,7 +26,8 @@ class MailDomainHealthWizard(models.TransientModel):
     )
     provider_note = fields.Char(
         string="Sending Provider",
-        compute="_compute_provider_note",
+        readonly=True,
+        default=lambda self: self.env["mail.domain.health"]._health_provider_explanation(),
         help="The provider the checks assume, and why.",
     )
     fail_count = fields.Integer(compute="_compute_counts")
@@ -35,9 +36,6 @@ class MailDomainHealthWizard(models.TransientModel):
 
     def _compute_display_name(self):
         self.display_name = self.env._("Domain Health")
-
-    def _compute_provider_note(self):
-        self.provider_note = self.env["mail.domain.health"]._health_provider_explanation()
 
     @api.depends("check_ids.status")
     def _compute_counts(self):
