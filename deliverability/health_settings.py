@@ -137,7 +137,10 @@ def resolve(
     else:
         literal, names = [], []
         for host in smtp_hosts:
-            (literal if _is_ip(host) else names).append(host)
+            try:
+                literal.append(str(ipaddress.ip_address(host)))
+            except ValueError:
+                names.append(host)
         addresses = literal + lookups.host_addresses(names, run_options)
     ips, ignored = sending_ips(addresses)
     selectors = tuple(s.lower() for s in (*split_values(params.get("dkim_selectors")), *extra_selectors))
@@ -145,11 +148,3 @@ def resolve(
         provider=assumption.provider, dkim_selectors=tuple(dict.fromkeys(selectors)), sending_ips=ips
     )
     return HealthSettings(options, run_options, assumption, ignored)
-
-
-def _is_ip(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True

@@ -34,6 +34,7 @@ class MailDomainHealthCheck(models.Model):
     )
     fix_type = fields.Char(string="Type", compute="_compute_fix_fields")
     fix_value = fields.Char(string="Value", compute="_compute_fix_fields")
+    fix_count = fields.Integer(string="Records", compute="_compute_fix_fields")
     fix_table = fields.Html(
         string="Records to Publish",
         compute="_compute_fix_fields",
@@ -57,6 +58,7 @@ class MailDomainHealthCheck(models.Model):
         for line in self:
             records = parse_fix(line.fix)
             first = records[0] if records else None
+            line.fix_count = len(records)
             line.fix_host = first.host() if first else False
             line.fix_type = first.type if first else False
             line.fix_value = first.value if first else False
