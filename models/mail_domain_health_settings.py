@@ -70,12 +70,6 @@ class MailDomainHealth(models.Model):
         return settings
 
     @api.model
-    def _health_options(self):
-        """``(CheckOptions, RunOptions)`` from the settings; ``ValueError`` when they are unusable."""
-        settings = self._health_settings()
-        return settings.options, settings.run_options
-
-    @api.model
     def _health_assumption(self, setting=None, spf_include=None):
         """The sending provider the checks assume and why (no DNS), for the saved settings or the
         given ``setting`` and ``spf_include``; ``ValueError`` when the setting is unusable."""

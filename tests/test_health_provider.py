@@ -27,16 +27,16 @@ class TestHealthProvider(DomainHealthCase):
     def test_without_a_known_server_the_platform_decides(self):
         self.set_servers("smtp.mailer.test")
         self.assertEqual(release.product_name, "Odoo")
-        self.assertEqual(self.Health._health_options()[0].provider, providers.ODOO)
+        self.assertEqual(self.Health._health_settings().options.provider, providers.ODOO)
         note = self.Health._health_provider_explanation()
         self.assertIn("Odoo, the platform this database runs on", note)
         self.assertIn("(smtp.mailer.test) are not a provider this module knows", note)
         with patch.object(release, "product_name", "Flectra"):
-            self.assertEqual(self.Health._health_options()[0].provider, providers.FLECTRA)
+            self.assertEqual(self.Health._health_settings().options.provider, providers.FLECTRA)
 
     def test_the_outgoing_servers_hosts_suggest_the_provider_in_priority_order(self):
         self.set_servers("smtp.mailer.test", "smtp.sendgrid.net", "smtp.gmail.com")
-        options = self.Health._health_options()[0]
+        options = self.Health._health_settings().options
         self.assertEqual(options.provider.name, "sendgrid")
         self.assertEqual(options.selectors, ("s1", "s2", "mdh"), "its selectors, then the settings' ones")
         note = self.Health._health_provider_explanation()
@@ -52,7 +52,7 @@ class TestHealthProvider(DomainHealthCase):
     def test_a_provider_with_selectors_per_domain_asks_for_them(self):
         self.set_servers("smtp.eu.mailgun.org")
         self.env["ir.config_parameter"].sudo().set_param("mail_domain_health.dkim_selectors", False)
-        self.assertEqual(self.Health._health_options()[0].selectors, ())
+        self.assertEqual(self.Health._health_settings().options.selectors, ())
         note = self.Health._health_provider_explanation()
         self.assertIn("add them to DKIM Selectors in the settings", note)
 
@@ -65,7 +65,7 @@ class TestHealthProvider(DomainHealthCase):
         settings.domain_health_provider = "postmark"
         self.assertIn("Postmark, as chosen in the settings.", settings.domain_health_provider_note)
         settings.save().execute()
-        self.assertEqual(self.Health._health_options()[0].provider.name, "postmark")
+        self.assertEqual(self.Health._health_settings().options.provider.name, "postmark")
         wizard = self.env["mail.domain.health.wizard"].create({})
         self.assertIn("Postmark, as chosen in the settings.", wizard.provider_note)
         arch = wizard.get_views([(False, "form")])["views"]["form"]["arch"]
