@@ -46,11 +46,13 @@ from deliverability import dmarc, spf  # noqa: E402
 from deliverability.checks import CheckOptions, check_domains  # noqa: E402
 from deliverability.dns import Answer, DnsResolver, Nameserver  # noqa: E402
 from deliverability.findings import Status  # noqa: E402
-from deliverability.providers import Provider  # noqa: E402
+from deliverability.providers import DkimKey, Provider  # noqa: E402
 from deliverability.testing.keys import dkim_rsa_record  # noqa: E402
 from deliverability.testing.nsd import NsdServer  # noqa: E402
 
-PROVIDER = Provider("bench", "_spf.sender.example", "bench", "bench._domainkey.sender.example")
+PROVIDER = Provider(
+    "bench", "Bench", "_spf.sender.example", (DkimKey("bench", "bench._domainkey.sender.example"),)
+)
 OTHERS = ("p1.example", "p2.example", "p3.example", "p4.example")
 CHECKDMARC_VENV = Path("/work/checkdmarc-venv")
 TARGETS = {"spf_dmarc_vs_checkdmarc": 2.0, "full_vs_raw_qps": 0.6, "rss_mb_10000": 200.0}
@@ -94,7 +96,7 @@ def zones(count: int) -> dict[str, str]:
             f'_dmarc IN TXT "v=DMARC1; p={policy}; rua=mailto:dmarc@{name}"',
         ]
         if i % 10 != 0:
-            records.append(f"bench._domainkey IN CNAME {PROVIDER.dkim_target}.")
+            records.append(f"bench._domainkey IN CNAME {PROVIDER.dkim_target('bench')}.")
         result[name] = "\n".join(records)
     return result
 

@@ -17,7 +17,7 @@ from .providers import FLECTRA, Provider
 class CheckOptions:
     """What to check a domain against.
 
-    ``dkim_selectors`` are checked besides the provider's own selector;
+    ``dkim_selectors`` are checked besides the provider's own selectors;
     ``sending_ips`` are evaluated with SPF check_host().
     """
 
@@ -27,8 +27,7 @@ class CheckOptions:
 
     @property
     def selectors(self) -> tuple[str, ...]:
-        own = (self.provider.dkim_selector,) if self.provider.dkim_selector else ()
-        return tuple(dict.fromkeys(own + self.dkim_selectors))
+        return tuple(dict.fromkeys(self.provider.selectors + self.dkim_selectors))
 
 
 @dataclass
@@ -55,20 +54,14 @@ async def _check_normalized(domain: str, resolver: Resolver, options: CheckOptio
         spf.check(domain, resolver, options.provider.spf_include, options.sending_ips),
         asyncio.gather(
             *(
-                dkim.check(domain, resolver, selector, _target_for(options.provider, selector))
+                dkim.check(domain, resolver, selector, options.provider.dkim_target(selector))
                 for selector in options.selectors
             )
         ),
         mx.check(domain, resolver),
     )
     dmarc_finding = await dmarc.check(domain, resolver, spf_finding, tuple(dkim_findings))
-    return DomainReport(
-        domain, (spf_finding, *dkim_findings, dmarc_finding, mx_finding), tuple(evaluations)
-    )
-
-
-def _target_for(provider: Provider, selector: str) -> str | None:
-    return provider.dkim_target if selector == provider.dkim_selector else None
+    return DomainReport(domain, (spf_finding, *dkim_findings, dmarc_finding, mx_finding), tuple(evaluations))
 
 
 async def check_domains(

@@ -24,7 +24,7 @@ from .checks import CheckOptions, RunOptions, check_domains
 from .dns import DnsResolver, Nameserver, system_nameservers
 from .domains import normalize_domain
 from .findings import DkimFinding, DmarcFinding, DomainReport, Finding, Status
-from .providers import PROVIDERS, custom
+from .providers import FLECTRA, PROVIDERS, DkimSetup, Provider, custom
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 RESOLV_CONF = "/etc/resolv.conf"
@@ -72,8 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     sender.add_argument(
         "--provider",
         choices=sorted(PROVIDERS),
-        default="flectra",
-        help="sending provider whose SPF include and DKIM selector are expected (default: flectra)",
+        help="sending provider whose SPF include and DKIM selectors are expected (default: flectra)",
     )
     sender.add_argument(
         "--spf-include",
@@ -126,7 +125,7 @@ def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, list[str
         except ValueError as exc:
             raise UsageError(f"--spf-include: {exc}") from None
     else:
-        provider = PROVIDERS[args.provider]
+        provider = PROVIDERS[args.provider or FLECTRA.name]
     if not (math.isfinite(args.timeout) and args.timeout > 0):
         raise UsageError(f"--timeout must be a positive number of seconds, not {args.timeout:g}")
     if args.nameserver:
@@ -230,6 +229,8 @@ def main(
         return EXIT_USAGE
     except SystemExit as exc:  # --help
         return int(exc.code or 0)
+    if not args.json:
+        stderr.write(provider_line(options.provider, args) + "\n")
     show_progress = not args.json and len(domains) >= PROGRESS_MIN_DOMAINS and _isatty(stderr)
     try:
         reports = asyncio.run(check(domains, options, run_options, stderr if show_progress else None))
@@ -242,6 +243,25 @@ def main(
         stdout.write(render(reports, colour=_isatty(stdout) and not os.environ.get("NO_COLOR")))
     failed = any(r.status is Status.FAIL for r in reports)
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def provider_line(provider: Provider, args: argparse.Namespace) -> str:
+    """Which provider the checks expect, and why."""
+    dkim = (
+        ", ".join(provider.selectors)
+        or (
+            "selectors given per domain"
+            if provider.dkim_setup is DkimSetup.ACCOUNT_SELECTORS
+            else "no selector"
+        )
+        + " (add yours with --dkim-selector)"
+    )
+    why = (
+        "given with --spf-include" if args.spf_include is not None
+        else "chosen with --provider" if args.provider
+        else "the default; choose yours with --provider or --spf-include"
+    )  # fmt: skip
+    return f"provider: {provider.label} (SPF include:{provider.spf_include}, DKIM {dkim}): {why}"
 
 
 def _isatty(stream: TextIO) -> bool:

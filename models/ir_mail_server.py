@@ -18,10 +18,10 @@ address) still wins over the bounce alias. Without those parameters Odoo's own v
 import functools
 import logging
 
-from odoo import api, fields, models, tools
+from odoo import api, models, tools
 
 from ..deliverability import sender
-from .mail_domain_health import STATES, Status, domains_of
+from .mail_domain_health import domains_of
 
 _logger = logging.getLogger(__name__)
 
@@ -75,65 +75,18 @@ def _domain(address):
 
 
 class IrMailServer(models.Model):
-    _inherit = "ir.mail_server"
+    _name = "ir.mail_server"
+    _inherit = ["ir.mail_server", "mail.domain.health.mixin"]
 
-    # --- Domain health: the health of the domains this server sends for ---
+    # --- Domain health: the domains this server sends for (see mail.domain.health.mixin) ---
 
-    domain_health_ids = fields.Many2many(
-        "mail.domain.health",
-        string="Domain Health",
-        compute="_compute_domain_health",
-        groups="base.group_system",
-        help="The domains this server sends for: its From Filter, or every domain in use without one.",
-    )
-    domain_health_state = fields.Selection(
-        STATES,
-        string="Domain Health State",
-        compute="_compute_domain_health",
-        groups="base.group_system",
-    )
-    domain_health_last_check = fields.Datetime(
-        string="Domains Last Checked",
-        compute="_compute_domain_health",
-        groups="base.group_system",
-        help="When every domain of this server was last checked.",
-    )
+    def _domain_health_depends(self):
+        return ["from_filter"]
 
-    @api.depends("from_filter")
-    @api.depends_context("uid")
-    def _compute_domain_health(self):
-        health = self.env["mail.domain.health"].sudo()
-        in_use = health._health_domains_in_use() if not all(self.mapped("from_filter")) else {}
-        for server in self:
-            names = server._domain_health_names(in_use)
-            records = health.search([("name", "in", names)]) if names else health
-            checked = records.filtered("state")
-            server.domain_health_ids = records
-            server.domain_health_state = (
-                Status.worst(Status(r.state) for r in checked).value if checked else False
-            )
-            server.domain_health_last_check = (
-                min(checked.mapped("last_check")) if checked and len(checked) == len(names) else False
-            )
-
-    def _domain_health_names(self, in_use=None):
-        """The domains this server sends for: its From Filter's, or every domain in use without one.
-
-        ``in_use`` is ``mail.domain.health._health_domains_in_use()`` when the caller has it already.
-        """
+    def _domain_health_names(self, in_use):
+        """Its From Filter's domains, or every domain in use without one."""
         self.ensure_one()
-        if self.from_filter:
-            return domains_of(self.from_filter)
-        if in_use is None:
-            in_use = self.env["mail.domain.health"]._health_domains_in_use()
-        return list(in_use)
-
-    def action_check_domain_health(self):
-        health = self.env["mail.domain.health"]
-        health._health_sync_domains()
-        names = list(dict.fromkeys(name for server in self for name in server._domain_health_names()))
-        health._health_ensure(names)._health_check()
-        return {"type": "ir.actions.client", "tag": "soft_reload"}
+        return domains_of(self.from_filter) if self.from_filter else list(in_use())
 
     # --- Send path: settings as they apply ---------------------------------------------------------
 

@@ -109,7 +109,7 @@ def test_chain_through_the_provider_passes(resolver, run):
 
 
 def test_missing_record_fix_is_the_seed_line(resolver, run):
-    finding = check(run, resolver, "missing.example.test", target=FLECTRA.dkim_target)
+    finding = check(run, resolver, "missing.example.test", target=FLECTRA.dkim_target("flectra"))
     assert finding.status is Status.FAIL
     assert "DKIM is not enabled" in finding.summary
     assert finding.fix == "flectra._domainkey.missing.example.test. IN CNAME flectra._domainkey.flectra.com."
