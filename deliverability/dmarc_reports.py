@@ -16,6 +16,7 @@ domain must publish to receive the reports).
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -23,7 +24,11 @@ from typing import BinaryIO
 
 from lxml import etree
 
+from . import dmarc
+from .checks import RunOptions
 from .dmarc import DmarcParseError, parse_dmarc_record
+from .dmarc_sources import resolver_for
+from .dns import Resolver
 from .domains import normalize_domain, organizational_domain
 from .report_archive import DEFAULT_LIMITS, Limits, UnpackError, unpack
 
@@ -194,7 +199,7 @@ def read_report(stream: BinaryIO, name: str = "report") -> ReportReader:
 
 
 def parse_reports(data: bytes, name: str = "report", limits: Limits = DEFAULT_LIMITS) -> list[Report]:
-    """Every report in ``data`` (XML, gzip, zip, e-mail), rows in lists; ``ReportError`` when one is invalid."""
+    """Every report in ``data`` (XML, gzip, zip, e-mail), rows in lists; ``ReportError`` if one is bad."""
     reports = []
     for payload in open_reports(data, name, limits):
         reader = read_report(payload.stream, payload.name)
@@ -314,11 +319,17 @@ def _row(record, index: int, name: str) -> Row:
             Reason(_text(r, "type", lower=True), _text(r, "comment")) for r in _children(evaluated, "reason")
         ),
         dkim_results=tuple(
-            AuthResult(_text(d, "domain", lower=True), _text(d, "result", lower=True), selector=_text(d, "selector"))
+            AuthResult(
+                _text(d, "domain", lower=True), _text(d, "result", lower=True), selector=_text(d, "selector")
+            )
             for d in _children(results, "dkim")
         ),
         spf_results=tuple(
-            AuthResult(_text(s, "domain", lower=True), _text(s, "result", lower=True), scope=_text(s, "scope", lower=True))
+            AuthResult(
+                _text(s, "domain", lower=True),
+                _text(s, "result", lower=True),
+                scope=_text(s, "scope", lower=True),
+            )
             for s in _children(results, "spf")
         ),
     )
@@ -393,7 +404,9 @@ class RuaProposal:
         return "\n".join(line for line in (self.record, self.authorization) if line)
 
 
-def propose_rua(domain: str, address: str, published: str | None, record_domain: str | None = None) -> RuaProposal:
+def propose_rua(
+    domain: str, address: str, published: str | None, record_domain: str | None = None
+) -> RuaProposal:
     """Merge ``rua=mailto:<address>`` into ``published`` (the DMARC record in force, or ``None``).
 
     ``record_domain`` is where ``published`` lives (the organizational domain when the
@@ -415,12 +428,36 @@ def propose_rua(domain: str, address: str, published: str | None, record_domain:
         try:
             record = parse_dmarc_record(published)
         except DmarcParseError as exc:
-            return RuaProposal(domain, address, None, authorization, f"the published DMARC record is invalid: {exc}")
+            return RuaProposal(
+                domain, address, None, authorization, f"the published DMARC record is invalid: {exc}"
+            )
         if any(u.uri.lower() == uri.lower() for u in record.rua):
             return RuaProposal(domain, address, None, authorization)
         text = _with_rua(published, uri)
     parse_dmarc_record(text)  # a merge that breaks the record is a bug: let it raise
     return RuaProposal(domain, address, f'_dmarc.{owner}. IN TXT "{_quote(text)}"', authorization)
+
+
+async def propose(domain: str, address: str, resolver: Resolver) -> RuaProposal:
+    """The rua proposal for ``domain`` from the DMARC record in force (found through ``resolver``)."""
+    domain = normalize_domain(domain)
+    found = await dmarc.discover(domain, resolver)
+    if found.dns_error:
+        return RuaProposal(domain, address, None, None, f"DNS did not answer: {found.dns_error}")
+    if found.error:
+        return RuaProposal(domain, address, None, None, found.error)
+    published = found.texts[0] if found.record else None
+    return propose_rua(domain, address, published, found.record_domain)
+
+
+def propose_all(domains: Iterable[str], address: str, run_options: RunOptions) -> list[RuaProposal]:
+    """Blocking entry point: ``propose`` for every domain, concurrently, in the order given."""
+
+    async def run() -> list[RuaProposal]:
+        resolver = resolver_for(run_options)
+        return list(await asyncio.gather(*(propose(d, address, resolver) for d in domains)))
+
+    return asyncio.run(run())
 
 
 def _with_rua(published: str, uri: str) -> str:

@@ -83,7 +83,8 @@ class _Bounded(io.RawIOBase):
         limits = self.limits
         if self.total > limits.max_size:
             raise UnpackError(
-                f"{self.what} unpacks to more than {limits.max_size // 2**20} MiB: refused (a decompression bomb?)"
+                f"{self.what} unpacks to more than {limits.max_size // 2**20} MiB: "
+                "refused (a decompression bomb?)"
             )
         if self.total > limits.ratio_floor and self.total > limits.max_ratio * self.packed:
             raise UnpackError(
@@ -97,7 +98,7 @@ class _Bounded(io.RawIOBase):
 
 
 class _Inflating(_Bounded):
-    """A gzip (``wbits=16+MAX_WBITS``) or zlib stream inflated as it is read; bytes after its end are ignored."""
+    """A gzip or zlib stream inflated as it is read; bytes after the end of the stream are ignored."""
 
     def __init__(self, data: bytes, wbits: int, what: str, limits: Limits) -> None:
         super().__init__(io.BytesIO(data), len(data), what, limits)
@@ -136,10 +137,14 @@ def _unpack(data: bytes, name: str, layers: tuple[str, ...], limits: Limits) -> 
     if len(layers) > limits.max_depth:
         raise UnpackError(f"{name}: containers nested more than {limits.max_depth} deep: refused")
     if data[:2] == GZIP_MAGIC:
-        yield from _peeled(_Inflating(data, 16 + zlib.MAX_WBITS, name, limits), name, (*layers, "gzip"), limits)
+        yield from _peeled(
+            _Inflating(data, 16 + zlib.MAX_WBITS, name, limits), name, (*layers, "gzip"), limits
+        )
     elif data[:4] == ZIP_MAGIC:
         yield from _zip_members(data, name, (*layers, "zip"), limits)
-    elif len(data) > 2 and data[0] == 0x78 and data[1] in _ZLIB_SECOND and (data[0] * 256 + data[1]) % 31 == 0:
+    elif (
+        len(data) > 2 and data[0] == 0x78 and data[1] in _ZLIB_SECOND and (data[0] * 256 + data[1]) % 31 == 0
+    ):
         yield from _peeled(_Inflating(data, zlib.MAX_WBITS, name, limits), name, (*layers, "zlib"), limits)
     elif _is_email(data, name):
         yield from _email_reports(data, name, (*layers, "eml"), limits)
