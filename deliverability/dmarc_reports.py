@@ -31,6 +31,7 @@ from .dmarc_sources import resolver_for
 from .dns import Resolver
 from .domains import normalize_domain, organizational_domain
 from .report_archive import DEFAULT_LIMITS, Limits, UnpackError, unpack
+from .spf_record import txt_line
 
 NAMESPACES = frozenset({None, "urn:ietf:params:xml:ns:dmarc-2.0", "http://dmarc.org/dmarc-xml/0.1"})
 MAX_VALUE = 1024  # characters of any one value
@@ -224,7 +225,7 @@ def open_reports(data: bytes, name: str = "report", limits: Limits = DEFAULT_LIM
 
 def _local(element) -> str:
     tag = element.tag
-    return etree.QName(tag).localname if isinstance(tag, str) else ""
+    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
 
 
 def _refuse_dtd(root, name: str) -> None:
@@ -421,7 +422,7 @@ def propose_rua(
     owner = record_domain or domain
     authorization = None
     if organizational_domain(dest) != organizational_domain(owner):
-        authorization = f'{owner}._report._dmarc.{dest}. IN TXT "v=DMARC1"'
+        authorization = txt_line(f"{owner}._report._dmarc.{dest}", "v=DMARC1")
     if published is None:
         text = f"v=DMARC1; p=none; rua={uri}"
     else:
@@ -435,7 +436,7 @@ def propose_rua(
             return RuaProposal(domain, address, None, authorization)
         text = _with_rua(published, uri)
     parse_dmarc_record(text)  # a merge that breaks the record is a bug: let it raise
-    return RuaProposal(domain, address, f'_dmarc.{owner}. IN TXT "{_quote(text)}"', authorization)
+    return RuaProposal(domain, address, txt_line(f"_dmarc.{owner}", text), authorization)
 
 
 async def propose(domain: str, address: str, resolver: Resolver) -> RuaProposal:
@@ -474,8 +475,3 @@ def _with_rua(published: str, uri: str) -> str:
         position = next((i + 1 for i, t in enumerate(tags) if t.partition("=")[0].strip().lower() == "p"), 1)
         tags.insert(position, f"rua={uri}")
     return "; ".join(tags)
-
-
-def _quote(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
-    return '" "'.join(escaped[i : i + 255] for i in range(0, len(escaped), 255))
