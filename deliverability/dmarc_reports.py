@@ -149,6 +149,7 @@ class ReportReader:
         events = etree.iterparse(
             self.stream,
             events=("start", "end"),
+            tag=("{*}feedback", "{*}report_metadata", "{*}policy_published", "{*}record"),
             resolve_entities=False,
             no_network=True,
             load_dtd=False,
@@ -156,29 +157,28 @@ class ReportReader:
             remove_comments=True,
             remove_pis=True,
         )
-        depth, feedback, metadata, policy = 0, None, None, None
+        feedback = metadata = policy = None
+        checked = False
         for event, element in events:
-            if event == "start":
-                depth += 1
-                if depth == 1:
-                    _refuse_dtd(element, self.name)
-                if feedback is None and depth <= 2 and _local(element) == "feedback":
+            if not checked:
+                _refuse_dtd(element, self.name)
+                checked = True
+            if feedback is None:
+                parent = element.getparent()
+                if (
+                    event == "start"
+                    and _local(element) == "feedback"
+                    and (parent is None or parent.getparent() is None)
+                ):
                     feedback = element
                     namespace = etree.QName(element).namespace
                     if namespace not in NAMESPACES:
                         raise ReportError(f"{self.name}: unknown XML namespace {namespace!r} for <feedback>")
-                elif feedback is None and depth == 2:
-                    break
                 continue
-            depth -= 1
-            if feedback is None or element.getparent() is not feedback:
+            if event == "start" or element.getparent() is not feedback:
                 continue
             name = _local(element)
-            if name == "report_metadata":
-                metadata = element
-            elif name == "policy_published":
-                policy = element
-            elif name == "record":
+            if name == "record":
                 if self.header is None:
                     self.header = _header(feedback, metadata, policy, self.name)
                 self.rows += 1
@@ -188,6 +188,12 @@ class ReportReader:
                 element.clear()
                 while element.getprevious() is not None:
                     del feedback[0]
+            elif name == "report_metadata":
+                metadata = element
+            elif name == "policy_published":
+                policy = element
+        if getattr(events, "root", None) is not None:
+            _refuse_dtd(events.root, self.name)
         if feedback is None:
             raise ReportError(f"{self.name} is not a DMARC aggregate report: no <feedback> element")
         if self.header is None:
@@ -234,28 +240,35 @@ def _refuse_dtd(root, name: str) -> None:
         raise ReportError(f"{name} declares a DTD (<!DOCTYPE>): refused, reports never need one")
 
 
-def _child(element, name: str):
-    if element is None:
+def _index(element) -> dict[str, list]:
+    """The children of ``element`` by local name, in document order."""
+    found: dict[str, list] = {}
+    if element is not None:
+        for child in element:
+            tag = child.tag
+            if isinstance(tag, str):
+                found.setdefault(tag[tag.rfind("}") + 1 :], []).append(child)
+    return found
+
+
+def _value(index: dict[str, list], name: str, lower: bool = False) -> str | None:
+    """The stripped text of the first ``name`` child; ``None`` when absent, ``""`` when empty."""
+    items = index.get(name)
+    if not items:
         return None
-    for child in element:
-        if _local(child) == name:
-            return child
-    return None
-
-
-def _children(element, name: str) -> list:
-    return [] if element is None else [child for child in element if _local(child) == name]
+    value = (items[0].text or "").strip()
+    if len(value) > MAX_VALUE:
+        raise ReportError(f"<{name}> is longer than {MAX_VALUE} characters: refused")
+    return value.lower() if lower else value
 
 
 def _text(element, *path: str, lower: bool = False) -> str | None:
-    for name in path:
-        element = _child(element, name)
-        if element is None:
+    for name in path[:-1]:
+        items = _index(element).get(name)
+        if not items:
             return None
-    value = (element.text or "").strip()
-    if len(value) > MAX_VALUE:
-        raise ReportError(f"<{_local(element)}> is longer than {MAX_VALUE} characters: refused")
-    return value.lower() if lower else value
+        element = items[0]
+    return _value(_index(element), path[-1], lower)
 
 
 def _integer(value: str | None, what: str) -> int:
@@ -278,62 +291,74 @@ def _header(feedback, metadata, policy, name: str) -> Header:
         raise ReportError(f"{name} has no <report_metadata>")
     if policy is None:
         raise ReportError(f"{name} has no <policy_published>")
-    report_id = _text(metadata, "report_id")
+    meta = _index(metadata)
+    report_id = _value(meta, "report_id")
     if not report_id:
         raise ReportError(f"{name} has no report id")
-    published = {tag: _text(policy, tag, lower=tag in _LOWER) for tag in POLICY_TAGS}
-    if not published["domain"]:
+    published = _index(policy)
+    values = {tag: _value(published, tag, lower=tag in _LOWER) for tag in POLICY_TAGS}
+    if not values["domain"]:
         raise ReportError(f"{name} does not say which domain it is about (policy_published/domain)")
+    dates = _index((meta.get("date_range") or [None])[0])
     return Header(
-        org_name=_text(metadata, "org_name") or "",
-        email=_text(metadata, "email"),
+        org_name=_value(meta, "org_name") or "",
+        email=_value(meta, "email"),
         report_id=report_id,
-        begin=_integer(_text(metadata, "date_range", "begin"), "the start of the report period"),
-        end=_integer(_text(metadata, "date_range", "end"), "the end of the report period"),
-        policy=published,
+        begin=_integer(_value(dates, "begin"), "the start of the report period"),
+        end=_integer(_value(dates, "end"), "the end of the report period"),
+        policy=values,
         version=_text(feedback, "version"),
         namespace=etree.QName(feedback).namespace,
-        errors=tuple(_text(error) or "" for error in _children(metadata, "error")),
+        errors=tuple((e.text or "").strip() for e in meta.get("error", ())),
     )
 
 
 def _row(record, index: int, name: str) -> Row:
-    row = _child(record, "row")
-    evaluated = _child(row, "policy_evaluated")
-    identifiers = _child(record, "identifiers")
-    results = _child(record, "auth_results")
-    source_ip = _text(row, "source_ip")
+    parts = _index(record)
+    row = _index(_first(parts, "row"))
+    evaluated = _index(_first(row, "policy_evaluated"))
+    identifiers = _index(_first(parts, "identifiers"))
+    results = _index(_first(parts, "auth_results"))
+    source_ip = _value(row, "source_ip")
     try:
         source_ip = str(ipaddress.ip_address(source_ip or ""))
     except ValueError:
         raise ReportError(f"{name}, record {index}: source_ip {source_ip!r} is not an IP address") from None
     return Row(
         source_ip=source_ip,
-        count=_integer(_text(row, "count"), f"{name}, record {index}: the message count"),
-        disposition=_text(evaluated, "disposition", lower=True),
-        dkim=_text(evaluated, "dkim", lower=True),
-        spf=_text(evaluated, "spf", lower=True),
-        header_from=_text(identifiers, "header_from", lower=True),
-        envelope_from=_text(identifiers, "envelope_from", lower=True),
-        envelope_to=_text(identifiers, "envelope_to", lower=True),
+        count=_integer(_value(row, "count"), f"{name}, record {index}: the message count"),
+        disposition=_value(evaluated, "disposition", lower=True),
+        dkim=_value(evaluated, "dkim", lower=True),
+        spf=_value(evaluated, "spf", lower=True),
+        header_from=_value(identifiers, "header_from", lower=True),
+        envelope_from=_value(identifiers, "envelope_from", lower=True),
+        envelope_to=_value(identifiers, "envelope_to", lower=True),
         reasons=tuple(
-            Reason(_text(r, "type", lower=True), _text(r, "comment")) for r in _children(evaluated, "reason")
+            Reason(_value(r, "type", lower=True), _value(r, "comment"))
+            for r in map(_index, evaluated.get("reason", ()))
         ),
         dkim_results=tuple(
             AuthResult(
-                _text(d, "domain", lower=True), _text(d, "result", lower=True), selector=_text(d, "selector")
+                _value(d, "domain", lower=True),
+                _value(d, "result", lower=True),
+                selector=_value(d, "selector"),
             )
-            for d in _children(results, "dkim")
+            for d in map(_index, results.get("dkim", ()))
         ),
         spf_results=tuple(
             AuthResult(
-                _text(s, "domain", lower=True),
-                _text(s, "result", lower=True),
-                scope=_text(s, "scope", lower=True),
+                _value(s, "domain", lower=True),
+                _value(s, "result", lower=True),
+                scope=_value(s, "scope", lower=True),
             )
-            for s in _children(results, "spf")
+            for s in map(_index, results.get("spf", ()))
         ),
     )
+
+
+def _first(index: dict[str, list], name: str):
+    items = index.get(name)
+    return items[0] if items else None
 
 
 # ----------------------------------------------------------------------------- what reports say
