@@ -124,8 +124,9 @@ class MailDmarcReport(models.Model):
                 report = self.create(_report_values(header, payload, key))
                 counts = [0, 0, 0]
                 for batch in split_every(BATCH_SIZE, chain([first] if first else [], rows)):
-                    report._dmarc_store_rows(header, batch, counts)
+                    report._dmarc_store_rows(batch, counts)
                 report.write({"row_count": counts[0], "message_count": counts[1], "refused_count": counts[2]})
+                self.env["mail.dmarc.report.record"].invalidate_model()
                 self.env["mail.dmarc.source"]._dmarc_add_counts(report)
         except (ReportError, UnpackError) as exc:
             _logger.info("DMARC report %s refused: %s", payload.name, exc)
@@ -134,22 +135,19 @@ class MailDmarcReport(models.Model):
             existing = self.search([("report_key", "=", key)], limit=1)
             existing.duplicate_count += 1
             return existing, None
+        except Exception:  # noqa: BLE001 - the mail is kept (refused), never bounced
+            _logger.exception("DMARC report %s could not be stored", payload.name)
+            return self.browse(), _("%s could not be read; the server log has the details.", payload.name)
         cron = self.env.ref("mail_domain_health.ir_cron_mail_dmarc_sources", raise_if_not_found=False)
         if cron:
             cron._trigger()
         return report, None
 
-    def _dmarc_store_rows(self, header, rows, counts):
-        rows = list(rows)
-        sources = self.env["mail.dmarc.source"]._dmarc_ensure({row.source_ip for row in rows})
-        values = [
-            self.env["mail.dmarc.report.record"]._dmarc_values(self, header, row, sources) for row in rows
-        ]
-        self.env["mail.dmarc.report.record"].create(values)
+    def _dmarc_store_rows(self, rows, counts):
+        values = self.env["mail.dmarc.report.record"]._dmarc_insert(self, list(rows))
         counts[0] += len(values)
         counts[1] += sum(v["count"] for v in values)
         counts[2] += sum(v["refused_count"] for v in values)
-        self.env.invalidate_all()  # keep the cache (and memory) small on large reports
 
     # ------------------------------------------------------------------
     # Actions

@@ -66,7 +66,8 @@ class MailDmarcSource(models.Model):
 
     @api.model
     def _dmarc_ensure(self, ips):
-        """``{ip: id}`` of the sources of ``ips``, created when new (one statement per batch of a report)."""
+        """``{ip: (id, kind, group)}`` of the sources of ``ips``, created when new (one statement per batch
+        of a report)."""
         ips = sorted(ips)
         cr = self.env.cr
         cr.execute(
@@ -77,8 +78,8 @@ class MailDmarcSource(models.Model):
                ON CONFLICT (ip) DO NOTHING""",
             {"ips": ips, "uid": self.env.uid},
         )
-        cr.execute("SELECT ip, id FROM mail_dmarc_source WHERE ip = ANY(%s)", [ips])
-        return dict(cr.fetchall())
+        cr.execute('SELECT ip, id, kind, "group" FROM mail_dmarc_source WHERE ip = ANY(%s)', [ips])
+        return {ip: (source_id, kind, group) for ip, source_id, kind, group in cr.fetchall()}
 
     @api.model
     def _dmarc_add_counts(self, report):
