@@ -38,7 +38,8 @@ SMALL_ROWS = 20
 def report_xml(report_id: str, rows: int, domain: str = "bench.test") -> bytes:
     """An RFC 7489 report of ``rows`` records from distinct IPs; one in seven fails DMARC."""
     head = (
-        '<?xml version="1.0" encoding="UTF-8" ?><feedback><report_metadata><org_name>bench.receiver</org_name>'
+        '<?xml version="1.0" encoding="UTF-8" ?><feedback><report_metadata>'
+        "<org_name>bench.receiver</org_name>"
         f"<email>noreply-dmarc@bench.receiver</email><report_id>{report_id}</report_id>"
         "<date_range><begin>1700006400</begin><end>1700092799</end></date_range></report_metadata>"
         f"<policy_published><domain>{domain}</domain><adkim>r</adkim><aspf>r</aspf><p>none</p><sp>none</sp>"
@@ -48,7 +49,8 @@ def report_xml(report_id: str, rows: int, domain: str = "bench.test") -> bytes:
     for i in range(rows):
         ok = "fail" if i % 7 == 0 else "pass"
         parts.append(
-            f"<record><row><source_ip>10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}</source_ip><count>{1 + i % 50}"
+            f"<record><row><source_ip>10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}</source_ip>"
+            f"<count>{1 + i % 50}"
             f"</count><policy_evaluated><disposition>none</disposition><dkim>{ok}</dkim><spf>{ok}</spf>"
             f"</policy_evaluated></row><identifiers><header_from>{domain}</header_from></identifiers>"
             f"<auth_results><dkim><domain>{domain}</domain><selector>s1</selector><result>{ok}</result></dkim>"
@@ -59,7 +61,7 @@ def report_xml(report_id: str, rows: int, domain: str = "bench.test") -> bytes:
 
 
 def peak_rss_mb() -> float:
-    """The peak RSS of this process since it started (VmHWM: ``ru_maxrss`` would carry the parent's over exec)."""
+    """The peak RSS of this process since it started (VmHWM; ``ru_maxrss`` keeps the parent's over exec)."""
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
@@ -141,7 +143,10 @@ def odoo_part(args) -> dict:
     limit = config["limit_time_real_cron"]
     limit = config["limit_time_real"] if limit < 0 else limit
     large = report_mail("large.xml.gz", Path(args.large).read_bytes())
-    small = [report_mail(f"small-{i}.xml.gz", gzip.compress(report_xml(f"small-{i}", SMALL_ROWS))) for i in range(args.small)]  # fmt: skip
+    small = [
+        report_mail(f"small-{i}.xml.gz", gzip.compress(report_xml(f"small-{i}", SMALL_ROWS)))
+        for i in range(args.small)
+    ]
     registry = odoo.modules.registry.Registry(args.database)
     rss_loaded = peak_rss_mb()
     with registry.cursor() as cr:
@@ -223,8 +228,10 @@ def main() -> int:
         engine = child("engine", args, large)
         print("engine (deliverability.dmarc_reports, one process):")
         print(f"  {engine['rows']} rows parsed in {engine['large_seconds']:.2f} s "
-              f"({engine['rows'] / engine['large_seconds']:.0f} rows/s, {engine['messages']} messages)")  # fmt: skip
-        print(f"  {engine['small']} small reports ({SMALL_ROWS} rows, gzip) in {engine['small_seconds']:.2f} s: "
+              f"({engine['rows'] / engine['large_seconds']:.0f} rows/s, "
+              f"{engine['messages']} messages)")  # fmt: skip
+        print(f"  {engine['small']} small reports ({SMALL_ROWS} rows, gzip) "
+              f"in {engine['small_seconds']:.2f} s: "
               f"{engine['small'] / engine['small_seconds']:.0f} reports/s")  # fmt: skip
         print(f"  peak RSS {engine['rss_peak']:.0f} MB (goal < {MEMORY_GOAL_MB} MB)")
         ok = engine["rows"] == LARGE_ROWS and engine["rss_peak"] < MEMORY_GOAL_MB
@@ -251,7 +258,8 @@ def main() -> int:
                 f"  {odoo['rows']} rows mailed, parsed and stored in {odoo['large_seconds']:.2f} s ({share})"
             )
             print(f"  peak RSS {odoo['rss_large']:.0f} MB with the large report "
-                  f"(+{odoo['rss_large'] - odoo['rss_loaded']:.0f} MB over the loaded registry; goal < {MEMORY_GOAL_MB} MB)")  # fmt: skip
+                  f"(+{odoo['rss_large'] - odoo['rss_loaded']:.0f} MB over the loaded registry; "
+                  f"goal < {MEMORY_GOAL_MB} MB)")  # fmt: skip
             print(f"  {odoo['small']} small reports mailed and stored in {odoo['small_seconds']:.2f} s: "
                   f"{odoo['small'] / odoo['small_seconds']:.1f} reports/s")  # fmt: skip
             ok &= odoo["rows"] == LARGE_ROWS and odoo["rss_large"] < MEMORY_GOAL_MB
