@@ -60,16 +60,16 @@ class SourceFacts:
             return ""
 
 
-async def reverse_name(ip: str, resolver: Resolver) -> tuple[str | None, bool, bool]:
-    """``(name, confirmed, answered)``: the PTR name of ``ip`` and whether its A/AAAA include ``ip``."""
+async def reverse_name(ip: str, resolver: Resolver) -> tuple[str | None, bool]:
+    """``(name, confirmed)``: the PTR name of ``ip`` (``None`` without one, or when DNS did not
+    answer: reverse DNS is often broken, it only names the source) and whether its A/AAAA include ``ip``."""
     address = ipaddress.ip_address(ip)
     answer = await resolver.query(dns.reversename.from_address(str(address)).to_text(), "PTR")
     if answer.status is not DnsStatus.OK:
-        return None, False, answer.answered
+        return None, False
     name = answer.records[0].rstrip(".").lower()
     forward = await resolver.query(name, "A" if address.version == 4 else "AAAA")
-    confirmed = any(_same_ip(record, address) for record in forward.records)
-    return name, confirmed, forward.answered
+    return name, any(_same_ip(record, address) for record in forward.records)
 
 
 def _same_ip(text: str, address) -> bool:
@@ -92,8 +92,8 @@ async def identify(
     each domain's own record; a temperror leaves the source unsettled.
     """
     address = ipaddress.ip_address(ip)
-    name, confirmed, answered = await reverse_name(ip, resolver)
-    facts = {"reverse_name": name, "reverse_confirmed": confirmed, "settled": answered}
+    name, confirmed = await reverse_name(ip, resolver)
+    facts = {"reverse_name": name, "reverse_confirmed": confirmed, "settled": True}
     if any(_same_ip(own, address) for own in own_ips):
         return SourceFacts(str(address), Kind.OWN, "one of this database's sending IPs", **facts)
     if provider_include:

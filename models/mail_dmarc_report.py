@@ -102,6 +102,8 @@ class MailDmarcReport(models.Model):
                 reports |= report
                 if reason:
                     reasons.append(reason)
+        if reports:  # classify the new sources soon
+            self.env.ref("mail_domain_health.ir_cron_mail_dmarc_sources")._trigger()
         return reports, reasons
 
     @api.model
@@ -138,9 +140,6 @@ class MailDmarcReport(models.Model):
         except Exception:  # noqa: BLE001 - the mail is kept (refused), never bounced
             _logger.exception("DMARC report %s could not be stored", payload.name)
             return self.browse(), _("%s could not be read; the server log has the details.", payload.name)
-        cron = self.env.ref("mail_domain_health.ir_cron_mail_dmarc_sources", raise_if_not_found=False)
-        if cron:
-            cron._trigger()
         return report, None
 
     def _dmarc_store_rows(self, rows, counts):

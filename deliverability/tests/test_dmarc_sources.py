@@ -44,10 +44,15 @@ BROKEN_ZONES = ("broken.test",)
 
 
 def test_reverse_name_is_forward_confirmed(resolver, run):
-    assert run(reverse_name("192.0.2.1", resolver)) == ("mail.example.com", True, True)
-    assert run(reverse_name("192.0.2.2", resolver)) == ("spoof.example.org", False, True)
-    assert run(reverse_name("2001:db8::25", resolver)) == ("mail6.example.com", True, True)
-    assert run(reverse_name("192.0.2.200", resolver)) == (None, False, True)
+    assert run(reverse_name("192.0.2.1", resolver)) == ("mail.example.com", True)
+    assert run(reverse_name("192.0.2.2", resolver)) == ("spoof.example.org", False)
+    assert run(reverse_name("2001:db8::25", resolver)) == ("mail6.example.com", True)
+    assert run(reverse_name("192.0.2.200", resolver)) == (None, False)
+
+
+def test_broken_reverse_dns_only_leaves_the_source_unnamed(resolver, run):
+    facts = run(identify("198.18.0.1", ["example.com"], resolver))  # no reverse zone served: REFUSED
+    assert (facts.reverse_name, facts.kind, facts.settled) == (None, Kind.UNKNOWN, True)
 
 
 @pytest.mark.parametrize(
