@@ -6,10 +6,14 @@ import email
 import email.policy
 import gzip
 import io
+import json
+import os
 import time
+import unittest
 import zipfile
 from email.message import EmailMessage
 from email.utils import make_msgid
+from pathlib import Path
 
 from odoo.exceptions import AccessError
 from odoo.tests import common, new_test_user, tagged
@@ -19,6 +23,7 @@ from .common import PARAMS, zones
 
 OWN_IP, PROVIDER_IP, KNOWN_IP, UNKNOWN_IP = "192.0.2.10", "192.0.2.25", "203.0.113.5", "198.51.100.66"
 ALERT_TYPE = "mail_domain_health.mail_activity_type_domain_health_alert"
+SAMPLES = Path(os.environ.get("DMARC_SAMPLES", "/work/shared/dmarc-samples"))
 
 
 def report_xml(report_id="r-1", org="Receiver Inc", rows=(), domain="brand.test", begin=1700006400):
@@ -193,6 +198,44 @@ class TestDmarcReports(common.TransactionCase):
         refused = self.Report.browse(wizard.action_upload()["res_id"])
         self.assertEqual(refused.state, "refused")
         self.assertIn("neither XML nor a gzip, zip or e-mail container", refused.reason)
+
+    @unittest.skipUnless(SAMPLES.is_dir(), f"no sample corpus at {SAMPLES}")
+    def test_the_public_samples_through_the_gateway(self):
+        """Every sample mailed as an attachment (XML as text/xml, the way most receivers send it);
+        receivers' own mails (.eml) processed whole: the same reports, each counted once."""
+        expected = json.loads((SAMPLES / "expected.json").read_text())["files"]
+        counts = {}
+        for rel, entry in expected.items():
+            path = SAMPLES / rel
+            if path.suffix == ".eml":
+                self.env["mail.thread"].message_process("mail.dmarc.report", path.read_bytes())
+                continue
+            mimetype = {".xml": "text/xml", ".gz": "application/gzip", ".zip": "application/zip"}.get(
+                path.suffix, "application/octet-stream"
+            )
+            self.deliver((path.name, path.read_bytes(), mimetype))
+            if entry["kind"] == "aggregate" and entry.get("xml_ok"):
+                counts[(entry["org_name"] or entry["email"].rpartition("@")[2], entry["report_id"])] = entry[
+                    "message_count"
+                ]
+        done = self.Report.search([("state", "=", "done")])
+        stored = {(r.org_name, r.external_id): r.message_count for r in done}
+        for key, count in counts.items():
+            self.assertEqual(stored.get(key), count, key)
+        # nice-input.xml, .xml.gz and .zip are one report; acme.xml and old_draft_from_wiki.xml too
+        self.assertEqual(len(done), len({(o.casefold(), i) for o, i in stored}))
+        self.assertEqual(
+            self.Report.search(
+                [("external_id", "=", "11038226378739404135"), ("org_name", "=", "google.com")]
+            ).duplicate_count,
+            2,
+        )
+        refused = self.Report.search([("state", "=", "refused")])
+        self.assertTrue(all(refused.mapped("reason")))
+        # the Google and Mimecast mails, read whole (zip; gzip with bytes after its end)
+        self.assertIn(("google.com", "949348866075514174"), stored)
+        self.assertIn("Mimecast", done.mapped("org_name"))
+        self.assertGreater(len(counts), 10)
 
     # ------------------------------------------------------------------ sources and alerts
 
