@@ -30,7 +30,7 @@ from .dmarc import DmarcParseError, parse_dmarc_record
 from .dmarc_sources import resolver_for
 from .dns import Resolver
 from .domains import normalize_domain, organizational_domain
-from .report_archive import DEFAULT_LIMITS, Limits, UnpackError, unpack
+from .report_archive import DEFAULT_LIMITS, Limits, Payload, UnpackError, unpack
 from .spf_record import txt_line
 
 NAMESPACES = frozenset({None, "urn:ietf:params:xml:ns:dmarc-2.0", "http://dmarc.org/dmarc-xml/0.1"})
@@ -218,7 +218,7 @@ def parse_reports(data: bytes, name: str = "report", limits: Limits = DEFAULT_LI
     return reports
 
 
-def open_reports(data: bytes, name: str = "report", limits: Limits = DEFAULT_LIMITS):
+def open_reports(data: bytes, name: str = "report", limits: Limits = DEFAULT_LIMITS) -> list[Payload]:
     """The payloads of ``data`` (see ``report_archive.unpack``), ``ReportError`` when there is none."""
     try:
         return unpack(data, name, limits)
