@@ -3,12 +3,14 @@ who it is (reverse DNS, SPF), and the alerts it raised."""
 
 import logging
 import time
+from datetime import timedelta
 
 from markupsafe import Markup
-from odoo import _, api, fields, models, modules, tools
+from odoo import _, api, fields, models, modules
 from odoo.tools import split_every
 
 from ..deliverability.dmarc_sources import Alert, AlertState, Kind, identify_sources, next_alert
+from .mail_domain_health import _cron_time_budget
 
 _logger = logging.getLogger(__name__)
 
@@ -19,6 +21,7 @@ KINDS = [
     ("unknown", "Unknown"),
 ]
 BATCH_SIZE = 200
+RECLASSIFY_AFTER = timedelta(days=7)
 ALERT_TYPE = "mail_domain_health.mail_activity_type_domain_health_alert"
 
 
@@ -117,19 +120,26 @@ class MailDmarcSource(models.Model):
 
     @api.model
     def _cron_dmarc_sources(self, time_budget=None):
-        """Tell who the new sources are (largest first), then raise the alerts the new rows call for."""
+        """Tell who the new sources are (largest first), then raise the alerts the new rows call for.
+
+        Sources still sending are classified again after a week: an SPF record may now list them.
+        """
         started = time.monotonic()
         if time_budget is None:
-            limit = tools.config.get("limit_time_real_cron") or 0
-            limit = tools.config.get("limit_time_real") or 0 if limit < 0 else limit
-            time_budget = limit / 2 if limit > 0 else None
+            time_budget = _cron_time_budget()
         try:
             settings = self._dmarc_dns_settings()
         except ValueError as exc:
             _logger.warning("DMARC sources: not classified: %s", exc)
             return
         auto_commit = not modules.module.current_test
-        pending = self.search([("classified", "=", False)])
+        now = fields.Datetime.now()
+        stale = [
+            "&",
+            ("classified", "<", now - RECLASSIFY_AFTER),
+            ("last_seen", ">=", now.date() - RECLASSIFY_AFTER),
+        ]
+        pending = self.search(["|", ("classified", "=", False), *stale])
         for batch in split_every(BATCH_SIZE, pending.ids, self.browse):
             batch._dmarc_classify(*settings)
             if auto_commit:

@@ -11,10 +11,12 @@ import os
 import time
 import unittest
 import zipfile
+from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
 
+from odoo import fields
 from odoo.exceptions import AccessError
 from odoo.tests import common, new_test_user, tagged
 
@@ -284,6 +286,25 @@ class TestDmarcReports(common.TransactionCase):
         )
         self.Source._cron_dmarc_sources()
         self.assertEqual(len(self.alerts(self.source(PROVIDER_IP))), len(provider_alerts))
+
+    def test_sources_still_sending_are_classified_again_after_a_week(self):
+        self.deliver(("report.xml", report_xml(rows=ROWS), "application/xml"))
+        self.Source._cron_dmarc_sources()
+        unknown, provider = self.source(UNKNOWN_IP), self.source(PROVIDER_IP)
+        self.assertEqual(unknown.kind, "unknown")
+        # the administrator lists the address among the sending IPs
+        self.env["ir.config_parameter"].sudo().set_param(
+            "mail_domain_health.sending_ips", f"{OWN_IP},{UNKNOWN_IP}"
+        )
+        self.Source._cron_dmarc_sources()
+        self.assertEqual(unknown.kind, "unknown", "classified less than a week ago")
+        week_ago = fields.Datetime.now() - timedelta(days=8)
+        (unknown | provider).write({"classified": week_ago})
+        provider.last_seen = fields.Date.today() - timedelta(days=60)  # no longer sending: left alone
+        unknown.last_seen = fields.Date.today()
+        self.Source._cron_dmarc_sources()
+        self.assertEqual((unknown.kind, unknown.kind_reason), ("own", "one of this database's sending IPs"))
+        self.assertEqual(provider.classified, week_ago)
 
     # ------------------------------------------------------------------ setup
 
