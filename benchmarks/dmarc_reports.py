@@ -116,18 +116,6 @@ def engine_part(args) -> dict:
 # ----------------------------------------------------------------------------- Odoo part
 
 
-def database_exists(args) -> bool:
-    import psycopg2
-
-    conn = psycopg2.connect(dbname="postgres", host=args.db_host, user=args.db_user)
-    try:
-        with conn.cursor() as cr:
-            cr.execute("SELECT 1 FROM pg_database WHERE datname = %s", (args.database,))
-            return bool(cr.fetchone())
-    finally:
-        conn.close()
-
-
 def odoo_part(args) -> dict:
     sys.path.insert(0, args.odoo)
     import odoo
@@ -236,6 +224,8 @@ def main() -> int:
         print(f"  peak RSS {engine['rss_peak']:.0f} MB (goal < {MEMORY_GOAL_MB} MB)")
         ok = engine["rows"] == LARGE_ROWS and engine["rss_peak"] < MEMORY_GOAL_MB
         if args.odoo:
+            from cron_scale import database_exists  # this folder is on the path of a script run from it
+
             if not database_exists(args):
                 print(f"creating database {args.database} with mail_domain_health ...", file=sys.stderr)
                 subprocess.run(
