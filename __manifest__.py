@@ -8,7 +8,7 @@
     "license": "LGPL-3",
     "depends": ["mail"],
     "external_dependencies": {
-        "python": ["dnspython", "publicsuffixlist", "dkimpy", "spftrace"],
+        "python": ["dnspython", "publicsuffixlist", "dkimpy", "spftrace", "lxml"],
     },
     "data": [
         "security/ir.model.access.csv",
@@ -21,6 +21,12 @@
         "views/res_config_settings_views.xml",
         "views/mail_mail_views.xml",
         "wizard/mail_send_preview_views.xml",
+        "data/mail_dmarc_data.xml",
+        "views/mail_dmarc_report_views.xml",
+        "views/mail_dmarc_report_record_views.xml",
+        "views/mail_dmarc_source_views.xml",
+        "wizard/mail_dmarc_report_upload_views.xml",
+        "wizard/mail_dmarc_setup_views.xml",
     ],
     "assets": {
         "web.assets_backend": ["mail_domain_health/static/src/scss/mail_domain_health.scss"],

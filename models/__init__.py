@@ -9,3 +9,6 @@ from . import ir_config_parameter
 from . import ir_mail_server
 from . import res_config_settings
 from . import mail_mail
+from . import mail_dmarc_source
+from . import mail_dmarc_report
+from . import mail_dmarc_report_record
