@@ -1,3 +1,4 @@
+from . import mail_domain_health_alert_mixin
 from . import mail_domain_health
 from . import mail_domain_health_settings
 from . import mail_domain_health_alert

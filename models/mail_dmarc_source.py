@@ -10,7 +10,7 @@ from odoo import _, api, fields, models, modules
 from odoo.tools import split_every
 
 from ..deliverability.dmarc_sources import Alert, AlertState, Kind, identify_sources, next_alert
-from .mail_domain_health import _cron_time_budget
+from .mail_domain_health_cron import _cron_time_budget
 
 _logger = logging.getLogger(__name__)
 
@@ -22,12 +22,11 @@ KINDS = [
 ]
 BATCH_SIZE = 200
 RECLASSIFY_AFTER = timedelta(days=7)
-ALERT_TYPE = "mail_domain_health.mail_activity_type_domain_health_alert"
 
 
 class MailDmarcSource(models.Model):
     _name = "mail.dmarc.source"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.domain.health.alert.mixin"]
     _description = "DMARC Report Source"
     _order = "message_count desc, id"
 
@@ -115,8 +114,8 @@ class MailDmarcSource(models.Model):
 
         Raises ``ValueError`` when they are unusable.
         """
-        options, run_options = self.env["mail.domain.health"]._health_options()
-        return run_options, options.sending_ips, options.provider.spf_include
+        settings = self.env["mail.domain.health"]._health_settings()
+        return settings.run_options, settings.options.sending_ips, settings.options.provider.spf_include
 
     @api.model
     def _cron_dmarc_sources(self, time_budget=None):
@@ -240,9 +239,4 @@ class MailDmarcSource(models.Model):
                 domains=domains,
             )
         note = Markup("<p>%s</p>") % text
-        group = self.env.ref("base.group_system")
-        admins = self.env["res.users"].sudo().search([("groups_id", "in", group.ids), ("share", "=", False)])
-        for user in admins:
-            self.sudo().activity_schedule(
-                act_type_xmlid=ALERT_TYPE, user_id=user.id, summary=summary, note=note
-            )
+        self._health_alert(summary, note)

@@ -86,7 +86,7 @@ class MailDomainHealth(models.Model):
     """A domain the database sends from (or an administrator watches), its current health and history."""
 
     _name = "mail.domain.health"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.domain.health.alert.mixin"]
     _description = "Domain Health"
     _order = "name"
 

@@ -1,18 +1,16 @@
 """``mail.domain.health``: alerts, once per degradation, and recovery notes.
 
 ``deliverability.alerts.track`` decides; this file says it: a *Domain Health Alert* activity
-for every administrator (``_health_alert``), closed when the domain recovers
-(``_health_close_alerts``), and a note in the domain's chatter on recovery.
+for every administrator (``mail.domain.health.alert.mixin``), closed when the domain recovers,
+and a note in the domain's chatter on recovery.
 """
 
 from markupsafe import Markup
-from odoo import api, models
+from odoo import models
 
 from ..deliverability import alerts
 from ..deliverability.records import parse_fix
 from .mail_domain_health import check_key, check_label
-
-ALERT_TYPE = "mail_domain_health.mail_activity_type_domain_health_alert"
 
 
 class MailDomainHealth(models.Model):
@@ -32,27 +30,6 @@ class MailDomainHealth(models.Model):
             self._health_notify_recovered([(change, current[change.key]) for change in tracking.recovered])
         if had_alerts and not tracking.alerted:
             self._health_close_alerts()
-
-    # --- The alert mechanism (also for other sources of alerts about a domain) ---
-
-    def _health_alert(self, summary, note):
-        """Tell every administrator about this domain: one *Domain Health Alert* activity each, with
-        ``summary`` (plain text) and ``note`` (HTML). The caller decides when it is news."""
-        self.ensure_one()
-        for user in self._health_admins():
-            self.sudo().activity_schedule(
-                act_type_xmlid=ALERT_TYPE, user_id=user.id, summary=summary, note=note
-            )
-
-    def _health_close_alerts(self):
-        """Close the open *Domain Health Alert* activities of these domains."""
-        alert_type = self.env.ref(ALERT_TYPE)
-        self.sudo().activity_ids.filtered(lambda a: a.activity_type_id == alert_type).unlink()
-
-    @api.model
-    def _health_admins(self):
-        group = self.env.ref("base.group_system")
-        return self.env["res.users"].sudo().search([("groups_id", "in", group.ids), ("share", "=", False)])
 
     # --- What the checks say ---
 

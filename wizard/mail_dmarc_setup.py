@@ -62,7 +62,7 @@ class MailDmarcSetup(models.TransientModel):
         if not self.address or "@" not in self.address:
             raise UserError(_("Set the report address first (an address of the reports alias)."))
         try:
-            run_options = self.env["mail.domain.health"]._health_run_options()
+            run_options = self.env["mail.domain.health"]._health_settings().run_options
         except ValueError as exc:
             raise UserError(_("The DNS settings of the domain health checks are unusable: %s", exc)) from None
         lines = self.line_ids.filtered("domain")
