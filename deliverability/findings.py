@@ -130,8 +130,14 @@ class DomainReport:
     @classmethod
     def timed_out(cls, domain: str, selectors: tuple[str, ...], seconds: float) -> DomainReport:
         """A report of ``unknown`` checks for a domain whose checks did not finish in time."""
-        summary = f"DNS did not answer within {seconds:g}s; the check will be retried."
+        summary = f"DNS did not answer within {seconds:g}s: the checks could not finish."
         return cls.uniform(domain, selectors, Status.UNKNOWN, summary)
+
+    @classmethod
+    def crashed(cls, domain: str, selectors: tuple[str, ...], error: Exception) -> DomainReport:
+        """A report of ``unknown`` checks for a domain whose checks stopped on an unexpected error."""
+        summary = "the checks stopped on an unexpected error; the other domains were checked."
+        return cls.uniform(domain, selectors, Status.UNKNOWN, summary, (f"{type(error).__name__}: {error}",))
 
     @classmethod
     def invalid(cls, domain: str, selectors: tuple[str, ...], reason: str = "") -> DomainReport:

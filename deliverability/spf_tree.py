@@ -203,7 +203,7 @@ class _Walker:
         where = f"{via}:{domain}" if via else domain
         if not answer.answered:
             self.problem(Status.UNKNOWN, f"DNS did not answer for the TXT records of {domain} "
-                                         f"({answer.status.value}); the check will be retried.")
+                                         f"({answer.status.value}).")
             return replace(node, error=f"DNS: {answer.status.value}")
         records = tuple(select(answer.records))
         node = replace(node, records=records)
