@@ -32,6 +32,7 @@ import dns.rdataclass
 import dns.rdatatype
 
 MAX_CNAME_HOPS = 8
+CNAME_LOOP = "CNAME loop"
 NEGATIVE_TTL = 300
 EDNS_PAYLOAD = 1232
 
@@ -66,6 +67,11 @@ class Answer:
     def answered(self) -> bool:
         """True when DNS gave a definite answer (records, NODATA or NXDOMAIN)."""
         return self.status in (DnsStatus.OK, DnsStatus.NODATA, DnsStatus.NXDOMAIN)
+
+    @property
+    def looped(self) -> bool:
+        """True when the name is an alias chain that leads back to itself: it never resolves, anywhere."""
+        return self.status is DnsStatus.ERROR and self.error == CNAME_LOOP
 
     @property
     def final_name(self) -> str:
@@ -230,7 +236,7 @@ class DnsResolver:
                     break
                 owner = alias[0].target
                 if owner in seen:
-                    return Answer(name, rtype, DnsStatus.ERROR, cnames=tuple(cnames), error="CNAME loop")
+                    return Answer(name, rtype, DnsStatus.ERROR, cnames=tuple(cnames), error=CNAME_LOOP)
                 seen.add(owner)
                 cnames.append(owner.to_text(omit_final_dot=True).lower())
                 ttl = min(ttl, alias.ttl)
