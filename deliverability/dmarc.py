@@ -309,8 +309,13 @@ async def _judge(
 
 
 def _consequence(policy: str, label: str, spf: Finding, dkim: tuple[DkimFinding, ...]) -> tuple[Status, str]:
-    """The seed's rule: with quarantine/reject the domain must be SPF compliant or have DKIM enabled."""
-    passing = ["SPF"] if spf.status is Status.PASS else []
+    """The seed's rule: with quarantine/reject the domain must be SPF compliant or have DKIM enabled.
+
+    SPF counts when its record authorizes the provider, even with warnings (ptr, ?all, 9-10 lookups);
+    DKIM when its signatures verify (PASS or WARNING).
+    """
+    authorized = spf.status is Status.PASS or getattr(spf, "authorizes_provider", False)
+    passing = ["SPF" + (" (see its warnings)" if spf.status is Status.WARNING else "")] if authorized else []
     if any(f.status in (Status.PASS, Status.WARNING) for f in dkim):
         passing.append("DKIM")
     if passing:

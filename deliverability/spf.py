@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .dns import Resolver
-from .findings import Check, Finding, SpfEvaluation, Status
+from .findings import Check, Finding, SpfEvaluation, SpfFinding, Status
 from .spf_eval import check_host, evaluate
 from .spf_record import SpfSyntaxError, merge_records, merged_record, parse, txt_line
 from .spf_tree import MAX_LOOKUPS, Problem, SpfTree, walk
@@ -96,12 +96,12 @@ def _is_ip(text: str) -> bool:
 def _judge(domain: str, include: str, tree: SpfTree, evaluations, bad_ips) -> Finding:
     root = tree.root
     if not root.answer.answered:
-        return Finding(Check.SPF, Status.UNKNOWN, tree.problems[0].message)
+        return SpfFinding(Check.SPF, Status.UNKNOWN, tree.problems[0].message)
     if not root.records:
         fix = txt_line(domain, merged_record(None, include))
         summary = f"{domain} has no SPF record: receivers cannot tell which servers may send its mail."
         details = (f"Publish one TXT record at {domain} that includes {include} (below).",)
-        return Finding(Check.SPF, Status.FAIL, summary, details, fix)
+        return SpfFinding(Check.SPF, Status.FAIL, summary, details, fix)
     problems = list(tree.problems)
     fix = None
     if len(root.records) > 1:
@@ -180,4 +180,9 @@ def _finding(domain, include, tree: SpfTree, problems: list[Problem], evaluation
     details = [line for p in ranked for line in p.message.splitlines()][1 if ranked else 0:]
     details.append(f"SPF tree ({tree.lookups} of {MAX_LOOKUPS} DNS lookups, {tree.voids} void):")
     details += tree.render()
-    return Finding(Check.SPF, status, summary, tuple(details), fix)
+    authorizes = (
+        tree.include_found
+        and status in (Status.PASS, Status.WARNING)
+        and all(ev.result == "pass" for ev in evaluations)
+    )
+    return SpfFinding(Check.SPF, status, summary, tuple(details), fix, authorizes_provider=authorizes)

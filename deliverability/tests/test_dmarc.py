@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from deliverability import dmarc
+from deliverability import dmarc, spf
 from deliverability.findings import Check, DkimFinding, Finding, Status
 
 ZONES = {
@@ -18,6 +18,19 @@ ZONES = {
         ]
     ),
     "example.org": '_dmarc IN TXT "v=DMARC1; p=reject"',
+    "provider.test": '_spf IN TXT "v=spf1 ip4:192.0.2.0/25 ~all"',
+    "spf.test": "\n".join(
+        [
+            *(f'_dmarc.{name} IN TXT "v=DMARC1; p=reject"' for name in ("ptr", "neutral", "nine", "bare")),
+            'ptr IN TXT "v=spf1 include:_spf.provider.test ptr -all"',
+            'neutral IN TXT "v=spf1 include:_spf.provider.test ?all"',
+            'nine IN TXT "v=spf1 include:_spf.provider.test a mx a:h1.spf.test a:h2.spf.test a:h3.spf.test '
+            'a:h4.spf.test a:h5.spf.test a:h6.spf.test -all"',
+            *(f"{name} IN A 192.0.2.9" for name in ("nine", "h1", "h2", "h3", "h4", "h5", "h6")),
+            "nine IN MX 10 h1.spf.test.",
+            'bare IN TXT "v=spf1 ptr ?all"',
+        ]
+    ),
     "example.net": "\n".join(
         [
             'ext.example.test._report._dmarc IN TXT "v=DMARC1"',
@@ -281,3 +294,19 @@ def test_parse_errors(text, message):
     with pytest.raises(dmarc.DmarcParseError) as error:
         dmarc.parse_dmarc_record(text)
     assert message in str(error.value)
+
+
+@pytest.mark.parametrize("name", ["ptr", "neutral", "nine"])
+def test_spf_with_warnings_that_authorizes_the_provider_meets_the_policy(resolver, run, name):
+    domain = f"{name}.spf.test"
+    spf_finding, _ = run(spf.check(domain, resolver, "_spf.provider.test", ()))
+    assert spf_finding.status is Status.WARNING and spf_finding.authorizes_provider
+    finding = check(run, resolver, domain, spf_finding)
+    assert finding.status is Status.PASS
+    assert finding.summary == "DMARC policy p=reject is met: mail passes SPF (see its warnings)"
+
+
+def test_spf_with_warnings_without_the_provider_does_not(resolver, run):
+    spf_finding, _ = run(spf.check("bare.spf.test", resolver, "_spf.provider.test", ()))
+    assert spf_finding.status is Status.FAIL and not spf_finding.authorizes_provider
+    assert "will be rejected" in check(run, resolver, "bare.spf.test", spf_finding).summary
