@@ -39,3 +39,8 @@ def _psl() -> PublicSuffixList:
 def organizational_domain(domain: str) -> str:
     """The registrable domain (RFC 7489 organizational domain) from the public suffix list."""
     return _psl().privatesuffix(domain) or domain
+
+
+def public_suffix(domain: str) -> str:
+    """The public suffix of ``domain`` from the public suffix list (an unknown TLD is one)."""
+    return _psl().publicsuffix(domain) or domain
