@@ -339,11 +339,16 @@ async def discover(domain: str, resolver: Resolver, *, tree_walk: bool = True) -
     A lookup that fails at a public suffix (where a record is rare) is a note, not a
     DNS error. With ``tree_walk=False``, RFC 7489 discovery (the public suffix list).
     """
+    own = _Found.of(domain, await resolver.query(f"_dmarc.{domain}", "TXT"))
+    if own.record is not None or not own.answer.answered:  # both discoveries stop here
+        found = _modern(domain, [domain], {domain: own})
+        return replace(found, legacy=own.record.legacy if own.record else ())
     walk = _walk_names(domain)
     org = organizational_domain(domain)
-    names = walk if org in walk else [*walk, org]
+    names = walk[1:] if org in walk else [*walk[1:], org]
     answers = await asyncio.gather(*(resolver.query(f"_dmarc.{name}", "TXT") for name in names))
     found = {name: _Found.of(name, answer) for name, answer in zip(names, answers, strict=True)}
+    found[domain] = own
     legacy = _legacy(domain, org, found)
     if not tree_walk:
         return legacy
