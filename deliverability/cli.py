@@ -12,13 +12,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import ipaddress
-import json
 import math
 import os
 import re
-import shutil
 import sys
-import textwrap
 import time
 from collections.abc import Sequence
 from typing import TextIO
@@ -236,9 +233,17 @@ def render(
     return "\n".join(lines) + "\n"
 
 
+def _terminal_width() -> int:
+    import shutil
+
+    return shutil.get_terminal_size().columns
+
+
 def _wrap(text: str, width: int | None, indent: str) -> str:
     if not width or len(text) <= width:
         return text
+    import textwrap
+
     return textwrap.fill(
         text, width, subsequent_indent=indent, break_long_words=False, break_on_hyphens=False
     )
@@ -273,6 +278,8 @@ def _painter(colour: bool):
 
 
 def to_json(reports: Sequence[DomainReport], nameservers: Sequence[Nameserver] = ()) -> str:
+    import json
+
     document = {"domains": [r.to_dict() for r in reports], "nameservers": [str(n) for n in nameservers]}
     return json.dumps(document, indent=2, ensure_ascii=False)
 
@@ -301,7 +308,7 @@ def main(
         stdout.write(to_json(reports, nameservers) + "\n")
     else:
         tty = _isatty(stdout)
-        width = shutil.get_terminal_size().columns if tty else None
+        width = _terminal_width() if tty else None
         stdout.write(render(reports, tty and not os.environ.get("NO_COLOR"), nameservers, width))
     return exit_status(reports)
 

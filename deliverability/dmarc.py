@@ -547,6 +547,11 @@ def _consequence(policy: str, label: str, spf: Finding, dkim: tuple[DkimFinding,
     )
 
 
+def _related(a: str, b: str) -> bool:
+    """True when one domain is the other or below it: one organization, no public suffix list needed."""
+    return a == b or a.endswith("." + b) or b.endswith("." + a)
+
+
 async def _report_authorizations(
     record_domain: str, record: DmarcRecord, resolver: Resolver
 ) -> tuple[list[str], list[str], list[str]]:
@@ -554,11 +559,10 @@ async def _report_authorizations(
 
     Returns the problems, the notes and the records the destinations must publish.
     """
-    org = organizational_domain(record_domain)
     uris = record.rua + record.ruf
-    destinations = list(
-        dict.fromkeys(u.domain for u in uris if u.domain and organizational_domain(u.domain) != org)
-    )
+    outside = [u.domain for u in uris if u.domain and not _related(u.domain, record_domain)]
+    org = organizational_domain(record_domain) if outside else record_domain  # the list loads only if needed
+    destinations = list(dict.fromkeys(d for d in outside if organizational_domain(d) != org))
     names = [f"{record_domain}._report._dmarc.{dest}" for dest in destinations]
     answers = await asyncio.gather(*(resolver.query(name, "TXT") for name in names))
     problems, notes, fixes = [], [], []

@@ -19,7 +19,6 @@ import time
 from dataclasses import dataclass, field
 from typing import Protocol
 
-import dns.asyncquery
 import dns.entropy
 import dns.exception
 import dns.flags
@@ -275,8 +274,10 @@ class DnsResolver:
                         response = await endpoint.exchange(target, qname, qtype, timeout)
                         reuse = True
                         if response.flags & dns.flags.TC:  # retry over TCP, with a timeout of its own
+                            from dns import asyncquery  # only for truncated answers: a faster start
+
                             request = dns.message.make_query(qname, qtype, use_edns=0, payload=EDNS_PAYLOAD)
-                            response = await dns.asyncquery.tcp(request, server.host, timeout, server.port)
+                            response = await asyncquery.tcp(request, server.host, timeout, server.port)
                         return response, DnsStatus.OK
                     except dns.exception.Timeout:
                         reuse = True  # a late answer is told apart by its id and question

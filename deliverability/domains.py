@@ -5,8 +5,6 @@ from __future__ import annotations
 import functools
 import re
 
-from publicsuffixlist import PublicSuffixList
-
 _LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
 
 
@@ -32,7 +30,9 @@ def normalize_domain(text: str) -> str:
 
 
 @functools.cache
-def _psl() -> PublicSuffixList:
+def _psl():
+    from publicsuffixlist import PublicSuffixList  # loaded (and its list parsed) on first use
+
     return PublicSuffixList()
 
 

@@ -30,8 +30,6 @@ from dataclasses import dataclass
 
 from .dns import Resolver
 from .findings import Check, Finding, SpfEvaluation, SpfFinding, Status
-from .spf_eval import check_host, evaluate
-from .spf_fix import suggest
 from .spf_record import SpfSyntaxError, merge_records, merged_record, parse, txt_line
 from .spf_tree import MAX_LOOKUPS, Problem, SpfTree, walk
 
@@ -41,8 +39,6 @@ __all__ = [
     "SpfTree",
     "analyze",
     "check",
-    "check_host",
-    "evaluate",
     "merge_records",
     "merged_record",
     "parse",
@@ -91,11 +87,32 @@ async def analyze(
     ips = [ip for ip in sending_ips if _is_ip(ip)]
     tree, evaluations = await asyncio.gather(
         walk(domain, resolver, provider_include),
-        asyncio.gather(*(evaluate(ip, domain, resolver) for ip in ips)),
+        asyncio.gather(*(_evaluate(ip, domain, resolver) for ip in ips)),
     )
     bad_ips = [ip for ip in sending_ips if ip not in ips]
     finding = await _judge(domain, provider_include, tree, tuple(evaluations), bad_ips, resolver)
     return SpfAnalysis(finding, tree, tuple(evaluations))
+
+
+async def _evaluate(ip: str, domain: str, resolver: Resolver) -> SpfEvaluation:
+    from .spf_eval import evaluate  # spftrace's evaluator, loaded only when a sending IP is given
+
+    return await evaluate(ip, domain, resolver)
+
+
+async def _suggest(domain: str, records, include: str, resolver: Resolver):
+    from .spf_fix import suggest  # loaded only when there is a record to suggest
+
+    return await suggest(domain, records, include, resolver)
+
+
+def __getattr__(name: str):
+    """``check_host`` and ``evaluate`` (spf_eval), re-exported without loading it at import."""
+    if name in ("check_host", "evaluate"):
+        from . import spf_eval
+
+        return getattr(spf_eval, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _is_ip(text: str) -> bool:
@@ -113,7 +130,7 @@ async def _judge(
     if not root.answer.answered:
         return SpfFinding(Check.SPF, Status.UNKNOWN, tree.problems[0].message)
     if not root.records:
-        suggestion = await suggest(domain, [], include, resolver)
+        suggestion = await _suggest(domain, [], include, resolver)
         summary = f"{domain} has no SPF record: receivers cannot tell which servers may send its mail."
         if suggestion.text is None:
             return SpfFinding(Check.SPF, Status.FAIL, summary, (suggestion.reason,))
@@ -122,7 +139,7 @@ async def _judge(
     problems = list(tree.problems)
     suggestion = None
     if len(root.records) > 1:
-        suggestion = await suggest(domain, root.records, include, resolver)
+        suggestion = await _suggest(domain, root.records, include, resolver)
         listed = " | ".join(f'"{r}"' for r in root.records)
         problems = [
             Problem(
@@ -141,7 +158,7 @@ async def _judge(
         problems += _record_problems(domain, include, tree)
         over = any(p.limit for p in tree.problems)
         if over or (merged_record(root.text, include) != root.text and _fixable(tree)):
-            suggestion = await suggest(domain, [root.text], include, resolver)
+            suggestion = await _suggest(domain, [root.text], include, resolver)
     fix = None
     if suggestion is not None:
         problems += [Problem(Status.WARNING, change) for change in suggestion.changes]

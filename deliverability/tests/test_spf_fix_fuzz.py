@@ -12,6 +12,7 @@ from deliverability import spf
 from deliverability.dns import DnsResolver, Nameserver
 from deliverability.findings import Status
 from deliverability.spf_tree import MAX_LOOKUPS, MAX_VOIDS, walk
+from deliverability.testing.keys import txt_strings
 from deliverability.testing.nsd import NsdServer
 
 PROVIDER = "_spf.provider.test"
@@ -58,7 +59,10 @@ RECORDS = st.builds(
 
 
 def _zones(record: str) -> dict[str, str]:
-    return {**BASE, DOMAIN: f'@ IN TXT "{record}"\n@ IN A 192.0.2.200\n@ IN MX 10 h1.example.test.'}
+    return {
+        **BASE,
+        DOMAIN: f"@ IN TXT {txt_strings(record)}\n@ IN A 192.0.2.200\n@ IN MX 10 h1.example.test.",
+    }
 
 
 async def _check(server: NsdServer, record_only: bool = False):
