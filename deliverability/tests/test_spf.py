@@ -373,8 +373,8 @@ def test_a_merge_over_the_limit_drops_an_include_another_already_reaches(run, re
     assert text == "v=spf1 include:_spf.provider.test include:wrap.example.test -all"
     assert tree.lookups == 8
     assert (
-        "include:five.example.test is left out of the record below: include:wrap.example.test already includes it."
-        in finding.details
+        "include:five.example.test is left out of the record below: "
+        "include:wrap.example.test already includes it." in finding.details
     )
 
 
