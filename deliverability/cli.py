@@ -22,7 +22,7 @@ from typing import TextIO
 
 from .checks import CheckOptions, RunOptions, check_domains
 from .dns import DnsResolver, Nameserver, system_nameservers
-from .domains import normalize_domain
+from .domains import is_ip, normalize_domain
 from .findings import DkimFinding, DmarcFinding, DomainReport, Finding, Status
 from .providers import PROVIDERS, custom
 
@@ -116,7 +116,7 @@ def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, list[str
     """Parse and validate ``argv``; raises ``UsageError`` with a readable message."""
     args = build_parser().parse_args(argv)
     for text in args.domains:
-        if _is_ip(text.strip().strip("[]")):
+        if is_ip(text.strip().strip("[]")):
             raise UsageError(
                 f"{text!r} is an IP address, not a domain: give the domain your mail is sent from"
             )
@@ -251,14 +251,6 @@ def _wrap(text: str, width: int | None, indent: str) -> str:
 
 def _lead(text: str) -> int:
     return len(text) - len(text.lstrip(" "))
-
-
-def _is_ip(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _title(finding: Finding) -> str:

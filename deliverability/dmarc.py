@@ -353,7 +353,7 @@ async def discover(domain: str, resolver: Resolver, *, tree_walk: bool = True) -
     if not tree_walk:
         return legacy
     modern = _modern(domain, walk, found)
-    if modern.inherited and (modern.record.nonexistent_policy or legacy.record is not None):
+    if modern.inherited and modern.record.nonexistent_policy:  # does the domain exist (RFC 9989 np=)?
         answer = await resolver.query(domain, "MX")  # shared with the MX check
         modern = replace(modern, exists=answer.status is not DnsStatus.NXDOMAIN)
     return replace(modern, legacy=_differences(modern, legacy))

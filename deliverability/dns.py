@@ -32,6 +32,8 @@ import dns.rdatatype
 
 MAX_CNAME_HOPS = 8
 CNAME_LOOP = "CNAME loop"
+CNAME_TOO_LONG = "CNAME chain too long"
+CHAIN_ERRORS = (CNAME_LOOP, CNAME_TOO_LONG)
 NEGATIVE_TTL = 300
 EDNS_PAYLOAD = 1232
 
@@ -68,9 +70,9 @@ class Answer:
         return self.status in (DnsStatus.OK, DnsStatus.NODATA, DnsStatus.NXDOMAIN)
 
     @property
-    def looped(self) -> bool:
-        """True when the name is an alias chain that leads back to itself: it never resolves, anywhere."""
-        return self.status is DnsStatus.ERROR and self.error == CNAME_LOOP
+    def broken_chain(self) -> bool:
+        """True for an alias chain that loops or never ends: it does not resolve, whoever asks."""
+        return self.status is DnsStatus.ERROR and self.error in CHAIN_ERRORS
 
     @property
     def final_name(self) -> str:
@@ -247,7 +249,7 @@ class DnsResolver:
             ttl = min(ttl, _negative_ttl(response))
             status = DnsStatus.NXDOMAIN if rcode == dns.rcode.NXDOMAIN else DnsStatus.NODATA
             return Answer(name, rtype, status, (), tuple(cnames), ttl)
-        return Answer(name, rtype, DnsStatus.ERROR, cnames=tuple(cnames), error="CNAME chain too long")
+        return Answer(name, rtype, DnsStatus.ERROR, cnames=tuple(cnames), error=CNAME_TOO_LONG)
 
     async def _exchange(
         self, qname: dns.name.Name, qtype, expires: list[float]

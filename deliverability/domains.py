@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import ipaddress
 import re
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
@@ -27,6 +28,15 @@ def normalize_domain(text: str) -> str:
     if len(labels) < 2 or len(ascii_name) > 253 or not all(_LABEL.match(label) for label in labels):
         raise ValueError(f"{text!r} is not a valid domain name")
     return ascii_name
+
+
+def is_ip(text: str) -> bool:
+    """True for an IPv4 or IPv6 address in text form."""
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 @functools.cache

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import enum
-import ipaddress
 from dataclasses import dataclass
 
 from .dns import Answer, DnsStatus, Resolver
+from .domains import is_ip
 from .findings import Check, Finding, Status
 
 IMPACT = "replies to chatter messages cannot come back"
@@ -22,7 +22,7 @@ class HostState(str, enum.Enum):
     ALIAS = "is an alias (CNAME)"
     IP_LITERAL = "is an IP address, not a host name"
     MISSING = "has no address (A/AAAA)"
-    LOOP = "is an alias (CNAME) that leads back to itself: it never resolves"
+    LOOP = "is a broken alias (CNAME) chain that loops or never ends: it never resolves"
     UNKNOWN = "could not be resolved"
 
 
@@ -67,11 +67,7 @@ def parse_mx(records: tuple[str, ...]) -> list[MxHost]:
 
 async def _resolve(resolver: Resolver, host: str) -> _Resolution:
     """A failed lookup never gives addresses; an alias is noted whether or not its target resolves."""
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        pass
-    else:
+    if is_ip(host):
         return _Resolution(HostState.IP_LITERAL)
     answers: tuple[Answer, ...] = await asyncio.gather(
         resolver.query(host, "A"), resolver.query(host, "AAAA")
@@ -80,7 +76,7 @@ async def _resolve(resolver: Resolver, host: str) -> _Resolution:
     addresses = tuple(r for a in answers if a.status is DnsStatus.OK for r in a.records)
     if addresses:
         return _Resolution(HostState.ALIAS if alias else HostState.OK, addresses, alias)
-    if any(a.looped for a in answers):
+    if any(a.broken_chain for a in answers):
         return _Resolution(HostState.LOOP, (), alias)
     if all(a.answered for a in answers):
         return _Resolution(HostState.MISSING, (), alias)

@@ -24,11 +24,11 @@ Re-exported here for the Odoo layer: ``parse``, ``SpfSyntaxError``,
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .dns import Resolver
+from .domains import is_ip
 from .findings import Check, Finding, SpfEvaluation, SpfFinding, Status
 from .spf_record import SpfSyntaxError, merge_records, merged_record, parse, txt_line
 from .spf_tree import MAX_LOOKUPS, Problem, SpfTree, walk
@@ -84,7 +84,7 @@ async def analyze(
     domain: str, resolver: Resolver, provider_include: str, sending_ips: Sequence[str] = ()
 ) -> SpfAnalysis:
     domain = domain.rstrip(".")
-    ips = [ip for ip in sending_ips if _is_ip(ip)]
+    ips = [ip for ip in sending_ips if is_ip(ip)]
     tree, evaluations = await asyncio.gather(
         walk(domain, resolver, provider_include),
         asyncio.gather(*(_evaluate(ip, domain, resolver) for ip in ips)),
@@ -113,14 +113,6 @@ def __getattr__(name: str):
 
         return getattr(spf_eval, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def _is_ip(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
 
 
 async def _judge(
