@@ -116,9 +116,9 @@ def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, list[str
     """Parse and validate ``argv``; raises ``UsageError`` with a readable message."""
     args = build_parser().parse_args(argv)
     for text in args.domains:
-        if is_ip(text.strip().strip("[]")):
+        if is_ip(text.strip().rpartition("@")[2].strip("[]")):
             raise UsageError(
-                f"{text!r} is an IP address, not a domain: give the domain your mail is sent from"
+                f"{text!r}: an IP address is not a domain; give the domain your mail is sent from"
             )
     try:
         domains = list(dict.fromkeys(normalize_domain(d) for d in args.domains))
