@@ -214,10 +214,10 @@ def test_progress_on_a_terminal_for_long_lists(ns):
     [
         (["check", "not a domain"], "'not a domain' is not a valid domain name"),
         (["check", "example"], "'example' is not a valid domain name"),
-        (["check", "192.0.2.1"], "'192.0.2.1' : an IP address is not a domain"),
-        (["check", "ok.example", "2001:db8::1"], "'2001:db8::1' : an IP address is not a domain"),
-        (["check", "[::1]"], "'[::1]' : an IP address is not a domain"),
-        (["check", "jane@192.0.2.1"], "'jane@192.0.2.1' : an IP address is not a domain"),
+        (["check", "192.0.2.1"], "'192.0.2.1': an IP address is not a domain"),
+        (["check", "ok.example", "2001:db8::1"], "'2001:db8::1': an IP address is not a domain"),
+        (["check", "[::1]"], "'[::1]': an IP address is not a domain"),
+        (["check", "jane@192.0.2.1"], "'jane@192.0.2.1': an IP address is not a domain"),
         (
             ["check", "ok.example", "--ip", "192.0.2.300"],
             "--ip: '192.0.2.300' is not an IPv4 or IPv6 address",
