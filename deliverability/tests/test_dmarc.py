@@ -16,6 +16,8 @@ ZONES = {
             '_dmarc.b IN TXT "v=DMARC1; p=none"',
             '_dmarc.2.3.4.5.6.7 IN TXT "v=DMARC1; p=none"',
             '_dmarc.psdn IN TXT "v=DMARC1; p=none; psd=n"',
+            '_dmarc.twice IN TXT "v=DMARC1; p=none"',
+            '_dmarc.twice IN TXT "v=DMARC1; p=none; rua=mailto:d@example.com"',
         ]
     ),
     "example.org": '_dmarc IN TXT "v=DMARC1; p=reject"',
@@ -411,3 +413,13 @@ def test_invalid_values_are_replaced_not_fatal(text, warning):
     record = dmarc.parse_dmarc_record(text)
     assert any(warning in w for w in record.warnings), record.warnings
     assert record.policy == ("none" if text == "v=DMARC1" else "reject")
+
+
+def test_several_records_are_skipped_and_the_parent_policy_applies(resolver, run):
+    finding = check(run, resolver, "twice.example.com", SPF_FAIL)
+    assert finding.status is Status.FAIL
+    assert finding.summary.startswith(
+        "2 DMARC records at _dmarc.twice.example.com: receivers ignore them all; "
+    )
+    assert "sp=quarantine (inherited from example.com)" in finding.summary
+    assert (finding.policy, finding.record_domain) == ("quarantine", "example.com")
