@@ -152,12 +152,11 @@ async def _judge(
         if over or (merged_record(root.text, include) != root.text and _fixable(tree)):
             suggestion = await _suggest(domain, [root.text], include, resolver)
     fix = None
-    if suggestion is not None:
+    if suggestion is not None and suggestion.text is None:
+        problems.append(Problem(Status.FAIL, suggestion.reason))
+    elif suggestion is not None:  # what was changed to fit the limits (some of it needs upkeep)
         problems += [Problem(Status.WARNING, change) for change in suggestion.changes]
-        if suggestion.text is None:
-            problems.append(Problem(Status.FAIL, suggestion.reason))
-        else:
-            fix = txt_line(domain, suggestion.text)
+        fix = txt_line(domain, suggestion.text)
     problems += _ip_problems(evaluations, bad_ips)
     return _finding(domain, include, tree, problems, evaluations, fix)
 
