@@ -77,9 +77,9 @@ async def check_domains(
 
     At most ``parallel`` domains are in flight; a domain's deadline starts when it
     does, so a long list neither times out waiting in line nor piles up queries.
-    A domain that runs out of time gets a report whose checks are all ``unknown``;
-    a name that is not a domain name, one whose checks all ``fail`` (the others
-    are checked). Reports come back in the order of ``domains``.
+    A domain that runs out of time, or whose checks raise, gets a report whose
+    checks are all ``unknown``; a name that is not a domain name, one whose checks
+    all ``fail`` (the others are checked either way). Reports come back in the order of ``domains``.
     """
     slots = asyncio.Semaphore(parallel)
 
@@ -94,6 +94,8 @@ async def check_domains(
                     report = await asyncio.wait_for(_check_normalized(name, resolver, options), deadline)
                 except asyncio.TimeoutError:
                     report = DomainReport.timed_out(domain, options.selectors, deadline)
+                except Exception as exc:  # noqa: BLE001  (one domain's bug must not lose the others)
+                    report = DomainReport.crashed(domain, options.selectors, exc)
         if on_report is not None:
             on_report(report)
         return report
