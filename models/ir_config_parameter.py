@@ -1,11 +1,17 @@
 """System parameters: the seed's mail keys are validated on save (a bad address or domain is refused,
-nothing is saved), and show the health of the domain they name."""
+nothing is saved) and the identity ones written through to the alias domains; and they show the
+health of the domain they name."""
+
+import logging
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
-from ..deliverability import sender
+from ..deliverability import identity, sender
+from .mail_alias_domain import SYNCING
 from .mail_domain_health import MAIL_DOMAIN_KEYS, STATES, Status, domains_of
+
+_logger = logging.getLogger(__name__)
 
 
 class IrConfigParameter(models.Model):
@@ -50,7 +56,7 @@ class IrConfigParameter(models.Model):
         health._health_ensure(names)._health_check()
         return {"type": "ir.actions.client", "tag": "soft_reload"}
 
-    # --- Validation of the seed's parameters ---
+    # --- The identity parameters: validated, and one with the alias domains ---
 
     @api.model
     def _mdh_check_sender_parameter(self, key, value):
@@ -61,14 +67,41 @@ class IrConfigParameter(models.Model):
                 self.env._("Invalid system parameter %(key)s: %(error)s", key=key, error=error)
             )
 
+    @api.model
+    def _mdh_identity_parameters(self):
+        """The identity parameters that are set and valid (``identity.Parameters``); a value stored
+        before this module validated them that is not valid is ignored, with a warning."""
+        values = {}
+        for key in identity.PARAMETER_FIELDS:
+            value = self.get_param(key) or None
+            error = value and sender.parameter_error(key, value)
+            if error:
+                _logger.warning("Ignoring system parameter %s=%r: %s", key, value, error)
+                value = None
+            values[key] = value
+        return identity.Parameters.from_mapping(values)
+
+    def _mdh_apply_identity(self, keys):
+        """Write the identity parameters through to the alias domains after ``keys`` changed."""
+        if self.env.context.get(SYNCING) or not set(keys) & set(identity.PARAMETER_FIELDS):
+            return
+        if "mail.alias.domain" in self.env:
+            self.env["mail.alias.domain"]._mdh_apply_parameters()
+
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
             self._mdh_check_sender_parameter(vals.get("key"), vals.get("value"))
-        return super().create(vals_list)
+        records = super().create(vals_list)
+        self._mdh_apply_identity([vals.get("key") for vals in vals_list])
+        return records
 
     def write(self, vals):
-        if "key" in vals or "value" in vals:
-            for param in self:
-                self._mdh_check_sender_parameter(vals.get("key", param.key), vals.get("value", param.value))
-        return super().write(vals)
+        if "key" not in vals and "value" not in vals:
+            return super().write(vals)
+        keys = {*self.mapped("key"), vals.get("key")}
+        for param in self:
+            self._mdh_check_sender_parameter(vals.get("key", param.key), vals.get("value", param.value))
+        result = super().write(vals)
+        self._mdh_apply_identity(keys)
+        return result
