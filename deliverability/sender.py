@@ -235,7 +235,11 @@ class FromFilter:
     def allows(self, mailbox: Mailbox | None) -> bool:
         if mailbox is None:
             return False
-        return self.unrestricted or mailbox.key in self.addresses or mailbox.domain_key in self.domains
+        return self.allows_key(mailbox.key)
+
+    def allows_key(self, key: str) -> bool:
+        """Like ``allows``, for the comparison key of an address (``Mailbox.key``)."""
+        return self.unrestricted or key in self.addresses or key.rpartition("@")[2] in self.domains
 
 
 @functools.lru_cache(maxsize=1024)
@@ -298,6 +302,19 @@ def ascii_from_filter(text):
     return ",".join(parts)
 
 
+_BARE_ASCII = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.\-]+@[A-Za-z0-9.\-]+$")
+
+
+def _key(text: str | None) -> str | None:
+    """The comparison key of an address (``Mailbox.key``); a bare ASCII address without parsing."""
+    if not text:
+        return None
+    if _BARE_ASCII.match(text):
+        return text.lower()
+    mailbox = parse_mailbox(text)
+    return mailbox.key if mailbox else None
+
+
 def classify(
     author: str | None,
     header_from: str | None,
@@ -309,22 +326,22 @@ def classify(
     """Which rule gave a prepared message its From and its envelope sender.
 
     ``author`` is the From before Odoo prepared the message, ``from_filter`` the connection's,
-    ``default_from`` and ``bounce`` the default sender and bounce addresses that applied.
+    ``default_from`` and ``bounce`` the default sender and bounce addresses that applied; addresses
+    are bare (``local@domain``) or formatted.
     """
     parsed = parse_from_filter(from_filter or None)
-    sent, written = parse_mailbox(header_from), parse_mailbox(author)
-    default = parse_mailbox(default_from)
-    if sent is not None and written is not None and sent.key == written.key:
+    sent, default = _key(header_from), _key(default_from)
+    if sent is not None and sent == _key(author):
         if parsed.unrestricted:
             rule = Rule.NO_FROM_FILTER
         else:
-            rule = Rule.AUTHOR_MATCHES if parsed.allows(sent) else Rule.AUTHOR_NOT_ALLOWED
-    elif sent is not None and default is not None and sent.key == default.key:
-        rule = Rule.ENCAPSULATED if default.key in parsed.addresses else Rule.DEFAULT_FROM
+            rule = Rule.AUTHOR_MATCHES if parsed.allows_key(sent) else Rule.AUTHOR_NOT_ALLOWED
+    elif sent is not None and sent == default:
+        rule = Rule.ENCAPSULATED if default in parsed.addresses else Rule.DEFAULT_FROM
     else:
         rule = Rule.CONNECTION_FROM
-    envelope, bounce_box = parse_mailbox(envelope_from), parse_mailbox(bounce)
-    same = envelope is not None and bounce_box is not None and envelope.key == bounce_box.key
+    envelope = _key(envelope_from)
+    same = envelope is not None and envelope == _key(bounce)
     return rule, Rule.BOUNCE_ADDRESS if same else Rule.FROM_ADDRESS
 
 
@@ -360,15 +377,18 @@ class SentAs:
 
 
 class Sending:
-    """The state of one ``mail.mail`` send: the server it goes through and how its current message
-    went out. A plain class, compared by identity: Odoo never hands it to another send."""
+    """The state of one ``mail.mail`` send (one batch on one connection): the server it goes
+    through, how its current message went out, and Odoo's From filter verdicts already given in it
+    (the same bounce address and filter come back for every message). A plain class, compared by
+    identity: Odoo never hands it to another send."""
 
-    __slots__ = ("sent", "server_id", "server_name")
+    __slots__ = ("matches", "sent", "server_id", "server_name")
 
     def __init__(self, server_id: int | None, server_name: str):
         self.server_id = server_id
         self.server_name = server_name
         self.sent: SentAs | None = None
+        self.matches: dict[tuple[str | None, str | None], bool] = {}
 
 
 # --------------------------------------------------------------------------------------------------

@@ -27,6 +27,14 @@ _logger = logging.getLogger(__name__)
 CONFIGURATION_SERVER = "the SMTP server of the configuration file"
 
 
+def _address(header):
+    """The address of a From header as the email package parsed it (no parsing here), else its text."""
+    addresses = getattr(header, "addresses", None)
+    if addresses and len(addresses) == 1:
+        return addresses[0].addr_spec
+    return str(header) if header else None
+
+
 def _ours(what, fallback, func, *args):
     """``func(*args)``, or ``fallback`` (Odoo's own value) when it fails: logged, the mail still goes."""
     try:
@@ -147,10 +155,21 @@ class IrMailServer(models.Model):
 
     @api.model
     def _match_from_filter(self, email_from, from_filter):
-        """Odoo's matching on ASCII forms: ``mail.éxample.com`` and ``mail.xn--xample-9ua.com`` are one."""
-        email_from = _ours("IDNA form of an address", email_from, sender.ascii_address, email_from)
-        from_filter = _ours("IDNA form of a From filter", from_filter, sender.ascii_from_filter, from_filter)
-        return super()._match_from_filter(email_from, from_filter)
+        """Odoo's matching on ASCII forms (``mail.éxample.com`` and ``mail.xn--xample-9ua.com`` are one),
+        given once per send for the same address and filter."""
+        sending = self.env.context.get("mdh_sending")
+        key = (email_from, from_filter)
+        if sending is not None and key in sending.matches:
+            return sending.matches[key]
+        if (email_from and not email_from.isascii()) or (from_filter and not from_filter.isascii()):
+            email_from = _ours("IDNA form of an address", email_from, sender.ascii_address, email_from)
+            from_filter = _ours(
+                "IDNA form of a From filter", from_filter, sender.ascii_from_filter, from_filter
+            )
+        matches = super()._match_from_filter(email_from, from_filter)
+        if sending is not None:
+            sending.matches[key] = matches
+        return matches
 
     def _find_mail_server(self, email_from, mail_servers=None):
         """Odoo's choice, for the author in its ASCII form (the form From filters are stored in)."""
@@ -199,38 +218,40 @@ class IrMailServer(models.Model):
     def _prepare_email_message(self, message, smtp_session):
         """Odoo's preparation (From, envelope sender, recipients, Bcc), then ``_mdh_before_smtp``, the
         one step between it and the SMTP session, and the record of what the message is sent as."""
-        header = message["From"]
-        author = str(header) if header else None
+        author = _address(message["From"])
         smtp_from, smtp_to_list, message = super()._prepare_email_message(message, smtp_session)
         sending = self.env.context.get("mdh_sending")
-        if sending is not None or _logger.isEnabledFor(logging.DEBUG):
+        debug = _logger.isEnabledFor(logging.DEBUG)
+        if sending is not None or debug:
             try:
                 sent = self._mdh_before_smtp(
                     message, self._mdh_sent_as(author, smtp_from, message, smtp_session)
                 )
                 if sending is not None:
                     sending.sent = sent
-                _logger.debug(
-                    "Sending %s as From %s, envelope %s: %s", message["Message-Id"], sent.header_from,
-                    sent.envelope_from, sent.rule.label,
-                )  # fmt: skip
+                if debug:
+                    _logger.debug(
+                        "Sending %s as From %s, envelope %s: %s", message["Message-Id"], sent.header_from,
+                        sent.envelope_from, sent.rule.label,
+                    )  # fmt: skip
             except Exception:
                 _logger.warning("Could not record how %s is sent", message["Message-Id"], exc_info=True)
         return smtp_from, smtp_to_list, message
 
     def _mdh_sent_as(self, author, smtp_from, message, smtp_session):
-        """``SentAs`` of a message Odoo has prepared: its headers and the rules that gave them."""
+        """``SentAs`` of a message Odoo has prepared: its headers and the rules that gave them;
+        ``author`` is the address of its From before the preparation."""
         ctx = self.env.context
         default_from = ctx.get("domain_notifications_email") or self._get_default_from_address()
         return_path = message["Return-Path"]
         bounce = ctx.get("domain_bounce_address") or return_path or self._get_default_bounce_address()
         from_filter = getattr(smtp_session, "from_filter", None) or None
-        header_from, reply_to = str(message["From"] or ""), message["Reply-To"]
+        header, reply_to = message["From"], message["Reply-To"]
         rule, envelope_rule = sender.classify(
-            author, header_from, smtp_from, from_filter, default_from, bounce
+            author, _address(header), smtp_from, from_filter, default_from, bounce
         )
         return sender.SentAs(
-            header_from=header_from,
+            header_from=str(header or ""),
             envelope_from=smtp_from,
             from_filter=from_filter,
             rule=rule,
@@ -253,8 +274,9 @@ class IrMailServer(models.Model):
     @api.model
     def _mdh_preview(self, author, mail_server=None, alias_domain=None):
         """``(SentAs, server name, Identity)`` for a message from ``author`` as ``mail.mail`` sends it
-        for a record of ``alias_domain``: Odoo's own steps (server choice, connection, preparation),
-        on a connection that is not opened."""
+        for a record of ``alias_domain``: the steps of sending (server choice, connection, preparation,
+        ``_mdh_before_smtp``), on a connection that is not opened. ``SentAs`` is None when recording
+        failed (logged)."""
         servers = self.sudo()
         alias_domain = alias_domain or self.env.company.alias_domain_id
         found = identity.resolve(servers._mdh_identity_inputs(alias_domain))
@@ -274,10 +296,10 @@ class IrMailServer(models.Model):
         session = _UnopenedConnection(
             mail_server.from_filter if mail_server else servers._get_default_from_filter(), smtp_from
         )
-        smtp_from, _to, message = servers._prepare_email_message(message, session)
-        sent = servers._mdh_before_smtp(message, servers._mdh_sent_as(author, smtp_from, message, session))
         name = mail_server.name if mail_server else CONFIGURATION_SERVER
-        return sent, name, found
+        sending = sender.Sending(mail_server.id if mail_server else None, name)
+        servers.with_context(mdh_sending=sending)._prepare_email_message(message, session)
+        return sending.sent, name, found
 
 
 class _UnopenedConnection:

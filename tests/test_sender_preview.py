@@ -81,6 +81,12 @@ class TestSendPreview(SenderCase):
         self.assertIn("(the system parameter mail.default.from)", wizard.result_settings)
         self.assertIn("Reply-To (catchall): none", wizard.result_settings)
 
+    def test_nothing_to_send_from_is_said(self):
+        self.env.company.alias_domain_id = False
+        wizard = self.preview(author="")
+        self.assertFalse(wizard.result_from)
+        self.assertIn("Odoo would not send this message", wizard.result_explanation)
+
     def test_form_recomputes_live(self):
         with Form(self.env["mail.send.preview"]) as form:
             form.author = "ann@test.mycompany.com"

@@ -411,6 +411,24 @@ class TestMailMailSending(SenderCase):
         self.assertEqual(len(self.emails), 1)
         self.assertFalse(mail.mdh_sender_rule)
 
+    def test_filter_verdicts_are_given_once_per_send(self):
+        """One batch: Odoo's From filter verdict for the bounce address is asked once, reused after."""
+        from odoo.addons.base.models.ir_mail_server import IrMailServer as BaseIrMailServer
+
+        calls = []
+        original = BaseIrMailServer._match_from_filter
+
+        def counting(server, email_from, from_filter):
+            calls.append((email_from, from_filter))
+            return original(server, email_from, from_filter)
+
+        mails = self.make_mails(*['"Ann" <ann@test.mycompany.com>'] * 3)
+        with patch.object(BaseIrMailServer, "_match_from_filter", counting):
+            sent = self.send_mails(mails)
+        self.assertEqual(len(sent), 3)
+        self.assertEqual(calls.count((self.bounce, "test.mycompany.com")), 1)
+        self.assertEqual(set(mails.mapped("mdh_envelope_from")), {self.bounce})
+
     def test_auto_deleted_mail_is_sent_and_deleted(self):
         mail = self.make_mails('"Jane" <jane@gmail.com>', auto_delete=True)
         with self.mock_smtplib_connection():

@@ -60,9 +60,13 @@ class MailSendPreview(models.TransientModel):
                     author or None, wizard.mail_server_id, wizard.alias_domain_id
                 )
             except AssertionError as error:  # Odoo refuses to send it (no sender address at all)
+                sent, reason = None, self.env._("Odoo would not send this message: %s", error.args[0])
+            else:
+                reason = self.env._("The preview could not be made: see the server log.")
+            if sent is None:
                 wizard.update(dict.fromkeys(self._mdh_result_fields(), False))
                 wizard.sent_as = author
-                wizard.result_explanation = self.env._("Odoo would not send this message: %s", error.args[0])
+                wizard.result_explanation = reason
                 continue
             verdict = sender.alignment(sent.header_from, sent.envelope_from, wizard._mdh_domain_health)
             wizard.update(
