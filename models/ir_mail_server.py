@@ -220,22 +220,27 @@ class IrMailServer(models.Model):
         one step between it and the SMTP session, and the record of what the message is sent as."""
         author = _address(message["From"])
         smtp_from, smtp_to_list, message = super()._prepare_email_message(message, smtp_session)
+        try:
+            sent = self._mdh_sent_as(author, smtp_from, message, smtp_session)
+        except Exception:
+            _logger.warning("Could not record how %s is sent", message["Message-Id"], exc_info=True)
+            sent = None
+        try:
+            sent = self._mdh_before_smtp(message, sent)
+        except Exception:
+            _logger.warning(
+                "The last step before sending %s failed: it goes as it is",
+                message["Message-Id"],
+                exc_info=True,
+            )
         sending = self.env.context.get("mdh_sending")
-        debug = _logger.isEnabledFor(logging.DEBUG)
-        if sending is not None or debug:
-            try:
-                sent = self._mdh_before_smtp(
-                    message, self._mdh_sent_as(author, smtp_from, message, smtp_session)
-                )
-                if sending is not None:
-                    sending.sent = sent
-                if debug:
-                    _logger.debug(
-                        "Sending %s as From %s, envelope %s: %s", message["Message-Id"], sent.header_from,
-                        sent.envelope_from, sent.rule.label,
-                    )  # fmt: skip
-            except Exception:
-                _logger.warning("Could not record how %s is sent", message["Message-Id"], exc_info=True)
+        if sending is not None:
+            sending.sent = sent
+        if sent is not None and _logger.isEnabledFor(logging.DEBUG):
+            _logger.debug(
+                "Sending %s as From %s, envelope %s: %s", message["Message-Id"], sent.header_from,
+                sent.envelope_from, sent.rule.label,
+            )  # fmt: skip
         return smtp_from, smtp_to_list, message
 
     def _mdh_sent_as(self, author, smtp_from, message, smtp_session):
@@ -263,9 +268,11 @@ class IrMailServer(models.Model):
     def _mdh_before_smtp(self, message, sent):
         """The last step before ``message`` goes to the SMTP session, after Odoo fully prepared it.
 
-        ``sent`` (``sender.SentAs``) is what the message is sent as; return it, with a note added
+        Called for every message sent through ``ir.mail_server``. ``sent`` (``sender.SentAs``, None
+        when it could not be made) is what the message is sent as; return it, with a note added
         (``sent.with_note(...)``) for what this step did: the note reaches the mail's Sent As tab.
-        A failure here is logged and the message goes as Odoo prepared it.
+        A failure here is logged and the message goes as it is: change ``message`` only once nothing
+        can fail any more.
         """
         return sent
 

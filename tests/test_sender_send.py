@@ -411,6 +411,34 @@ class TestMailMailSending(SenderCase):
         self.assertEqual(len(self.emails), 1)
         self.assertFalse(mail.mdh_sender_rule)
 
+    def test_step_before_smtp_sees_every_message_and_notes_reach_sent_as(self):
+        """The seam for later steps (DKIM): called with the prepared message; its note is recorded."""
+        seen = []
+
+        def step(server, message, sent):
+            seen.append(str(message["From"]))
+            return sent.with_note("Signed with selector test.")
+
+        mail = self.make_mails('"Jane" <jane@gmail.com>')
+        with patch.object(type(self.env["ir.mail_server"]), "_mdh_before_smtp", step):
+            self.send_mails(mail)
+            self.send('"Ann" <ann@test.mycompany.com>')  # not a mail.mail: the step runs all the same
+        self.assertEqual(seen, [f"Jane <{self.notif}>", "Ann <ann@test.mycompany.com>"])
+        self.assertTrue(mail.mdh_sender_explanation.endswith("Signed with selector test."))
+
+    def test_failing_step_before_smtp_loses_no_mail(self):
+        mail = self.make_mails('"Jane" <jane@gmail.com>')
+        with (
+            patch.object(
+                type(self.env["ir.mail_server"]), "_mdh_before_smtp", side_effect=RuntimeError("boom")
+            ),
+            self.assertLogs(LOGGER, "WARNING") as logs,
+        ):
+            self.send_mails(mail)
+        self.assertIn("it goes as it is", logs.output[0])
+        self.assertEqual(len(self.emails), 1)
+        self.assertEqual(mail.mdh_sender_rule, "encapsulated")
+
     def test_filter_verdicts_are_given_once_per_send(self):
         """One batch: Odoo's From filter verdict for the bounce address is asked once, reused after."""
         from odoo.addons.base.models.ir_mail_server import IrMailServer as BaseIrMailServer
