@@ -81,12 +81,13 @@ class IrConfigParameter(models.Model):
             values[key] = value
         return identity.Parameters.from_mapping(values)
 
-    def _mdh_apply_identity(self, keys):
-        """Write the identity parameters through to the alias domains after ``keys`` changed."""
+    def _mdh_apply_identity(self, keys, previous_domain=None):
+        """Write the identity parameters through to the alias domains after ``keys`` changed
+        (``previous_domain``: the value ``mail.catchall.domain`` had)."""
         if self.env.context.get(SYNCING) or not set(keys) & set(identity.PARAMETER_FIELDS):
             return
         if "mail.alias.domain" in self.env:
-            self.env["mail.alias.domain"]._mdh_apply_parameters()
+            self.env["mail.alias.domain"]._mdh_apply_parameters(previous_domain)
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -100,8 +101,9 @@ class IrConfigParameter(models.Model):
         if "key" not in vals and "value" not in vals:
             return super().write(vals)
         keys = {*self.mapped("key"), vals.get("key")}
+        previous = {param.key: param.value for param in self}
         for param in self:
             self._mdh_check_sender_parameter(vals.get("key", param.key), vals.get("value", param.value))
         result = super().write(vals)
-        self._mdh_apply_identity(keys)
+        self._mdh_apply_identity(keys, previous.get("mail.catchall.domain"))
         return result

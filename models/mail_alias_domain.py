@@ -32,10 +32,12 @@ class MailAliasDomain(models.Model):
         return companies, companies.alias_domain_id
 
     @api.model
-    def _mdh_apply_parameters(self):
+    def _mdh_apply_parameters(self, previous_domain=None):
         """Write the identity parameters that are set through to the alias domains they describe:
-        the one named by ``mail.catchall.domain`` (created as Odoo's ``_migrate_icp_to_domain``
-        creates it, and made every company's), else the alias domain of every company."""
+        the one named by ``mail.catchall.domain`` (made every company's), else the alias domain of
+        every company. When ``mail.catchall.domain`` changed from ``previous_domain`` to a name no
+        alias domain has, that alias domain is renamed; with neither, one is created as Odoo's
+        ``_migrate_icp_to_domain`` creates it."""
         parameters = self.env["ir.config_parameter"].sudo()._mdh_identity_parameters()
         if not parameters.any_set:
             return
@@ -44,6 +46,8 @@ class MailAliasDomain(models.Model):
         targets = targets.with_context(**{SYNCING: True})
         if parameters.catchall_domain:
             targets = domains.search([("name", "=ilike", parameters.catchall_domain)], limit=1)
+            if not targets and previous_domain:
+                targets = domains.search([("name", "=ilike", previous_domain)], limit=1)
             if not targets:
                 targets = domains.create(identity.alias_domain_values(parameters, None))
             stray = companies.filtered(lambda company: company.alias_domain_id != targets)

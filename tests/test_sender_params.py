@@ -118,6 +118,17 @@ class TestIdentityWriteThrough(TransactionCase):
         self.assertEqual(self.domain_b.bounce_alias, "bounce-b")  # mail.bounce.alias is not set
         self.assertEqual(self.env["mail.alias.domain"].search_count([("name", "=", "b.example.com")]), 1)
 
+    def test_changing_the_catchall_domain_renames_its_alias_domain(self):
+        self.icp.set_param("mail.catchall.domain", "a.example.com")
+        self.icp.set_param("mail.catchall.domain", "moved.example.com")
+        self.assertEqual(
+            self.domain_a.name, "moved.example.com"
+        )  # the same record: no alias domain left behind
+        self.assertEqual((self.company_a | self.company_b).alias_domain_id, self.domain_a)
+        self.icp.set_param("mail.catchall.domain", "b.example.com")  # an existing one: used as it is
+        self.assertEqual((self.domain_a.name, self.domain_b.name), ("moved.example.com", "b.example.com"))
+        self.assertEqual((self.company_a | self.company_b).alias_domain_id, self.domain_b)
+
     def test_local_part_reaches_every_company_domain_only(self):
         self.icp.set_param("mail.bounce.alias", "returns")
         self.assertEqual((self.domain_a | self.domain_b).mapped("bounce_alias"), ["returns", "returns"])
