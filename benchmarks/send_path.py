@@ -179,19 +179,16 @@ def run(env):
                 with ExitStack() as stack:
                     dns_calls = _count_dns(stack)
                     sends = scenario(batch_size, round_no)
-                    # mail.mail's _send() for each connection's batch: its own Sending
-                    batches = {
-                        session: env["ir.mail_server"].with_context(
-                            **context, mdh_sending=Sending(server.id, server.name)
-                        )
-                        for session in {session for _from, session in sends}
-                    }
+                    # one mail.mail send(): one Sending for all its batches
+                    addon_servers = env["ir.mail_server"].with_context(
+                        **context, mdh_sending=Sending(server.id, server.name)
+                    )
 
                     def core_prepare(message, session, servers=core_servers):
                         return CoreIrMailServer._prepare_email_message(servers, message, session)
 
-                    def addon_prepare(message, session, batches=batches):
-                        return batches[session]._prepare_email_message(message, session)
+                    def addon_prepare(message, session, servers=addon_servers):
+                        return servers._prepare_email_message(message, session)
 
                     core_time, addon_time = timed(core_prepare, addon_prepare, sends)
                     core_times.append(core_time)

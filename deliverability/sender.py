@@ -345,7 +345,7 @@ def classify(
     return rule, Rule.BOUNCE_ADDRESS if same else Rule.FROM_ADDRESS
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class SentAs:
     """How one message went out, as the Sent As tab records it.
 
@@ -377,18 +377,22 @@ class SentAs:
 
 
 class Sending:
-    """The state of one ``mail.mail`` send (one batch on one connection): the server it goes
-    through, how its current message went out, and Odoo's From filter verdicts already given in it
-    (the same bounce address and filter come back for every message). A plain class, compared by
-    identity: Odoo never hands it to another send."""
+    """The state of one ``mail.mail`` send: the server of the batch going out, how its current message
+    went out, and Odoo's From filter verdicts already given in it (the same bounce address and filter
+    come back for every message). A plain class, compared by identity: Odoo never hands it to
+    another send."""
 
     __slots__ = ("matches", "sent", "server_id", "server_name")
 
-    def __init__(self, server_id: int | None, server_name: str):
+    def __init__(self, server_id: int | None = None, server_name: str = ""):
+        self.matches: dict[tuple[str | None, str | None], bool] = {}
+        self.batch(server_id, server_name)
+
+    def batch(self, server_id: int | None, server_name: str) -> None:
+        """A batch starts, on a connection to that server (``server_id`` None: the configuration's)."""
         self.server_id = server_id
         self.server_name = server_name
         self.sent: SentAs | None = None
-        self.matches: dict[tuple[str | None, str | None], bool] = {}
 
 
 # --------------------------------------------------------------------------------------------------

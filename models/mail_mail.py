@@ -43,12 +43,23 @@ class MailMail(models.Model):
     )
     mdh_sender_explanation = fields.Text("Why", readonly=True, copy=False, groups="base.group_system")
 
+    def send(self, auto_commit=False, raise_exception=False, post_send_callback=None):
+        """Odoo's sending, with one ``Sending`` for all its batches (see ``_send``)."""
+        return super(MailMail, self.with_context(mdh_sending=Sending())).send(
+            auto_commit=auto_commit, raise_exception=raise_exception, post_send_callback=post_send_callback
+        )
+
     def _send(self, auto_commit=False, raise_exception=False, smtp_session=None, alias_domain_id=False,
               mail_server=False, post_send_callback=None):  # fmt: skip
-        """Odoo's sending, with one ``Sending`` for the batch: ``ir.mail_server`` puts in it how each
-        message went out, ``_postprocess_sent_message`` records it on the mail."""
-        sending = Sending(mail_server.id if mail_server else None, mail_server.name if mail_server else "")
-        return super(MailMail, self.with_context(mdh_sending=sending))._send(
+        """Odoo's sending of one batch: ``ir.mail_server`` puts in the ``Sending`` how each message
+        went out, ``_postprocess_sent_message`` records it on the mail."""
+        sending = self.env.context.get("mdh_sending")
+        mails = self
+        if sending is None:  # called without send()
+            sending = Sending()
+            mails = self.with_context(mdh_sending=sending)
+        sending.batch(mail_server.id if mail_server else None, mail_server.name if mail_server else "")
+        return super(MailMail, mails)._send(
             auto_commit=auto_commit,
             raise_exception=raise_exception,
             smtp_session=smtp_session,

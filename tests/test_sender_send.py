@@ -440,7 +440,7 @@ class TestMailMailSending(SenderCase):
         self.assertEqual(mail.mdh_sender_rule, "encapsulated")
 
     def test_filter_verdicts_are_given_once_per_send(self):
-        """One batch: Odoo's From filter verdict for the bounce address is asked once, reused after."""
+        """One send: Odoo's From filter verdict for the bounce address is asked once, reused after."""
         from odoo.addons.base.models.ir_mail_server import IrMailServer as BaseIrMailServer
 
         calls = []
@@ -450,10 +450,12 @@ class TestMailMailSending(SenderCase):
             calls.append((email_from, from_filter))
             return original(server, email_from, from_filter)
 
-        mails = self.make_mails(*['"Ann" <ann@test.mycompany.com>'] * 3)
+        # two batches (one connection per author), one send
+        mails = self.make_mails(*['"Ann" <ann@test.mycompany.com>'] * 2, '"Bob" <bob@test.mycompany.com>')
         with patch.object(BaseIrMailServer, "_match_from_filter", counting):
             sent = self.send_mails(mails)
         self.assertEqual(len(sent), 3)
+        self.assertEqual(self.connect_mocked.call_count, 2)
         self.assertEqual(calls.count((self.bounce, "test.mycompany.com")), 1)
         self.assertEqual(set(mails.mapped("mdh_envelope_from")), {self.bounce})
 
