@@ -264,11 +264,6 @@ def parse_from_filter(text: str | None) -> FromFilter:
     return FromFilter(False, frozenset(addresses), frozenset(domains), tuple(invalid))
 
 
-def from_filter_allows(from_filter: str | None, address: str | None) -> bool:
-    """True when ``from_filter`` accepts ``address`` (a bare or formatted address)."""
-    return parse_from_filter(from_filter).allows(parse_mailbox(address))
-
-
 # --------------------------------------------------------------------------------------------------
 # The send path: ASCII inputs for Odoo, and what a message was sent as
 # --------------------------------------------------------------------------------------------------
