@@ -32,6 +32,7 @@
         "web.assets_backend": ["mail_domain_health/static/src/scss/mail_domain_health.scss"],
         "web.assets_tests": ["mail_domain_health/static/src/js/tours/*.js"],
     },
+    "post_init_hook": "post_init_hook",
     "uninstall_hook": "uninstall_hook",
     "installable": True,
     "application": False,

@@ -11,3 +11,4 @@ from . import test_sender_params
 from . import test_sender_send
 from . import test_sender_preview
 from . import test_dmarc_reports
+from . import test_sender_roundtrip

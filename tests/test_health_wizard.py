@@ -37,7 +37,11 @@ class TestHealthWizard(DomainHealthCase):
         wizard = Form(self.env["mail.domain.health.wizard"])
         lines = {line.domain: line.source for line in wizard.save().line_ids}
         self.assertEqual(set(lines), {"good.test", "bad.test", "reject.test"})
-        self.assertEqual(lines["bad.test"], "mail.catchall.domain, Internal users' addresses")
+        # the parameter is written through to an alias domain of that name (see readme/SENDER.rst)
+        self.assertEqual(
+            lines["bad.test"],
+            "Alias domain (catchall, bounce), mail.catchall.domain, Internal users' addresses",
+        )
 
     def test_check_shows_verdicts_with_records_and_saves_them(self):
         form = Form(self.env["mail.domain.health.wizard"])
