@@ -1,6 +1,6 @@
 {
     "name": "Mail Domain Health",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "summary": "SPF, DKIM, DMARC and MX health of your sending domains, and From addresses that pass them",
     "category": "Productivity/Discuss",
     "author": "mail_domain_health contributors",

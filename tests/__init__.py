@@ -12,3 +12,4 @@ from . import test_sender_send
 from . import test_sender_preview
 from . import test_dmarc_reports
 from . import test_sender_roundtrip
+from . import test_migration
