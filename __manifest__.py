@@ -21,6 +21,9 @@
         "views/res_config_settings_views.xml",
         "views/mail_mail_views.xml",
         "wizard/mail_send_preview_views.xml",
+        "data/mail_dkim_key_cron.xml",
+        "views/mail_dkim_key_views.xml",
+        "wizard/mail_deliverability_test_views.xml",
     ],
     "assets": {
         "web.assets_backend": ["mail_domain_health/static/src/scss/mail_domain_health.scss"],

@@ -7,6 +7,7 @@ private key is kept as unencrypted PKCS#8 PEM; nothing here logs or formats it.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import enum
@@ -19,7 +20,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 from . import dkim
-from .dns import Resolver
+from .dns import DnsResolver, Resolver
 from .findings import Check, DkimFinding, Status
 from .records import DnsRecord, parse_zone_line
 
@@ -137,6 +138,11 @@ def dns_record(selector: str, domain: str, algorithm: str, public_key: str) -> D
     return parse_zone_line(zone_line(selector, domain, algorithm, public_key))
 
 
+def valid_selector(text: str) -> bool:
+    """True for a DKIM selector: one or more DNS labels."""
+    return bool(dkim.SELECTOR.match(text or ""))
+
+
 def new_selector(algorithm: str, year: int, month: int, taken: set[str]) -> str:
     """A selector not in ``taken``: ``mdh202612`` for RSA, ``mdh202612e`` for Ed25519, then ``-2``, ``-3``…"""
     base = f"{SELECTOR_PREFIX}{year:04d}{month:02d}{'e' if algorithm == 'ed25519' else ''}"
@@ -192,6 +198,19 @@ async def check(own: OwnKey, resolver: Resolver) -> tuple[Publication, DkimFindi
     )
     details = ("replace the record with the one below",)
     return Publication.DIFFERS, _with(finding, Status.FAIL, summary, fix, details)
+
+
+def check_keys(keys, run_options) -> list[tuple[Publication, DkimFinding]]:
+    """Blocking (Odoo, scripts): ``check`` for each of ``keys``, through one resolver built from
+    ``run_options`` (a ``checks.RunOptions``)."""
+
+    async def main():
+        resolver = DnsResolver(
+            list(run_options.nameservers), timeout=run_options.timeout, lifetime=run_options.lifetime
+        )
+        return await asyncio.gather(*(check(key, resolver) for key in keys))
+
+    return list(asyncio.run(main())) if keys else []
 
 
 def _with(finding: DkimFinding, status: Status, summary: str, fix: str, details=()) -> DkimFinding:

@@ -21,7 +21,7 @@ import dkim as dkimpy
 from dkim.util import InvalidTagValueList, parse_tag_value
 
 from . import dmarc, spf_eval
-from .dns import Resolver
+from .dns import DnsResolver, Resolver
 from .domains import normalize_domain, organizational_domain
 
 LOST_REPLIES = "replies do not come back to the chatter"
@@ -255,6 +255,18 @@ async def judge(
         discovery.record_domain if discovery else None,
         (*fatal, *spam),
     )
+
+
+def run(message: bytes, envelope_from: str, sending_ips: Sequence[str], run_options, **kwargs) -> Verdict:
+    """Blocking ``judge`` (Odoo, scripts) through a resolver built from ``run_options`` (``checks.RunOptions``)."""
+
+    async def main():
+        resolver = DnsResolver(
+            list(run_options.nameservers), timeout=run_options.timeout, lifetime=run_options.lifetime
+        )
+        return await judge(message, envelope_from, sending_ips, resolver, **kwargs)
+
+    return asyncio.run(main())
 
 
 async def _nothing():

@@ -5,3 +5,4 @@ from . import ir_config_parameter
 from . import ir_mail_server
 from . import res_config_settings
 from . import mail_mail
+from . import mail_dkim_key

@@ -257,6 +257,7 @@ class MailDomainHealth(models.Model):
             provider=self._health_provider(),
             dkim_selectors=tuple(split_values(self._health_param("dkim_selectors"))),
             sending_ips=self._health_sending_ips(run_options),
+            own_keys=self.env["mail.dkim.key"]._dkim_own_keys(),
         )
         return options, run_options
 

@@ -8,7 +8,7 @@ from .ir_mail_server import Scratch
 RULES = [(rule.value, rule.label) for rule in Rule]
 NOT_SENT = dict.fromkeys(
     ("mdh_sent_from", "mdh_envelope_from", "mdh_mail_server_id", "mdh_smtp_server", "mdh_sender_rule",
-     "mdh_sender_explanation"),
+     "mdh_sender_explanation", "mdh_dkim_signature"),
     False,
 )  # fmt: skip
 
@@ -37,6 +37,7 @@ class MailMail(models.Model):
         RULES, "Sender Rule", readonly=True, copy=False, groups="base.group_system"
     )
     mdh_sender_explanation = fields.Text("Why", readonly=True, copy=False, groups="base.group_system")
+    mdh_dkim_signature = fields.Char("DKIM", readonly=True, copy=False, groups="base.group_system")
 
     def send(self, auto_commit=False, raise_exception=False, post_send_callback=None):
         """Odoo's sending; the sender settings are resolved once for all its batches."""
