@@ -8,3 +8,5 @@ from . import test_sender_core
 from . import test_sender_params
 from . import test_sender_send
 from . import test_sender_preview
+from . import test_dkim_keys
+from . import test_dkim_signing
