@@ -258,7 +258,8 @@ async def judge(
 
 
 def run(message: bytes, envelope_from: str, sending_ips: Sequence[str], run_options, **kwargs) -> Verdict:
-    """Blocking ``judge`` (Odoo, scripts) through a resolver built from ``run_options`` (``checks.RunOptions``)."""
+    """Blocking ``judge`` (Odoo, scripts), through a resolver built from ``run_options``
+    (``checks.RunOptions``)."""
 
     async def main():
         resolver = DnsResolver(

@@ -57,7 +57,7 @@ class MailDkimKey(models.Model):
     key_bits = fields.Integer(string="Key Size", readonly=True, copy=False)
     force_signing = fields.Boolean(
         string="Sign Before Published",
-        help="Sign with this key even while DNS does not show its record (receivers will fail the signature).",
+        help="Sign with this key even while DNS does not show its record (receivers fail such signatures).",
     )
     publication = fields.Selection(PUBLICATIONS, string="In DNS", readonly=True, copy=False)
     publication_detail = fields.Text(string="DNS Check", readonly=True, copy=False)

@@ -10,3 +10,4 @@ from . import test_sender_send
 from . import test_sender_preview
 from . import test_dkim_keys
 from . import test_dkim_signing
+from . import test_deliverability_test

@@ -25,16 +25,16 @@ class TestDkimKeys(DkimCase):
     def test_publication_states(self):
         keys = self.rsa | self.ed | self.unpublished | self.stale
         keys.action_check_dns()
-        self.assertEqual(
-            keys.mapped("publication"), ["published", "published", "not_published", "differs"]
-        )
+        self.assertEqual(keys.mapped("publication"), ["published", "published", "not_published", "differs"])
         self.assertEqual(keys.mapped("signs"), [True, True, False, False])
         self.assertIn("not the public half", self.stale.publication_detail)
         self.unpublished.force_signing = True
         self.assertTrue(self.unpublished.signs)
 
     def test_health_check_knows_the_keys(self):
-        health = self.env["mail.domain.health"]._health_ensure(["signed.test", "stale.test", "unpublished.test"])
+        health = self.env["mail.domain.health"]._health_ensure(
+            ["signed.test", "stale.test", "unpublished.test"]
+        )
         health._health_check()
         verdicts = {
             (c.health_id.name, c.selector): c
@@ -48,7 +48,9 @@ class TestDkimKeys(DkimCase):
         missing = verdicts[("unpublished.test", self.unpublished.selector)]
         self.assertIn("not yet published", missing.summary)
         self.assertEqual(missing.fix, key_line(self.unpublished))
-        self.assertEqual(len([k for k in verdicts if k[0] == "signed.test"]), 2)  # a key is checked on its domain
+        self.assertEqual(
+            len([k for k in verdicts if k[0] == "signed.test"]), 2
+        )  # a key is checked on its domain
 
     def test_rotation(self):
         old = self.rsa
@@ -91,10 +93,16 @@ class TestDkimKeys(DkimCase):
     def test_import_pem(self):
         pair = dkim_keys.generate("rsa")
         key = self.env["mail.dkim.key"].create({"domain": "Imported.Test", "pem_import": pair.private_pem})
-        self.assertEqual((key.domain, key.public_key, key.pem_import), ("imported.test", pair.public_key, False))
+        self.assertEqual(
+            (key.domain, key.public_key, key.pem_import), ("imported.test", pair.public_key, False)
+        )
         with self.assertRaisesRegex(ValidationError, "passphrase"):
             self.env["mail.dkim.key"].create(
-                {"domain": "x.test", "pem_import": "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAA\n-----END ENCRYPTED PRIVATE KEY-----"}
+                {
+                    "domain": "x.test",
+                    "pem_import": "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAA\n"
+                    "-----END ENCRYPTED PRIVATE KEY-----",
+                }
             )
         with self.assertRaisesRegex(ValidationError, "not a valid selector"):
             self.env["mail.dkim.key"].create({"domain": "x.test", "selector": "bad selector"})

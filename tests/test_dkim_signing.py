@@ -27,7 +27,11 @@ class TestDkimSigning(SinkMixin, DkimCase):
 
     def attachment(self):
         return self.env["ir.attachment"].create(
-            {"name": "résumé.txt", "datas": base64.b64encode(b".dot line\r\n" * 200), "mimetype": "text/plain"}
+            {
+                "name": "résumé.txt",
+                "datas": base64.b64encode(b".dot line\r\n" * 200),
+                "mimetype": "text/plain",
+            }
         )
 
     def assert_signed(self, data, mail):
@@ -41,7 +45,8 @@ class TestDkimSigning(SinkMixin, DkimCase):
             message = self.customer.message_post(
                 body=BODY, subject=SUBJECT, partner_ids=self.customer.ids, message_type="comment",
                 subtype_xmlid="mail.mt_comment", attachment_ids=self.attachment().ids,
-                author_id=self.user.partner_id.id, email_from=self.user.email_formatted, mail_auto_delete=False,
+                author_id=self.user.partner_id.id, email_from=self.user.email_formatted,
+                mail_auto_delete=False,
             )  # fmt: skip
         mails = self.env["mail.mail"].sudo().search([("mail_message_id", "=", message.id)])
         self.assertEqual(len(received), 1, mails.mapped("failure_reason"))
@@ -50,18 +55,22 @@ class TestDkimSigning(SinkMixin, DkimCase):
         self.assert_signed(data, mails)
 
     def test_mass_mail(self):
-        mails = self.env["mail.mail"].sudo().create(
-            [
-                {
-                    "email_from": self.user.email_formatted,
-                    "email_to": f'"Récipient {i}" <person{i}@example.org>',
-                    "subject": SUBJECT,
-                    "body_html": BODY,
-                    "attachment_ids": self.attachment().ids,
-                    "headers": {"List-Unsubscribe": f"<https://signed.test/unsubscribe/{i}>"},
-                }
-                for i in range(3)
-            ]
+        mails = (
+            self.env["mail.mail"]
+            .sudo()
+            .create(
+                [
+                    {
+                        "email_from": self.user.email_formatted,
+                        "email_to": f'"Récipient {i}" <person{i}@example.org>',
+                        "subject": SUBJECT,
+                        "body_html": BODY,
+                        "attachment_ids": self.attachment().ids,
+                        "headers": {"List-Unsubscribe": f"<https://signed.test/unsubscribe/{i}>"},
+                    }
+                    for i in range(3)
+                ]
+            )
         )
         with self.sending() as received:
             mails.send()
@@ -75,8 +84,17 @@ class TestDkimSigning(SinkMixin, DkimCase):
 
     def send_from(self, email):
         self.user.email = email
-        mail = self.env["mail.mail"].sudo().create(
-            {"email_from": self.user.email_formatted, "email_to": "person@example.org", "subject": "x", "body_html": BODY}
+        mail = (
+            self.env["mail.mail"]
+            .sudo()
+            .create(
+                {
+                    "email_from": self.user.email_formatted,
+                    "email_to": "person@example.org",
+                    "subject": "x",
+                    "body_html": BODY,
+                }
+            )
         )
         with self.sending() as received:
             mail.send()
@@ -95,7 +113,10 @@ class TestDkimSigning(SinkMixin, DkimCase):
         self.assertIn("no DKIM key for nokey.test", mail.mdh_dkim_signature)
 
     def test_signing_failure_sends_unsigned(self):
-        with patch.object(dkim_sign, "sign", side_effect=ValueError("broken")), self.assertLogs(LOGGER, "WARNING") as logs:
+        with (
+            patch.object(dkim_sign, "sign", side_effect=ValueError("broken")),
+            self.assertLogs(LOGGER, "WARNING") as logs,
+        ):
             data, mail = self.send_from("zoe@signed.test")
         self.assertNotIn(b"DKIM-Signature", data)
         self.assertEqual(mail.state, "sent")
