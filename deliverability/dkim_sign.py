@@ -2,9 +2,9 @@
 
 dkimpy parses, canonicalises (relaxed/relaxed), hashes and folds; ``cryptography`` computes the
 signature itself (OpenSSL: about a millisecond for RSA-2048, where dkimpy's pure-Python RSA takes
-ten). ``wire_bytes`` gives the bytes ``smtplib.SMTP.send_message`` sends for a message, and
-``add_signatures`` puts the signatures at the top of the message without changing anything it
-signed, so that what the server receives is what was signed.
+ten). ``wire_bytes`` gives the bytes ``smtplib.SMTP.send_message`` sends for a message;
+``sign_message`` signs them and returns a message that is sent as exactly those bytes, signatures
+first, so that what the server receives is what was signed.
 """
 
 from __future__ import annotations
@@ -14,12 +14,11 @@ import copy
 import hashlib
 import io
 import secrets
-import sys
 import time
 from collections import Counter
 from dataclasses import dataclass
 from email.generator import BytesGenerator
-from email.message import Message
+from email.message import EmailMessage, Message
 
 import dkim as dkimpy
 from cryptography.hazmat.primitives import hashes
@@ -115,37 +114,31 @@ def wire_bytes(message: Message, smtp_from: str, smtp_to_list) -> bytes:
         return out.getvalue()
 
 
-def add_signatures(message: Message, signatures: list[bytes], wire: bytes) -> None:
-    """Put ``DKIM-Signature`` header lines (from ``sign``) at the top of ``message``, ``wire`` being
-    ``wire_bytes(message, ...)``, so that sending the message gives the lines followed by ``wire``.
+class SignedMessage(EmailMessage):
+    """A message whose flattening is exactly ``data``: its signatures, then the bytes they sign.
 
-    The message's headers become their text as folded in ``wire`` (raw values are written as they
-    are, not folded again, which also spares sending that work); a header whose folded text cannot be
-    kept raw keeps its value, which folds again into the same text.
+    It carries the headers of the message it was made from (and the signatures) for whoever reads
+    them, without a body or a Content-Type of its own; every generator writes ``data`` as it is (the
+    email package lets a message write its own headers), so nothing signed can change on the way to
+    the SMTP server, and the message is not flattened a second time.
     """
-    folded = iter(dkimpy.rfc822_parse(wire[: wire.find(b"\r\n\r\n") + 4])[0])
-    charset = "utf-8" if message.policy.utf8 or not wire.isascii() else "ascii"
-    limit = message.policy.max_line_length or sys.maxsize
-    headers = []
-    for name, value in message.raw_items():
-        if name.lower() in ("bcc", "resent-bcc"):
-            headers.append((name, value))
-            continue
-        wire_name, wire_value = next(folded, (b"", b""))
-        text = wire_value.decode(charset, "surrogateescape")
-        lines = text.splitlines()
-        keep = (
-            wire_name.decode(charset, "surrogateescape") == name
-            and text.startswith(" ")
-            and lines
-            and len(name) + 1 + len(lines[0]) <= limit
-            and all(len(line) <= limit for line in lines[1:])
-        )
-        headers.append((name, text[1:].rstrip("\r\n") if keep else value))
-    for name in dict.fromkeys(name.lower() for name, _value in headers):
-        del message[name]
-    for line in signatures:
-        name, _sep, value = line.decode("ascii").rstrip("\r\n").partition(": ")
-        message.set_raw(name, value)
-    for name, value in headers:
-        message.set_raw(name, value)
+
+    def __init__(self, message: Message, data: bytes, signatures: list[bytes]) -> None:
+        super().__init__(policy=message.policy)
+        self._data = data.decode("ascii", "surrogateescape")
+        for line in signatures:
+            name, _sep, value = line.decode("ascii").rstrip("\r\n").partition(": ")
+            self.set_raw(name, value)
+        for name, value in message.raw_items():
+            if name.lower() not in ("content-type", "content-transfer-encoding"):
+                self.set_raw(name, value)
+
+    def _write_headers(self, generator) -> None:
+        generator.write(self._data)
+
+
+def sign_message(message: Message, smtp_from: str, smtp_to_list, signers) -> SignedMessage:
+    """``message`` signed by each of ``signers``, as ``smtplib`` will send it with that envelope."""
+    wire = wire_bytes(message, smtp_from, smtp_to_list)
+    signatures = [sign(wire, signer) for signer in signers]
+    return SignedMessage(message, b"".join(signatures) + wire, signatures)

@@ -322,19 +322,17 @@ class IrMailServer(models.Model):
 
     def _prepare_email_message(self, message, smtp_session):
         smtp_from, smtp_to_list, message = super()._prepare_email_message(message, smtp_session)
-        self._dkim_sign(message, smtp_from, smtp_to_list)
-        return smtp_from, smtp_to_list, message
+        return smtp_from, smtp_to_list, self._dkim_sign(message, smtp_from, smtp_to_list)
 
     def _dkim_sign(self, message, smtp_from, smtp_to_list):
-        """Sign ``message`` as it will be sent with the From domain's keys; on any failure it goes
-        unsigned and the reason is logged. Says how it was signed in the "Sent As" record."""
-        note = None
+        """``message`` signed with the From domain's keys, as it will be sent; on any failure
+        ``message`` itself (unsigned) and the reason logged. The "Sent As" record says which."""
+        note, signed = None, message
         try:
             domain = _from_domain(message)
             signers = self.env["mail.dkim.key"]._dkim_signers().get(domain) if domain else None
             if signers:
-                wire = dkim_sign.wire_bytes(message, smtp_from, smtp_to_list)
-                dkim_sign.add_signatures(message, [dkim_sign.sign(wire, signer) for signer in signers], wire)
+                signed = dkim_sign.sign_message(message, smtp_from, smtp_to_list, signers)
                 note = _("signed: d=%(domain)s, selector %(selectors)s", domain=domain,
                          selectors=", ".join(s.selector for s in signers))  # fmt: skip
             elif domain:
@@ -349,6 +347,7 @@ class IrMailServer(models.Model):
         collector = self.env.context.get("mdh_sender_log")
         if note and collector is not None and "last" in collector:
             collector["last"]["mdh_dkim_signature"] = note
+        return signed
 
 
 def _from_domain(message):

@@ -131,10 +131,13 @@ def _message(to="person@example.org") -> EmailMessage:
 
 def _send_signed(sink, message, smtp_from="bounce@signed.test", rcpt=("person@example.org",)):
     wire = dkim_sign.wire_bytes(message, smtp_from, rcpt)
-    dkim_sign.add_signatures(message, [dkim_sign.sign(wire, s) for s in SIGNERS], wire)
+    signed = dkim_sign.sign_message(message, smtp_from, rcpt, SIGNERS)
+    assert signed["Message-Id"] == message["Message-Id"] and signed["DKIM-Signature"]
     with smtplib.SMTP(sink.host, sink.port) as smtp:
-        smtp.send_message(message, smtp_from, list(rcpt))
-    return sink.received[-1].data
+        smtp.send_message(signed, smtp_from, list(rcpt))
+    data = sink.received[-1].data
+    assert data.endswith(wire) and data.startswith(b"DKIM-Signature: ")
+    return data
 
 
 def test_signed_bytes_received_by_smtp_verify(run, resolver):
