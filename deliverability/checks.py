@@ -67,7 +67,9 @@ async def _check_normalized(domain: str, resolver: Resolver, options: CheckOptio
         mx.check(domain, resolver),
     )
     dmarc_finding = await dmarc.check(domain, resolver, spf_finding, tuple(dkim_findings))
-    return DomainReport(domain, (spf_finding, *dkim_findings, dmarc_finding, mx_finding), tuple(evaluations))
+    return DomainReport(
+        domain, (spf_finding, *dkim_findings, dmarc_finding, mx_finding), tuple(evaluations)
+    )
 
 
 async def _own_key(key: dkim_keys.OwnKey, resolver: Resolver):

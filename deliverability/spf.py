@@ -33,18 +33,8 @@ from .spf_record import SpfSyntaxError, merge_records, merged_record, parse, txt
 from .spf_tree import MAX_LOOKUPS, Problem, SpfTree, walk
 
 __all__ = [
-    "SpfAnalysis",
-    "SpfSyntaxError",
-    "SpfTree",
-    "analyze",
-    "check",
-    "check_host",
-    "evaluate",
-    "merge_records",
-    "merged_record",
-    "parse",
-    "txt_line",
-    "walk",
+    "SpfAnalysis", "SpfSyntaxError", "SpfTree", "analyze", "check", "check_host", "evaluate",
+    "merge_records", "merged_record", "parse", "txt_line", "walk",
 ]
 
 LONG_RECORD = 450
@@ -118,11 +108,8 @@ def _judge(domain: str, include: str, tree: SpfTree, evaluations, bad_ips) -> Fi
         fix = txt_line(domain, merge_records(root.records, include))
         listed = " | ".join(f'"{r}"' for r in root.records)
         problems = [
-            Problem(
-                Status.FAIL,
-                f"{domain} has {len(root.records)} SPF records: merge them into one "
-                "(receivers return permerror when there are several).",
-            ),
+            Problem(Status.FAIL, f"{domain} has {len(root.records)} SPF records: merge them into one "
+                                 "(receivers return permerror when there are several)."),
             Problem(Status.FAIL, f"Delete these TXT records: {listed} and publish the merged one instead."),
         ]
     elif root.record is not None:
@@ -137,34 +124,20 @@ def _judge(domain: str, include: str, tree: SpfTree, evaluations, bad_ips) -> Fi
 def _record_problems(domain: str, include: str, tree: SpfTree) -> list[Problem]:
     root, out = tree.root, []
     if not tree.include_found:
-        line = (
-            f"The SPF record of {domain} does not include {include}: mail sent through the provider "
-            "fails SPF. Add include:" + include + " before the other terms."
-        )
+        line = (f"The SPF record of {domain} does not include {include}: mail sent through the provider "
+                "fails SPF. Add include:" + include + " before the other terms.")
         if root.record.redirect is not None and root.record.all is None:
-            line += (
-                f" The record delegates everything to {root.record.redirect.target} with redirect=; "
-                "keep the redirect after the include so other senders still follow that policy."
-            )
+            line += (f" The record delegates everything to {root.record.redirect.target} with redirect=; "
+                     "keep the redirect after the include so other senders still follow that policy.")
         out.append(Problem(Status.FAIL, line))
     size = len(root.text)
     if size > LONG_RECORD:
-        out.append(
-            Problem(
-                Status.WARNING,
-                f"The SPF record is {size} characters long: with other TXT "
-                "records its DNS answer may not fit a 512-byte UDP reply; "
-                "some receivers then fail the lookup. Shorten it.",
-            )
-        )
+        out.append(Problem(Status.WARNING, f"The SPF record is {size} characters long: with other TXT "
+                                           "records its DNS answer may not fit a 512-byte UDP reply; "
+                                           "some receivers then fail the lookup. Shorten it."))
     if tree.lookups in (MAX_LOOKUPS - 1, MAX_LOOKUPS):
-        out.append(
-            Problem(
-                Status.WARNING,
-                f"The SPF record needs {tree.lookups} of the {MAX_LOOKUPS} DNS "
-                "lookups RFC 7208 allows: one more include will break it.",
-            )
-        )
+        out.append(Problem(Status.WARNING, f"The SPF record needs {tree.lookups} of the {MAX_LOOKUPS} DNS "
+                                           "lookups RFC 7208 allows: one more include will break it."))
     return out
 
 
@@ -204,7 +177,7 @@ def _finding(domain, include, tree: SpfTree, problems: list[Problem], evaluation
     else:
         summary = f"SPF is valid for {domain}: {include} is included, {tree.lookups} of {MAX_LOOKUPS} lookups"
         summary += ", every sending IP passes." if evaluations else "."
-    details = [line for p in ranked for line in p.message.splitlines()][1 if ranked else 0 :]
+    details = [line for p in ranked for line in p.message.splitlines()][1 if ranked else 0:]
     details.append(f"SPF tree ({tree.lookups} of {MAX_LOOKUPS} DNS lookups, {tree.voids} void):")
     details += tree.render()
     return Finding(Check.SPF, status, summary, tuple(details), fix)

@@ -62,7 +62,7 @@ class NsdServer:
         self._dir = Path(tempfile.mkdtemp(prefix="nsd-"))
         config = [
             "server:",
-            f"  ip-address: {self.host}@{self.port}",
+            f'  ip-address: {self.host}@{self.port}',
             '  username: ""',
             f'  zonesdir: "{self._dir}"',
             f'  pidfile: "{self._dir}/nsd.pid"',

@@ -105,12 +105,8 @@ def test_second_nameserver_used_when_first_is_silent(nsd, silent_resolver, run):
 
 @pytest.mark.parametrize(
     "text, expected",
-    [
-        ("127.0.0.1", Nameserver("127.0.0.1", 53)),
-        ("127.0.0.1:5353", Nameserver("127.0.0.1", 5353)),
-        ("::1", Nameserver("::1", 53)),
-        ("[::1]:5300", Nameserver("::1", 5300)),
-    ],
+    [("127.0.0.1", Nameserver("127.0.0.1", 53)), ("127.0.0.1:5353", Nameserver("127.0.0.1", 5353)),
+     ("::1", Nameserver("::1", 53)), ("[::1]:5300", Nameserver("::1", 5300))],
 )
 def test_nameserver_parse(text, expected):
     assert Nameserver.parse(text) == expected
@@ -149,9 +145,8 @@ def test_cancelled_lookups_leave_no_socket_open(silent_resolver, run):
     assert _open_fds() == before
 
 
-@pytest.mark.parametrize(
-    "name", ["example.test", "Mixed.Case.example.", "_dmarc.x.test", "a" * 63 + ".test", "."]
-)
+@pytest.mark.parametrize("name", ["example.test", "Mixed.Case.example.", "_dmarc.x.test", "a" * 63 + ".test",
+                                  "."])
 @pytest.mark.parametrize("rtype", ["TXT", "MX", "A", "AAAA", "CNAME"])
 def test_query_wire_is_the_dnspython_query(name, rtype):
     query = dns.message.make_query(name, rtype, use_edns=0, payload=1232)

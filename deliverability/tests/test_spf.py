@@ -22,59 +22,53 @@ def _txt(owner: str, text: str) -> str:
 
 
 ZONES = {
-    "provider.test": "\n".join(
-        [
-            '_spf IN TXT "v=spf1 ip4:192.0.2.0/25 ip6:2001:db8:1::/48 ~all"',
-        ]
-    ),
-    "example.net": "\n".join(
-        [
-            '_spf IN TXT "v=spf1 ip4:198.51.100.0/24 include:_spf.provider.test ~all"',
-            '_spf2 IN TXT "v=spf1 ip4:198.51.100.0/24 -all"',
-        ]
-    ),
-    "example.test": "\n".join(
-        [
-            'ok IN TXT "v=spf1 include:_spf.provider.test -all"',
-            'ok IN TXT "google-site-verification=abc"',
-            'soft IN TXT "v=spf1 include:_spf.provider.test ~all"',
-            'neutral IN TXT "v=spf1 include:_spf.provider.test ?all"',
-            'none IN TXT "google-site-verification=abc"',
-            'multi IN TXT "v=spf1 mx -all"',
-            'multi IN TXT "v=spf1 ip4:198.51.100.7 ~all"',
-            "multi IN MX 10 mx.example.test.",
-            "mx IN A 192.0.2.200",
-            'syntax IN TXT "v=spf1 include:_spf.provider.test ip4:192.0.2.300 -all"',
-            'seed IN TXT "v=spf1 include:_spf.google.com ~all"',
-            'nested IN TXT "v=spf1 include:_spf.example.net -all"',
-            'many IN TXT "v=spf1 include:_spf.provider.test a mx include:five.example.test '
-            'include:three.example.test -all"',
-            "many IN A 192.0.2.201",
-            "many IN MX 10 mx.example.test.",
-            'five IN TXT "v=spf1 a:h1.example.test a:h2.example.test a:h3.example.test a:h4.example.test '
-            'a:h5.example.test ~all"',
-            'three IN TXT "v=spf1 a:h1.example.test a:h2.example.test a:h3.example.test ~all"',
-            *(f"h{i} IN A 203.0.113.{i}" for i in range(1, 6)),
-            'wide IN TXT "v=spf1 ' + "include:five.example.test " * 8 + '-all"',
-            'nine IN TXT "v=spf1 include:_spf.provider.test include:five.example.test a:h1.example.test '
-            'a:h2.example.test -all"',
-            'voids IN TXT "v=spf1 include:_spf.provider.test a:gone1.example.test mx:h1.example.test '
-            'a:gone3.example.test -all"',
-            'loop IN TXT "v=spf1 include:_spf.provider.test include:loopa.example.test -all"',
-            'loopa IN TXT "v=spf1 include:loopb.example.test ~all"',
-            'loopb IN TXT "v=spf1 include:loopa.example.test ~all"',
-            'redir IN TXT "v=spf1 redirect=_spf.example.net"',
-            'redir2 IN TXT "v=spf1 redirect=_spf2.example.net"',
-            'ptr IN TXT "v=spf1 include:_spf.provider.test ptr -all"',
-            'plusall IN TXT "v=spf1 include:_spf.provider.test +all"',
-            'after IN TXT "v=spf1 include:_spf.provider.test -all mx"',
-            'noall IN TXT "v=spf1 include:_spf.provider.test"',
-            'noinc IN TXT "v=spf1 include:_spf.provider.test include:nospf.example.test -all"',
-            'nospf IN TXT "not an spf record"',
-            'incbroken IN TXT "v=spf1 include:_spf.provider.test include:_spf.broken.test -all"',
-            _txt("long", LONG),
-        ]
-    ),
+    "provider.test": "\n".join([
+        '_spf IN TXT "v=spf1 ip4:192.0.2.0/25 ip6:2001:db8:1::/48 ~all"',
+    ]),
+    "example.net": "\n".join([
+        '_spf IN TXT "v=spf1 ip4:198.51.100.0/24 include:_spf.provider.test ~all"',
+        '_spf2 IN TXT "v=spf1 ip4:198.51.100.0/24 -all"',
+    ]),
+    "example.test": "\n".join([
+        'ok IN TXT "v=spf1 include:_spf.provider.test -all"',
+        'ok IN TXT "google-site-verification=abc"',
+        'soft IN TXT "v=spf1 include:_spf.provider.test ~all"',
+        'neutral IN TXT "v=spf1 include:_spf.provider.test ?all"',
+        'none IN TXT "google-site-verification=abc"',
+        'multi IN TXT "v=spf1 mx -all"',
+        'multi IN TXT "v=spf1 ip4:198.51.100.7 ~all"',
+        'multi IN MX 10 mx.example.test.',
+        'mx IN A 192.0.2.200',
+        'syntax IN TXT "v=spf1 include:_spf.provider.test ip4:192.0.2.300 -all"',
+        'seed IN TXT "v=spf1 include:_spf.google.com ~all"',
+        'nested IN TXT "v=spf1 include:_spf.example.net -all"',
+        'many IN TXT "v=spf1 include:_spf.provider.test a mx include:five.example.test '
+        'include:three.example.test -all"',
+        'many IN A 192.0.2.201',
+        'many IN MX 10 mx.example.test.',
+        'five IN TXT "v=spf1 a:h1.example.test a:h2.example.test a:h3.example.test a:h4.example.test '
+        'a:h5.example.test ~all"',
+        'three IN TXT "v=spf1 a:h1.example.test a:h2.example.test a:h3.example.test ~all"',
+        *(f"h{i} IN A 203.0.113.{i}" for i in range(1, 6)),
+        'wide IN TXT "v=spf1 ' + "include:five.example.test " * 8 + '-all"',
+        'nine IN TXT "v=spf1 include:_spf.provider.test include:five.example.test a:h1.example.test '
+        'a:h2.example.test -all"',
+        'voids IN TXT "v=spf1 include:_spf.provider.test a:gone1.example.test mx:h1.example.test '
+        'a:gone3.example.test -all"',
+        'loop IN TXT "v=spf1 include:_spf.provider.test include:loopa.example.test -all"',
+        'loopa IN TXT "v=spf1 include:loopb.example.test ~all"',
+        'loopb IN TXT "v=spf1 include:loopa.example.test ~all"',
+        'redir IN TXT "v=spf1 redirect=_spf.example.net"',
+        'redir2 IN TXT "v=spf1 redirect=_spf2.example.net"',
+        'ptr IN TXT "v=spf1 include:_spf.provider.test ptr -all"',
+        'plusall IN TXT "v=spf1 include:_spf.provider.test +all"',
+        'after IN TXT "v=spf1 include:_spf.provider.test -all mx"',
+        'noall IN TXT "v=spf1 include:_spf.provider.test"',
+        'noinc IN TXT "v=spf1 include:_spf.provider.test include:nospf.example.test -all"',
+        'nospf IN TXT "not an spf record"',
+        'incbroken IN TXT "v=spf1 include:_spf.provider.test include:_spf.broken.test -all"',
+        _txt("long", LONG),
+    ]),
 }
 BROKEN_ZONES = ("broken.test",)
 
