@@ -327,27 +327,33 @@ class IrMailServer(models.Model):
     def _dkim_sign(self, message, smtp_from, smtp_to_list):
         """``message`` signed with the From domain's keys, as it will be sent; on any failure
         ``message`` itself (unsigned) and the reason logged. The "Sent As" record says which."""
-        note, signed = None, message
+        collector = self.env.context.get("mdh_sender_log")
+        noted = collector.get("last") if collector is not None else None
         try:
             domain = _from_domain(message)
             signers = self.env["mail.dkim.key"]._dkim_signers().get(domain) if domain else None
             if signers:
                 signed = dkim_sign.sign_message(message, smtp_from, smtp_to_list, signers)
-                note = _("signed: d=%(domain)s, selector %(selectors)s", domain=domain,
-                         selectors=", ".join(s.selector for s in signers))  # fmt: skip
-            elif domain:
-                note = (
+                if noted is not None:
+                    noted["mdh_dkim_signature"] = _(
+                        "signed: d=%(domain)s, selector %(selectors)s",
+                        domain=domain,
+                        selectors=", ".join(s.selector for s in signers),
+                    )
+                return signed
+            if noted is not None and domain:
+                noted["mdh_dkim_signature"] = (
                     _("not signed: the DKIM key of %s is not published yet", domain)
                     if signers is not None
                     else _("not signed: no DKIM key for %s", domain)
                 )
         except Exception as exc:  # noqa: BLE001 - a message is never lost to signing
             _logger.warning("DKIM signing of %s failed, sent unsigned: %s", message["Message-Id"], exc)
-            note = _("not signed: signing failed (%s); see the server log", type(exc).__name__)
-        collector = self.env.context.get("mdh_sender_log")
-        if note and collector is not None and "last" in collector:
-            collector["last"]["mdh_dkim_signature"] = note
-        return signed
+            if noted is not None:
+                noted["mdh_dkim_signature"] = _(
+                    "not signed: signing failed (%s); see the server log", type(exc).__name__
+                )
+        return message
 
 
 def _from_domain(message):
