@@ -58,13 +58,35 @@ class Signer:
         return f"Signer({self.selector}._domainkey.{self.domain}, {self.algorithm})"
 
 
-def sign(message: bytes, signer: Signer, *, timestamp: int | None = None) -> bytes:
-    """The ``DKIM-Signature:`` header line (folded, CRLF-terminated) of ``message`` for ``signer``."""
-    headers, body = dkimpy.rfc822_parse(message)
+@dataclass(frozen=True)
+class _Canonical:
+    """What every signature of one message hashes: its signed headers, canonicalised, and its body hash."""
+
+    headers: list
+    include: list
+    body_hash: bytes
+
+
+def _canonical(message: bytes) -> _Canonical:
+    end = message.find(b"\r\n\r\n")
+    if end < 0:
+        headers, body = dkimpy.rfc822_parse(message)
+    else:  # the header block only: the body is what follows the empty line, CRLF as it is
+        headers, body = dkimpy.rfc822_parse(message[: end + 4])[0], message[end + 4 :]
     present = Counter(name.lower() for name, _value in headers)
     include = [name.encode() for name in SIGNED for _ in range(present[name.encode()])]
     include += [name.encode() for name in OVERSIGNED]
+    signed = [header for header in headers if header[0].lower() in present.keys() & set(include)]
     body_hash = base64.b64encode(hashlib.sha256(_POLICY.canonicalize_body(body)).digest())
+    return _Canonical(_POLICY.canonicalize_headers(signed), include, body_hash)
+
+
+def sign(message: bytes, signer: Signer, *, timestamp: int | None = None) -> bytes:
+    """The ``DKIM-Signature:`` header line (folded, CRLF-terminated) of ``message`` for ``signer``."""
+    return _sign(_canonical(message), signer, timestamp)
+
+
+def _sign(canonical: _Canonical, signer: Signer, timestamp: int | None = None) -> bytes:
     algorithm = b"ed25519-sha256" if signer.algorithm == "ed25519" else b"rsa-sha256"
     fields = [
         (b"v", b"1"),
@@ -73,16 +95,15 @@ def sign(message: bytes, signer: Signer, *, timestamp: int | None = None) -> byt
         (b"d", signer.domain.encode()),
         (b"s", signer.selector.encode()),
         (b"t", str(int(time.time() if timestamp is None else timestamp)).encode()),
-        (b"h", b" : ".join(include)),  # spaces: folding never splits a name
-        (b"bh", body_hash),
+        (b"h", b" : ".join(canonical.include)),  # spaces: folding never splits a name
+        (b"bh", canonical.body_hash),
         (b"b", b"0" * 60),  # placeholder: b= folds onto its own line, as dkimpy does
     ]
     name = HEADER.encode()
     value = dkimpy.fold(b"; ".join(b"=".join(f) for f in fields), namelen=len(name))
     value = dkimpy.RE_BTAG.sub(b"\\1", value)
     hasher = hashlib.sha256()
-    canonical = _POLICY.canonicalize_headers(headers)
-    dkimpy.hash_headers(hasher, _POLICY, canonical, include, (name, b" " + value), None)
+    dkimpy.hash_headers(hasher, _POLICY, canonical.headers, canonical.include, (name, b" " + value), None)
     digest = hasher.digest()
     if signer.algorithm == "ed25519":
         signature = signer.key.sign(digest)  # RFC 8463: Ed25519 over the SHA-256 of the headers
@@ -140,5 +161,6 @@ class SignedMessage(EmailMessage):
 def sign_message(message: Message, smtp_from: str, smtp_to_list, signers) -> SignedMessage:
     """``message`` signed by each of ``signers``, as ``smtplib`` will send it with that envelope."""
     wire = wire_bytes(message, smtp_from, smtp_to_list)
-    signatures = [sign(wire, signer) for signer in signers]
+    canonical = _canonical(wire)
+    signatures = [_sign(canonical, signer) for signer in signers]
     return SignedMessage(message, b"".join(signatures) + wire, signatures)
