@@ -114,7 +114,7 @@ class TestDkimSigning(SinkMixin, DkimCase):
 
     def test_signing_failure_sends_unsigned(self):
         with (
-            patch.object(dkim_sign, "sign", side_effect=ValueError("broken")),
+            patch.object(dkim_sign, "sign_message", side_effect=ValueError("broken")),
             self.assertLogs(LOGGER, "WARNING") as logs,
         ):
             data, mail = self.send_from("zoe@signed.test")
