@@ -4,6 +4,7 @@ judged as a receiver would against zones that pass, fail SPF, fail alignment and
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
+from ..deliverability.testing.nsd import free_port
 from .dkim_common import SENDING_IP, DkimCase, SinkMixin
 
 
@@ -99,6 +100,13 @@ class TestDeliverabilityTest(SinkMixin, DkimCase):
     def test_bad_input_and_rights(self):
         with self.assertRaises(UserError):
             self.run_test(author_type="address", email_from="")
+        dead = self.env["ir.mail_server"].create(
+            {"name": "Dead", "smtp_host": "127.0.0.1", "smtp_port": free_port(), "smtp_encryption": "none"}
+        )
+        with self.assertRaisesRegex(UserError, "could not be delivered to x@example.org"):
+            self.run_test(
+                author_type="user", user_id=self.user.id, recipient="x@example.org", mail_server_id=dead.id
+            )
         internal = new_test_user(self.env, "tester", groups="base.group_user")
         with self.assertRaises(AccessError):
             self.env["mail.deliverability.test"].with_user(internal).create({"author_type": "user"})

@@ -6,15 +6,11 @@ DKIM signature) and captured at the SMTP session instead of being delivered; whe
 gives a recipient, those very bytes are then delivered to it through the server.
 """
 
-import logging
-
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from ..deliverability import dkim_sign, verdict
 from ..deliverability.verdict import Outcome
-
-_logger = logging.getLogger(__name__)
 
 OUTCOMES = [(outcome.value, outcome.label.capitalize()) for outcome in Outcome]
 CAPTURE_RECIPIENT = "deliverability-test@example.org"
@@ -105,15 +101,22 @@ class MailDeliverabilityTest(models.TransientModel):
         return session.sent, server
 
     def _deliver(self, server, envelope, data):
-        smtp = (
-            self.env["ir.mail_server"]
-            .sudo()
-            .connect(mail_server_id=server.id if server else None, smtp_from=envelope)
-        )
+        """Send the bytes judged to the recipient, through the server the message was prepared for."""
+        servers = self.env["ir.mail_server"].sudo()
         try:
-            smtp.sendmail(envelope, [self.recipient.strip()], data)
-        finally:
-            smtp.quit()
+            smtp = servers.connect(mail_server_id=server.id if server else None, smtp_from=envelope)
+            try:
+                smtp.sendmail(envelope, [self.recipient.strip()], data)
+            finally:
+                smtp.quit()
+        except Exception as exc:  # noqa: BLE001 - connection refused, TLS, SMTP refusal: say which
+            raise UserError(
+                _(
+                    "The test message could not be delivered to %(to)s: %(error)s",
+                    to=self.recipient,
+                    error=exc,
+                )
+            ) from None
 
     def action_run(self):
         self.ensure_one()
