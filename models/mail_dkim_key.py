@@ -322,38 +322,41 @@ class IrMailServer(models.Model):
 
     def _prepare_email_message(self, message, smtp_session):
         smtp_from, smtp_to_list, message = super()._prepare_email_message(message, smtp_session)
-        return smtp_from, smtp_to_list, self._dkim_sign(message, smtp_from, smtp_to_list)
-
-    def _dkim_sign(self, message, smtp_from, smtp_to_list):
-        """``message`` signed with the From domain's keys, as it will be sent; on any failure
-        ``message`` itself (unsigned) and the reason logged. The "Sent As" record says which."""
         collector = self.env.context.get("mdh_sender_log")
         noted = collector.get("last") if collector is not None else None
+        message, note = self._dkim_sign(message, smtp_from, smtp_to_list, explain=noted is not None)
+        if note:
+            noted["mdh_dkim_signature"] = note
+        return smtp_from, smtp_to_list, message
+
+    def _dkim_sign(self, message, smtp_from, smtp_to_list, explain=True):
+        """``(message to send, note)``: ``message`` signed with the From domain's keys as it will be
+        sent, or ``message`` itself when it is not signed or signing failed (logged: it goes unsigned).
+        The note (for the "Sent As" record; with ``explain`` only) says which."""
+        note = None
         try:
             domain = _from_domain(message)
             signers = self.env["mail.dkim.key"]._dkim_signers().get(domain) if domain else None
             if signers:
                 signed = dkim_sign.sign_message(message, smtp_from, smtp_to_list, signers)
-                if noted is not None:
-                    noted["mdh_dkim_signature"] = _(
+                if explain:
+                    note = _(
                         "signed: d=%(domain)s, selector %(selectors)s",
                         domain=domain,
                         selectors=", ".join(s.selector for s in signers),
                     )
-                return signed
-            if noted is not None and domain:
-                noted["mdh_dkim_signature"] = (
+                return signed, note
+            if explain and domain:
+                note = (
                     _("not signed: the DKIM key of %s is not published yet", domain)
                     if signers is not None
                     else _("not signed: no DKIM key for %s", domain)
                 )
         except Exception as exc:  # noqa: BLE001 - a message is never lost to signing
             _logger.warning("DKIM signing of %s failed, sent unsigned: %s", message["Message-Id"], exc)
-            if noted is not None:
-                noted["mdh_dkim_signature"] = _(
-                    "not signed: signing failed (%s); see the server log", type(exc).__name__
-                )
-        return message
+            if explain:
+                note = _("not signed: signing failed (%s); see the server log", type(exc).__name__)
+        return message, note
 
 
 def _from_domain(message):
