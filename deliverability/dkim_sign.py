@@ -13,7 +13,6 @@ import base64
 import copy
 import hashlib
 import io
-import secrets
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -117,12 +116,7 @@ def wire_bytes(message: Message, smtp_from: str, smtp_to_list) -> bytes:
     """The bytes ``smtplib.SMTP.send_message(message, smtp_from, smtp_to_list)`` sends as DATA.
 
     Same copy without Bcc, same generator and policy (UTF-8 when an address is not ASCII), CRLF.
-    Multiparts without a boundary get one first, on ``message`` itself, so that sending it again
-    gives the same bytes.
     """
-    for part in message.walk():
-        if part.is_multipart() and part.get_boundary() is None:
-            part.set_boundary("=" * 15 + f"{secrets.randbelow(10**19):019d}==")
     outgoing = copy.copy(message)
     del outgoing["Bcc"]
     del outgoing["Resent-Bcc"]
