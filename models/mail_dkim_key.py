@@ -166,6 +166,7 @@ class MailDkimKey(models.Model):
     def create(self, vals_list):
         """A generated key unless a PEM is imported; a domain that has a key signing already gets the
         new one as its next key (a rotation)."""
+        self.browse().check_access("create")  # before generating keys (Odoo 17: check_access_rights)
         prepared, pairs = [], []
         for vals in vals_list:
             vals = self._dkim_clean(vals)
