@@ -110,9 +110,9 @@ def main() -> int:
     config.parse_config(
         [f"--addons-path={args.addons_path}", f"--db_host={args.db_host}", f"--db_user={args.db_user}"]
     )
-    from odoo.addons.mail_domain_health.deliverability import checks
+    from odoo.addons.mail_domain_health.deliverability import checks, lookups
     from odoo.addons.mail_domain_health.deliverability.testing.nsd import NsdServer
-    from odoo.addons.mail_domain_health.models import mail_domain_health as health_module
+    from odoo.addons.mail_domain_health.models import mail_domain_health_cron as cron_module
 
     resolvers = []
 
@@ -121,7 +121,7 @@ def main() -> int:
             super().__post_init__()
             resolvers.append(self)
 
-    checks.DnsResolver = health_module.DnsResolver = CountingResolver
+    checks.DnsResolver = lookups.DnsResolver = CountingResolver
     engine_seconds = []
     real_run = checks.run
 
@@ -134,7 +134,7 @@ def main() -> int:
 
     checks.run = timed_run
     logging.getLogger("odoo").setLevel(logging.WARNING)
-    logging.getLogger(health_module.__name__).setLevel(logging.INFO)
+    logging.getLogger(cron_module.__name__).setLevel(logging.INFO)
 
     limit = config["limit_time_real_cron"]
     limit = config["limit_time_real"] if limit < 0 else limit

@@ -17,7 +17,7 @@ from .providers import FLECTRA, Provider
 class CheckOptions:
     """What to check a domain against.
 
-    ``dkim_selectors`` are checked besides the provider's own selector;
+    ``dkim_selectors`` are checked besides the provider's own selectors;
     ``sending_ips`` are evaluated with SPF check_host(); ``own_keys`` are the database's own DKIM
     keys, each checked on its domain against the key stored (``dkim_keys.check``).
     """
@@ -29,8 +29,7 @@ class CheckOptions:
 
     @property
     def selectors(self) -> tuple[str, ...]:
-        own = (self.provider.dkim_selector,) if self.provider.dkim_selector else ()
-        return tuple(dict.fromkeys(own + self.dkim_selectors))
+        return tuple(dict.fromkeys(self.provider.selectors + self.dkim_selectors))
 
 
 @dataclass
@@ -58,7 +57,7 @@ async def _check_normalized(domain: str, resolver: Resolver, options: CheckOptio
         spf.check(domain, resolver, options.provider.spf_include, options.sending_ips),
         asyncio.gather(
             *(
-                dkim.check(domain, resolver, selector, _target_for(options.provider, selector))
+                dkim.check(domain, resolver, selector, options.provider.dkim_target(selector))
                 for selector in options.selectors
                 if selector not in own
             ),
@@ -67,17 +66,11 @@ async def _check_normalized(domain: str, resolver: Resolver, options: CheckOptio
         mx.check(domain, resolver),
     )
     dmarc_finding = await dmarc.check(domain, resolver, spf_finding, tuple(dkim_findings))
-    return DomainReport(
-        domain, (spf_finding, *dkim_findings, dmarc_finding, mx_finding), tuple(evaluations)
-    )
+    return DomainReport(domain, (spf_finding, *dkim_findings, dmarc_finding, mx_finding), tuple(evaluations))
 
 
 async def _own_key(key: dkim_keys.OwnKey, resolver: Resolver):
     return (await dkim_keys.check(key, resolver))[1]
-
-
-def _target_for(provider: Provider, selector: str) -> str | None:
-    return provider.dkim_target if selector == provider.dkim_selector else None
 
 
 async def check_domains(
@@ -93,9 +86,9 @@ async def check_domains(
 
     At most ``parallel`` domains are in flight; a domain's deadline starts when it
     does, so a long list neither times out waiting in line nor piles up queries.
-    A domain that runs out of time gets a report whose checks are all ``unknown``;
-    a name that is not a domain name, one whose checks all ``fail`` (the others
-    are checked). Reports come back in the order of ``domains``.
+    A domain that runs out of time, or whose checks raise, gets a report whose
+    checks are all ``unknown``; a name that is not a domain name, one whose checks
+    all ``fail`` (the others are checked either way). Reports come back in the order of ``domains``.
     """
     slots = asyncio.Semaphore(parallel)
 
@@ -110,6 +103,8 @@ async def check_domains(
                     report = await asyncio.wait_for(_check_normalized(name, resolver, options), deadline)
                 except asyncio.TimeoutError:
                     report = DomainReport.timed_out(domain, options.selectors, deadline)
+                except Exception as exc:  # noqa: BLE001  (one domain's bug must not lose the others)
+                    report = DomainReport.crashed(domain, options.selectors, exc)
         if on_report is not None:
             on_report(report)
         return report

@@ -1,9 +1,10 @@
 """``python -m deliverability check DOMAIN...``: check domains and print findings with fixes.
 
-Exit status: 0 when no check failed (warnings and unknowns allowed), 1 when at
-least one check failed, 2 on a usage error. ``--json`` prints one object,
-``{"domains": [DomainReport.to_dict(), ...]}``: a public contract, extended
-only additively.
+Exit status: 0 when every check ran and none failed (warnings allowed), 1 when
+at least one check failed, 2 on a usage error, 3 when none failed but some could
+not be checked (DNS did not answer: "DNS down" is not "all good"). ``--json``
+prints one object, ``{"domains": [DomainReport.to_dict(), ...], "nameservers":
+[...]}``: a public contract, extended only additively.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import ipaddress
-import json
 import math
 import os
 import re
@@ -22,11 +22,15 @@ from typing import TextIO
 
 from .checks import CheckOptions, RunOptions, check_domains
 from .dns import DnsResolver, Nameserver, system_nameservers
-from .domains import normalize_domain
+from .domains import is_ip, normalize_domain
 from .findings import DkimFinding, DmarcFinding, DomainReport, Finding, Status
-from .providers import PROVIDERS, custom
+from .providers import FLECTRA, PROVIDERS, DkimSetup, Provider, custom
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNKNOWN = 0, 1, 2, 3
+EPILOG = (
+    "Exit status: 0 every check ran and none failed, 1 a check failed, 2 usage error, "
+    "3 none failed but some could not be checked (DNS did not answer)."
+)
 RESOLV_CONF = "/etc/resolv.conf"
 PROGRESS_MIN_DOMAINS = 10
 _SELECTOR = re.compile(r"^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9_-]{1,63}(?<!-))*$")
@@ -36,7 +40,8 @@ _COLOURS = {
     Status.UNKNOWN: "35",  # magenta
     Status.FAIL: "31",  # red
 }
-_LABELS = {Status.PASS: "PASS", Status.WARNING: "WARN", Status.UNKNOWN: "????", Status.FAIL: "FAIL"}
+_LABELS = {Status.PASS: "PASS", Status.WARNING: "WARN", Status.UNKNOWN: "UNKNOWN", Status.FAIL: "FAIL"}
+_INDENT = " " * 9  # details and records, under the summary
 
 
 class UsageError(Exception):
@@ -58,22 +63,22 @@ def build_parser() -> argparse.ArgumentParser:
         "check",
         help="check domains and print what to fix",
         description="Check domains' SPF, DKIM, DMARC and MX records and print the records to publish.",
-        epilog="Exit status: 0 no check failed, 1 a check failed, 2 usage error.",
+        epilog=EPILOG,
     )
     check.add_argument("domains", nargs="+", metavar="DOMAIN", help="domain (or email address) to check")
     check.add_argument(
         "--nameserver",
         action="append",
         default=[],
-        metavar="HOST[:PORT]",
-        help=f"DNS server to ask, repeatable (default: the nameservers of {RESOLV_CONF})",
+        metavar="IP[:PORT]",
+        help=f"DNS server to ask: IP, IP:PORT or [IPv6]:PORT, repeatable (default: the nameservers of "
+        f"{RESOLV_CONF})",
     )
     sender = check.add_mutually_exclusive_group()
     sender.add_argument(
         "--provider",
         choices=sorted(PROVIDERS),
-        default="flectra",
-        help="sending provider whose SPF include and DKIM selector are expected (default: flectra)",
+        help="sending provider whose SPF include and DKIM selectors are expected (default: flectra)",
     )
     sender.add_argument(
         "--spf-include",
@@ -109,6 +114,11 @@ def build_parser() -> argparse.ArgumentParser:
 def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, list[str], CheckOptions, RunOptions]:
     """Parse and validate ``argv``; raises ``UsageError`` with a readable message."""
     args = build_parser().parse_args(argv)
+    for text in args.domains:
+        if is_ip(text.strip().rpartition("@")[2].strip("[]")):
+            raise UsageError(
+                f"{text!r}: an IP address is not a domain; give the domain your mail is sent from"
+            )
     try:
         domains = list(dict.fromkeys(normalize_domain(d) for d in args.domains))
     except ValueError as exc:
@@ -126,7 +136,7 @@ def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, list[str
         except ValueError as exc:
             raise UsageError(f"--spf-include: {exc}") from None
     else:
-        provider = PROVIDERS[args.provider]
+        provider = PROVIDERS[args.provider or FLECTRA.name]
     if not (math.isfinite(args.timeout) and args.timeout > 0):
         raise UsageError(f"--timeout must be a positive number of seconds, not {args.timeout:g}")
     if args.nameserver:
@@ -137,7 +147,7 @@ def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, list[str
     else:
         nameservers = system_nameservers(RESOLV_CONF)
         if not nameservers:
-            raise UsageError(f"no nameserver in {RESOLV_CONF}: give one with --nameserver HOST[:PORT]")
+            raise UsageError(f"no nameserver in {RESOLV_CONF}: give one with --nameserver IP[:PORT]")
     options = CheckOptions(provider, tuple(s.lower() for s in args.dkim_selector), ips)
     run_options = RunOptions(nameservers, args.timeout, args.timeout * 2.5, domain_deadline=args.timeout * 15)
     return args, domains, options, run_options
@@ -156,13 +166,20 @@ async def check(
     done = 0
     drawn = 0.0
 
+    def draw() -> None:
+        nonlocal drawn
+        drawn = time.monotonic()
+        progress.write(f"\rchecked {done}/{len(domains)} domains")
+        progress.flush()
+
     def on_report(_report: DomainReport) -> None:
-        nonlocal done, drawn
+        nonlocal done
         done += 1
         if progress is not None and (time.monotonic() - drawn > 0.1 or done == len(domains)):
-            drawn = time.monotonic()
-            progress.write(f"\rchecked {done}/{len(domains)} domains")
-            progress.flush()
+            draw()
+
+    if progress is not None:
+        draw()  # from the start: the first answers of a long run may take a while
 
     reports = await check_domains(
         domains, resolver, options, deadline=run_options.domain_deadline, on_report=on_report
@@ -173,28 +190,66 @@ async def check(
     return reports
 
 
-def render(reports: Sequence[DomainReport], colour: bool = False) -> str:
-    """The reports as text for a terminal: a verdict per check, its details and the record to publish."""
+def render(
+    reports: Sequence[DomainReport],
+    colour: bool = False,
+    nameservers: Sequence[Nameserver] = (),
+    width: int | None = None,
+) -> str:
+    """The reports as text for a terminal: a verdict per check, its details and the record to publish.
+
+    Summaries and details wrap at ``width`` columns (records to publish never do); an
+    unknown verdict names the ``nameservers`` asked.
+    """
     paint = _painter(colour)
+    asked = ", ".join(str(n) for n in nameservers)
     lines: list[str] = []
     for report in reports:
         status = report.status
         lines.append(paint(f"{report.domain}: {status.value.upper()}", "1;" + _COLOURS[status]))
         for finding in report.checks:
-            label = paint(f"[{_LABELS[finding.status]}]", _COLOURS[finding.status])
-            lines.append(f"  {label} {_title(finding)}: {finding.summary}")
-            lines.extend(f"         {detail}" for detail in finding.details)
+            tag = f"[{_LABELS[finding.status]}]"
+            text = f"  {tag} {_title(finding)}: {finding.summary}"
+            wrapped = _wrap(text, width, _INDENT)
+            lines.append(wrapped.replace(tag, paint(tag, _COLOURS[finding.status]), 1))
+            details = list(finding.details)
+            if finding.status is Status.UNKNOWN and asked:
+                details.append(f"nameserver asked: {asked} (another can be given with --nameserver)")
+            lines.extend(
+                _wrap(_INDENT + detail, width, _INDENT + " " * (_lead(detail) + 2)) for detail in details
+            )
             if finding.fix:
-                lines.append(paint("         publish:", "1"))
-                lines.extend(f"           {line}" for line in finding.fix.splitlines())
+                lines.append(paint(f"{_INDENT}publish:", "1"))
+                lines.extend(f"{_INDENT}  {line}" for line in finding.fix.splitlines())
         for evaluation in report.spf_evaluations:
             explanation = f" ({evaluation.explanation})" if evaluation.explanation else ""
-            lines.append(f"  SPF check_host for {evaluation.ip}: {evaluation.result}{explanation}")
+            line = f"  SPF check_host for {evaluation.ip}: {evaluation.result}{explanation}"
+            lines.append(_wrap(line, width, _INDENT))
         lines.append("")
     counts = {s: sum(r.status is s for r in reports) for s in Status}
     tally = ", ".join(f"{n} {s.value}" for s, n in counts.items() if n)
     lines.append(f"{len(reports)} domain{'s' if len(reports) != 1 else ''} checked: {tally}")
     return "\n".join(lines) + "\n"
+
+
+def _terminal_width() -> int:
+    import shutil
+
+    return shutil.get_terminal_size().columns
+
+
+def _wrap(text: str, width: int | None, indent: str) -> str:
+    if not width or len(text) <= width:
+        return text
+    import textwrap
+
+    return textwrap.fill(
+        text, width, subsequent_indent=indent, break_long_words=False, break_on_hyphens=False
+    )
+
+
+def _lead(text: str) -> int:
+    return len(text) - len(text.lstrip(" "))
 
 
 def _title(finding: Finding) -> str:
@@ -213,8 +268,11 @@ def _painter(colour: bool):
     return lambda text, code: f"\033[{code}m{text}\033[0m"
 
 
-def to_json(reports: Sequence[DomainReport]) -> str:
-    return json.dumps({"domains": [r.to_dict() for r in reports]}, indent=2, ensure_ascii=False)
+def to_json(reports: Sequence[DomainReport], nameservers: Sequence[Nameserver] = ()) -> str:
+    import json
+
+    document = {"domains": [r.to_dict() for r in reports], "nameservers": [str(n) for n in nameservers]}
+    return json.dumps(document, indent=2, ensure_ascii=False)
 
 
 def main(
@@ -230,18 +288,49 @@ def main(
         return EXIT_USAGE
     except SystemExit as exc:  # --help
         return int(exc.code or 0)
+    if not args.json:
+        stderr.write(provider_line(options.provider, args) + "\n")
     show_progress = not args.json and len(domains) >= PROGRESS_MIN_DOMAINS and _isatty(stderr)
     try:
         reports = asyncio.run(check(domains, options, run_options, stderr if show_progress else None))
     except KeyboardInterrupt:
         stderr.write("\ndeliverability: interrupted\n")
         return 130
+    nameservers = run_options.nameservers
     if args.json:
-        stdout.write(to_json(reports) + "\n")
+        stdout.write(to_json(reports, nameservers) + "\n")
     else:
-        stdout.write(render(reports, colour=_isatty(stdout) and not os.environ.get("NO_COLOR")))
-    failed = any(r.status is Status.FAIL for r in reports)
-    return EXIT_FAILED if failed else EXIT_OK
+        tty = _isatty(stdout)
+        width = _terminal_width() if tty else None
+        stdout.write(render(reports, tty and not os.environ.get("NO_COLOR"), nameservers, width))
+    return exit_status(reports)
+
+
+def exit_status(reports: Sequence[DomainReport]) -> int:
+    """1 when a check failed, else 3 when a check could not run, else 0."""
+    statuses = {f.status for r in reports for f in r.checks}
+    if Status.FAIL in statuses:
+        return EXIT_FAILED
+    return EXIT_UNKNOWN if Status.UNKNOWN in statuses else EXIT_OK
+
+
+def provider_line(provider: Provider, args: argparse.Namespace) -> str:
+    """Which provider the checks expect, and why."""
+    dkim = (
+        ", ".join(provider.selectors)
+        or (
+            "selectors given per domain"
+            if provider.dkim_setup is DkimSetup.ACCOUNT_SELECTORS
+            else "no selector"
+        )
+        + " (add yours with --dkim-selector)"
+    )
+    why = (
+        "given with --spf-include" if args.spf_include is not None
+        else "chosen with --provider" if args.provider
+        else "the default; choose yours with --provider or --spf-include"
+    )  # fmt: skip
+    return f"provider: {provider.label} (SPF include:{provider.spf_include}, DKIM {dkim}): {why}"
 
 
 def _isatty(stream: TextIO) -> bool:

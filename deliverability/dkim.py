@@ -13,18 +13,12 @@ import functools
 import re
 from dataclasses import dataclass
 
-from cryptography.exceptions import UnsupportedAlgorithm
-from cryptography.hazmat.backends import default_backend
-from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
-from cryptography.hazmat.primitives.serialization import load_der_public_key
-
 from .dns import Answer, DnsStatus, Resolver
 from .findings import Check, DkimFinding, Status
 
 KEY_TYPES = ("rsa", "ed25519")
 MIN_RSA_BITS = 1024  # RFC 8301: verifiers must not accept smaller keys
 GOOD_RSA_BITS = 2048
-CHAIN_ERRORS = ("CNAME loop", "CNAME chain too long")
 
 _TAG_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 _WSP = " \t\r\n"
@@ -129,6 +123,8 @@ def key_size(record: DkimRecord) -> int:
     """The size in bits of the record's public key, checked against its ``k=`` type.
 
     Raises ``DkimParseError`` when ``p=`` is empty (revoked), not base64, or not a key of that type.
+    A well-formed RSA key (the usual case) is measured from its DER structure; anything else
+    goes to cryptography, imported then (a command line run starts faster without it).
     """
     if record.revoked:
         raise DkimParseError("the key is revoked (empty p=)")
@@ -136,6 +132,15 @@ def key_size(record: DkimRecord) -> int:
         der = base64.b64decode(record.public_key, validate=True)
     except (binascii.Error, ValueError):
         raise DkimParseError("p= is not valid base64") from None
+    if record.key_type == "rsa":
+        bits = _rsa_spki_bits(der)
+        if bits:
+            return bits
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.backends import default_backend
+    from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+    from cryptography.hazmat.primitives.serialization import load_der_public_key
+
     if record.key_type == "ed25519":
         if len(der) != 32:
             raise DkimParseError(f"p= holds {len(der)} bytes; an ed25519 key is 32 raw bytes (RFC 8463)")
@@ -152,6 +157,52 @@ def key_size(record: DkimRecord) -> int:
         kind = type(key).__name__.strip("_").replace("PublicKey", "")
         raise DkimParseError(f"p= holds a key of type {kind}, not RSA")
     return key.key_size
+
+
+_RSA_ALGORITHM = bytes.fromhex("300d06092a864886f70d0101010500")  # SEQUENCE { rsaEncryption, NULL }
+
+
+def _rsa_spki_bits(der: bytes) -> int:
+    """The modulus size of a strict DER RSA SubjectPublicKeyInfo, 0 for anything else."""
+
+    def item(data: bytes, at: int, tag: int) -> tuple[bytes, int]:
+        if at + 2 > len(data) or data[at] != tag:
+            raise ValueError
+        size, at = data[at + 1], at + 2
+        if size & 0x80:
+            count = size & 0x7F
+            if not 0 < count <= 4 or at + count > len(data) or data[at] == 0:
+                raise ValueError
+            size, at = int.from_bytes(data[at : at + count], "big"), at + count
+            if size < 0x80:
+                raise ValueError  # not the shortest form: not DER
+        if at + size > len(data):
+            raise ValueError
+        return data[at : at + size], at + size
+
+    def integer(data: bytes, at: int) -> tuple[int, int]:
+        body, at = item(data, at, 0x02)
+        if not body or body[0] & 0x80 or (len(body) > 1 and body[0] == 0 and not body[1] & 0x80):
+            raise ValueError  # negative, empty or padded: not a DER positive integer
+        return int.from_bytes(body, "big"), at
+
+    try:
+        spki, end = item(der, 0, 0x30)
+        if end != len(der) or not spki.startswith(_RSA_ALGORITHM):
+            return 0
+        bits, end = item(spki, len(_RSA_ALGORITHM), 0x03)
+        if end != len(spki) or not bits or bits[0] != 0:
+            return 0
+        key, end = item(bits, 1, 0x30)
+        if end != len(bits):
+            return 0
+        modulus, at = integer(key, 0)
+        exponent, at = integer(key, at)
+    except ValueError:
+        return 0
+    if at != len(key) or exponent < 3 or not exponent & 1 or modulus < 2**511:
+        return 0
+    return modulus.bit_length()
 
 
 def cname_fix(selector: str, domain: str, target: str) -> str:
@@ -248,7 +299,7 @@ async def check(domain: str, resolver: Resolver, selector: str, expected_target:
         return _finding(selector, Status.FAIL, f"{selector!r} is not a valid DKIM selector (a DNS label)")
     answer = await resolver.query(name, "TXT")
     chain = " -> ".join((name, *answer.cnames))
-    if answer.status is DnsStatus.ERROR and answer.error in CHAIN_ERRORS:
+    if answer.broken_chain:
         summary = f"the DKIM name {name} is a broken alias chain ({answer.error})"
         return _finding(selector, Status.FAIL, summary, [chain], fix)
     if not answer.answered:

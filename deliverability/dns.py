@@ -19,7 +19,6 @@ import time
 from dataclasses import dataclass, field
 from typing import Protocol
 
-import dns.asyncquery
 import dns.entropy
 import dns.exception
 import dns.flags
@@ -32,6 +31,9 @@ import dns.rdataclass
 import dns.rdatatype
 
 MAX_CNAME_HOPS = 8
+CNAME_LOOP = "CNAME loop"
+CNAME_TOO_LONG = "CNAME chain too long"
+CHAIN_ERRORS = (CNAME_LOOP, CNAME_TOO_LONG)
 NEGATIVE_TTL = 300
 EDNS_PAYLOAD = 1232
 
@@ -66,6 +68,11 @@ class Answer:
     def answered(self) -> bool:
         """True when DNS gave a definite answer (records, NODATA or NXDOMAIN)."""
         return self.status in (DnsStatus.OK, DnsStatus.NODATA, DnsStatus.NXDOMAIN)
+
+    @property
+    def broken_chain(self) -> bool:
+        """True for an alias chain that loops or never ends: it does not resolve, whoever asks."""
+        return self.status is DnsStatus.ERROR and self.error in CHAIN_ERRORS
 
     @property
     def final_name(self) -> str:
@@ -145,7 +152,9 @@ class DnsResolver:
     ``timeout`` bounds one exchange with one server; ``lifetime`` bounds one
     lookup across servers and CNAME hops, from the moment it gets one of the
     ``concurrency`` slots (waiting in line for a slot is not a DNS timeout).
-    Concurrent lookups of the same name and type share one query. While queries
+    Concurrent lookups of the same name and type share one query. A server that
+    times out or fails is asked last for the rest of the resolver's life (one run),
+    so a dead first nameserver costs one timeout, not one per lookup. While queries
     are in flight their UDP sockets are reused instead of opened per query; a
     datagram that is not the answer to the query waiting on a socket (a late
     answer to an earlier one, junk) is ignored, as dnspython's own resolver does.
@@ -160,6 +169,7 @@ class DnsResolver:
     def __post_init__(self) -> None:
         if not self.nameservers:
             raise ValueError("at least one nameserver is required")
+        self._order = list(self.nameservers)  # the order servers are asked in: failing ones last
         self._cache: dict[tuple[str, str], tuple[float, Answer]] = {}
         self._inflight: dict[tuple[str, str], asyncio.Future] = {}
         self._semaphore: asyncio.Semaphore | None = None
@@ -175,17 +185,25 @@ class DnsResolver:
         pending = self._inflight.get(key)
         if pending is not None:
             self.stats.cache_hits += 1
-            return await asyncio.shield(pending)
+            await asyncio.wait((pending,))
+            if not pending.cancelled():
+                return pending.result()
+            return await self.query(name, rtype)  # its owner was cancelled: ask again
         future = asyncio.get_running_loop().create_future()
         self._inflight[key] = future
         try:
             answer = await self._resolve(*key)
-            if answer.answered:
-                self._cache[key] = (time.monotonic() + answer.ttl, answer)
-            future.set_result(answer)
-            return answer
+        except asyncio.CancelledError:
+            future.cancel()
+            raise
+        except Exception as exc:  # noqa: BLE001  (a status, never a hang for the lookups sharing it)
+            answer = Answer(key[0], key[1], DnsStatus.ERROR, error=f"{type(exc).__name__}: {exc}")
         finally:
             del self._inflight[key]
+        if answer.answered:
+            self._cache[key] = (time.monotonic() + answer.ttl, answer)
+        future.set_result(answer)
+        return answer
 
     async def _resolve(self, name: str, rtype: str) -> Answer:
         try:
@@ -199,12 +217,12 @@ class DnsResolver:
         for _hop in range(MAX_CNAME_HOPS + 1):
             response, error = await self._exchange(qname, qtype, expires)
             if response is None:
-                return Answer(name, rtype, error, tuple(cnames), error=error.value)
+                return Answer(name, rtype, error, cnames=tuple(cnames), error=error.value)
             rcode = response.rcode()
             if rcode not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
                 refused = rcode in (dns.rcode.SERVFAIL, dns.rcode.REFUSED)
                 status = DnsStatus.SERVFAIL if refused else DnsStatus.ERROR
-                return Answer(name, rtype, status, tuple(cnames), error=dns.rcode.to_text(rcode))
+                return Answer(name, rtype, status, cnames=tuple(cnames), error=dns.rcode.to_text(rcode))
             owner = qname
             records: list[str] = []
             seen = {qname}
@@ -219,7 +237,7 @@ class DnsResolver:
                     break
                 owner = alias[0].target
                 if owner in seen:
-                    return Answer(name, rtype, DnsStatus.ERROR, tuple(cnames), error="CNAME loop")
+                    return Answer(name, rtype, DnsStatus.ERROR, cnames=tuple(cnames), error=CNAME_LOOP)
                 seen.add(owner)
                 cnames.append(owner.to_text(omit_final_dot=True).lower())
                 ttl = min(ttl, alias.ttl)
@@ -231,7 +249,7 @@ class DnsResolver:
             ttl = min(ttl, _negative_ttl(response))
             status = DnsStatus.NXDOMAIN if rcode == dns.rcode.NXDOMAIN else DnsStatus.NODATA
             return Answer(name, rtype, status, (), tuple(cnames), ttl)
-        return Answer(name, rtype, DnsStatus.ERROR, tuple(cnames), error="CNAME chain too long")
+        return Answer(name, rtype, DnsStatus.ERROR, cnames=tuple(cnames), error=CNAME_TOO_LONG)
 
     async def _exchange(
         self, qname: dns.name.Name, qtype, expires: list[float]
@@ -245,37 +263,48 @@ class DnsResolver:
                 expires.append(clock() + self.lifetime)
             self._busy += 1
             try:
-                for server in self.nameservers:
+                for server in tuple(self._order):
                     timeout = min(self.timeout, expires[0] - clock())
                     if timeout <= 0:
                         break
                     self.stats.sent += 1
                     target = _Server.of(server)
-                    endpoint = await self._endpoint(target.family)
+                    endpoint = None
                     reuse = False
                     try:
+                        endpoint = await self._endpoint(target.family)
                         response = await endpoint.exchange(target, qname, qtype, timeout)
                         reuse = True
                         if response.flags & dns.flags.TC:  # retry over TCP, with a timeout of its own
+                            from dns import asyncquery  # only for truncated answers: a faster start
+
                             request = dns.message.make_query(qname, qtype, use_edns=0, payload=EDNS_PAYLOAD)
-                            response = await dns.asyncquery.tcp(request, server.host, timeout, server.port)
+                            response = await asyncquery.tcp(request, server.host, timeout, server.port)
                         return response, DnsStatus.OK
                     except dns.exception.Timeout:
                         reuse = True  # a late answer is told apart by its id and question
                         self.stats.timeouts += 1
                         status = DnsStatus.TIMEOUT
+                        self._demote(server)
                     except (dns.exception.DNSException, OSError, EOFError):
                         status = DnsStatus.ERROR
+                        self._demote(server)
                     finally:
-                        if reuse:
+                        if endpoint is not None and reuse:
                             self._idle[target.family].append(endpoint)
-                        else:  # an error, or the lookup was cancelled
+                        elif endpoint is not None:  # an error, or the lookup was cancelled
                             endpoint.close()
             finally:
                 self._busy -= 1
                 if not self._busy:
                     self._close_idle()
         return None, status
+
+    def _demote(self, server: Nameserver) -> None:
+        """Ask ``server`` last from now on in this run: it timed out or failed (the others go first)."""
+        if len(self._order) > 1 and server in self._order[:-1]:
+            self._order.remove(server)
+            self._order.append(server)
 
     async def _endpoint(self, family: int) -> _Endpoint:
         idle = self._idle.setdefault(family, [])

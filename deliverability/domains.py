@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import functools
+import ipaddress
 import re
-
-from publicsuffixlist import PublicSuffixList
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
 
@@ -31,11 +30,27 @@ def normalize_domain(text: str) -> str:
     return ascii_name
 
 
+def is_ip(text: str) -> bool:
+    """True for an IPv4 or IPv6 address in text form."""
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
 @functools.cache
-def _psl() -> PublicSuffixList:
+def _psl():
+    from publicsuffixlist import PublicSuffixList  # loaded (and its list parsed) on first use
+
     return PublicSuffixList()
 
 
 def organizational_domain(domain: str) -> str:
     """The registrable domain (RFC 7489 organizational domain) from the public suffix list."""
     return _psl().privatesuffix(domain) or domain
+
+
+def public_suffix(domain: str) -> str:
+    """The public suffix of ``domain`` from the public suffix list (an unknown TLD is one)."""
+    return _psl().publicsuffix(domain) or domain

@@ -59,6 +59,16 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class SpfFinding(Finding):
+    """An SPF verdict; ``authorizes_provider`` when mail through the provider passes SPF, warnings or not."""
+
+    authorizes_provider: bool = False
+
+    def to_dict(self) -> dict:
+        return super().to_dict() | {"authorizes_provider": self.authorizes_provider}
+
+
+@dataclass(frozen=True)
 class DkimFinding(Finding):
     """A DKIM verdict for one selector."""
 
@@ -120,7 +130,7 @@ class DomainReport:
     ) -> DomainReport:
         """A report whose every check has the same verdict: the checks could not run."""
         checks = (
-            Finding(Check.SPF, status, summary, details),
+            SpfFinding(Check.SPF, status, summary, details),
             *(DkimFinding(Check.DKIM, status, summary, details, selector=s) for s in selectors),
             DmarcFinding(Check.DMARC, status, summary, details),
             Finding(Check.MX, status, summary, details),
@@ -130,8 +140,14 @@ class DomainReport:
     @classmethod
     def timed_out(cls, domain: str, selectors: tuple[str, ...], seconds: float) -> DomainReport:
         """A report of ``unknown`` checks for a domain whose checks did not finish in time."""
-        summary = f"DNS did not answer within {seconds:g}s; the check will be retried."
+        summary = f"DNS did not answer within {seconds:g}s: the checks could not finish."
         return cls.uniform(domain, selectors, Status.UNKNOWN, summary)
+
+    @classmethod
+    def crashed(cls, domain: str, selectors: tuple[str, ...], error: Exception) -> DomainReport:
+        """A report of ``unknown`` checks for a domain whose checks stopped on an unexpected error."""
+        summary = "the checks stopped on an unexpected error; the other domains were checked."
+        return cls.uniform(domain, selectors, Status.UNKNOWN, summary, (f"{type(error).__name__}: {error}",))
 
     @classmethod
     def invalid(cls, domain: str, selectors: tuple[str, ...], reason: str = "") -> DomainReport:

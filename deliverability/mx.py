@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import enum
-import ipaddress
 from dataclasses import dataclass
 
 from .dns import Answer, DnsStatus, Resolver
+from .domains import is_ip
 from .findings import Check, Finding, Status
 
 IMPACT = "replies to chatter messages cannot come back"
@@ -22,7 +22,11 @@ class HostState(str, enum.Enum):
     ALIAS = "is an alias (CNAME)"
     IP_LITERAL = "is an IP address, not a host name"
     MISSING = "has no address (A/AAAA)"
+    LOOP = "is a broken alias (CNAME) chain that loops or never ends: it never resolves"
     UNKNOWN = "could not be resolved"
+
+
+BROKEN = frozenset({HostState.MISSING, HostState.IP_LITERAL, HostState.LOOP})
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,21 @@ class MxHost:
         return not self.host
 
 
+@dataclass(frozen=True)
+class _Resolution:
+    """What an MX host resolves to; ``alias`` is the CNAME target when the host is an alias."""
+
+    state: HostState
+    addresses: tuple[str, ...] = ()
+    alias: str | None = None
+
+    def detail(self, host: MxHost) -> str:
+        line = f"MX {host.preference} {host.host} {self.state.value}"
+        if self.alias and self.state not in (HostState.ALIAS, HostState.LOOP):
+            line += f" (an alias of {self.alias}, which RFC 5321 forbids)"
+        return line + (f": {', '.join(self.addresses)}" if self.addresses else "")
+
+
 def parse_mx(records: tuple[str, ...]) -> list[MxHost]:
     """MX records in presentation form (``10 mx.example.com.``), by preference then name."""
     hosts = []
@@ -46,22 +65,22 @@ def parse_mx(records: tuple[str, ...]) -> list[MxHost]:
     return sorted(hosts, key=lambda h: (h.preference, h.host))
 
 
-async def _addresses(resolver: Resolver, host: str) -> tuple[HostState, tuple[str, ...]]:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        pass
-    else:
-        return HostState.IP_LITERAL, ()
+async def _resolve(resolver: Resolver, host: str) -> _Resolution:
+    """A failed lookup never gives addresses; an alias is noted whether or not its target resolves."""
+    if is_ip(host):
+        return _Resolution(HostState.IP_LITERAL)
     answers: tuple[Answer, ...] = await asyncio.gather(
         resolver.query(host, "A"), resolver.query(host, "AAAA")
     )
-    addresses = tuple(r for a in answers for r in a.records)
+    alias = next((a.cnames[-1] for a in answers if a.cnames), None)
+    addresses = tuple(r for a in answers if a.status is DnsStatus.OK for r in a.records)
     if addresses:
-        return (HostState.ALIAS if any(a.cnames for a in answers) else HostState.OK), addresses
+        return _Resolution(HostState.ALIAS if alias else HostState.OK, addresses, alias)
+    if any(a.broken_chain for a in answers):
+        return _Resolution(HostState.LOOP, (), alias)
     if all(a.answered for a in answers):
-        return HostState.MISSING, ()
-    return HostState.UNKNOWN, ()
+        return _Resolution(HostState.MISSING, (), alias)
+    return _Resolution(HostState.UNKNOWN, (), alias)
 
 
 async def check(domain: str, resolver: Resolver) -> Finding:
@@ -79,27 +98,29 @@ async def check(domain: str, resolver: Resolver) -> Finding:
         summary = f"{domain} declares that it accepts no mail (null MX, RFC 7505): {IMPACT}"
         return Finding(Check.MX, Status.FAIL, summary, ("MX 0 . — remove it and publish your mail hosts",))
     real = [h for h in hosts if not h.null]
-    states = await asyncio.gather(*(_addresses(resolver, h.host) for h in real))
-    resolved = list(zip(real, states, strict=True))
-    details = [
-        f"MX {h.preference} {h.host} {state.value}" + (f": {', '.join(addrs)}" if addrs else "")
-        for h, (state, addrs) in resolved
-    ]
-    found = {state for state, _ in states}
-    broken = [h.host for h, (state, _) in resolved if state in (HostState.MISSING, HostState.IP_LITERAL)]
+    resolutions = await asyncio.gather(*(_resolve(resolver, h.host) for h in real))
+    resolved = list(zip(real, resolutions, strict=True))
+    details = [r.detail(h) for h, r in resolved]
+    found = {r.state for r in resolutions}
+    broken = [h.host for h, r in resolved if r.state in BROKEN]
     problems: list[tuple[Status, str]] = []
     if len(real) < len(hosts):
         problems.append((Status.WARNING, "a null MX (0 .) is published beside other MX records (RFC 7505)"))
+    aliased = (
+        "; an MX host is an alias (CNAME), which RFC 5321 forbids"
+        if any(r.alias for r in resolutions)
+        else ""
+    )
     if not found & {HostState.OK, HostState.ALIAS}:
         if HostState.UNKNOWN in found:
-            summary = f"MX hosts of {domain} could not be resolved (DNS did not answer)"
+            summary = f"MX hosts of {domain} could not be resolved (DNS did not answer){aliased}"
             return Finding(Check.MX, Status.UNKNOWN, summary, tuple(details))
-        summary = f"no MX host of {domain} resolves ({', '.join(broken)}): {IMPACT}"
+        summary = f"no MX host of {domain} resolves ({', '.join(broken)}): {IMPACT}{aliased}"
         return Finding(Check.MX, Status.FAIL, summary, tuple(details))
     if broken:
         problems.append((Status.WARNING, f"some MX hosts do not resolve ({', '.join(broken)})"))
-    if HostState.ALIAS in found:
-        problems.append((Status.WARNING, "an MX host is an alias (CNAME), which RFC 5321 forbids"))
+    if aliased:
+        problems.append((Status.WARNING, aliased[2:]))
     if HostState.IP_LITERAL in found:
         problems.append((Status.WARNING, "an MX record names an IP address; it must name a host"))
     if HostState.UNKNOWN in found:
@@ -114,11 +135,12 @@ async def check(domain: str, resolver: Resolver) -> Finding:
 
 async def _without_mx(domain: str, resolver: Resolver) -> Finding:
     """No MX: senders fall back to the domain's own address (implicit MX), if it has one."""
-    state, addresses = await _addresses(resolver, domain)
+    resolution = await _resolve(resolver, domain)
+    state, addresses = resolution.state, resolution.addresses
     if state is HostState.UNKNOWN:
         summary = f"{domain} has no MX record and its address could not be resolved"
         return Finding(Check.MX, Status.UNKNOWN, summary)
-    if state is HostState.MISSING:
+    if state in BROKEN:
         return Finding(Check.MX, Status.FAIL, f"{domain} has no MX record and no address: {IMPACT}")
     summary = (
         f"{domain} has no MX record: senders fall back to its address {', '.join(addresses)} (implicit MX)"

@@ -1,30 +1,24 @@
-"""Which From, envelope sender and SMTP server an outgoing message uses: the seed's rules, as pure code.
+"""How an outgoing message is addressed, as pure code: addresses, from_filters, what a message was sent
+as and why, parameter validation, and DMARC alignment from known facts.
 
-The seed's section "Use a default email address", one rule per sentence:
+Odoo 18 decides the From, the envelope sender and the server (``ir.mail_server``); the Odoo layer only
+adjusts its inputs. What it needs from here:
 
-* ``mail.default.from`` is a local part or a full address; ``mail.default.from_filter`` (and the
-  ``from_filter`` of a server) a domain or a full address, here also a comma-separated list of them,
-  compared case-insensitively and IDNA-aware;
-* ``mail.default.from_filter`` applies when the SMTP server comes from the configuration (no
-  ``ir.mail_server`` record), the server's own ``from_filter`` otherwise;
-* an author the from_filter accepts is sent unchanged; any other is replaced by ``mail.default.from``
-  (a full address) or ``mail.default.from@mail.catchall.domain``, keeping the author's name;
-* when the from_filter names the very address of ``mail.default.from``, every other address is
-  encapsulated in it (``"Jane Doe" <notifications@example.com>``);
-* the envelope sender (Return-Path, where SPF is checked) is the bounce address when the from_filter
-  accepts it.
-
-Server selection follows Odoo 18's priorities (author address, author domain, default address, default
-domain, a server without from_filter, the first server); on a connection already opened (a batch, a
-server forced by the caller) the rules above are applied with that server's from_filter.
+* ``ascii_address`` / ``ascii_from_filter``: an address or a from_filter with its domains in their
+  ASCII (IDNA) form, so that Odoo's comparisons see ``éxample.com`` and ``xn--xample-9ua.com`` as one
+  domain and a From header never carries a non-ASCII domain (RFC 2047 forbids encoded words there);
+* ``classify``: after Odoo prepared a message, which rule gave its From and its envelope sender, in an
+  administrator's words (``Rule``), and ``SentAs``, the record of one message sent;
+* ``parameter_error``: why a value of a mail system parameter is refused;
+* ``alignment``: whether SPF/DMARC will pass, given the last known health of the domains (no I/O).
 
 Nothing here raises on hostile input: an unusable address is treated as missing, names lose control
-characters and are quoted, domains are IDNA-encoded, so a header built from a decision is never
-injected or malformed. No I/O: the alignment verdict works from health facts given by the caller.
+characters and are quoted, domains are IDNA-encoded.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import functools
 import re
@@ -36,78 +30,44 @@ from email.utils import getaddresses
 from .domains import normalize_domain, organizational_domain
 from .findings import Status
 
-SEED_VALUE_SENTENCES = (
-    "mail.default.from: accepts the local part or a complete email address as value",
-    "mail.default.from_filter: accepts a domain name or a full email address as value",
-)
-SEED_FILTER_NOTE = (
-    "The mail.default.from_filter works only for flectra-bin configurations, otherwise this parameter "
-    "can be set using the from_filter field on ir.mail_server."
-)
-SEED_REPLACE = (
-    "If the email address of the author does not match mail.default.from_filter, the email address is "
-    "replaced by mail.default.from (if it contains a full email address) or a combination of "
-    "mail.default.from and mail.catchall.domain."
-)
-SEED_ENCAPSULATE = (
-    "If the from_filter contains a full email address, and if the mail.default.from is the same as this "
-    "address, then all of the email addresses that are different from mail.default.from will be "
-    "encapsulated in mail.default.from."
-)
-SEED_SPF_NOTE = (
-    "The SPF verification is performed on the domain mentioned in the Return-Path field of the email. "
-    "In the case of an email sent by Flectra, this domain corresponds to the value of the "
-    "mail.catchall.domain key in the database system parameters."
-)
-
 
 class Rule(str, enum.Enum):
-    """Why the From header (or the envelope sender) is what it is."""
+    """Why the From header (or the envelope sender) of a message is what it is."""
 
     AUTHOR_MATCHES = "author_matches"
     NO_FROM_FILTER = "no_from_filter"
-    DEFAULT_FROM_ADDRESS = "default_from_address"
-    DEFAULT_FROM_CATCHALL = "default_from_catchall"
+    DEFAULT_FROM = "default_from"
     ENCAPSULATED = "encapsulated"
     AUTHOR_NOT_ALLOWED = "author_not_allowed"
     CONNECTION_FROM = "connection_from"
-    NO_SENDER = "no_sender"
     BOUNCE_ADDRESS = "bounce_address"
     FROM_ADDRESS = "from_address"
-    CORE_FALLBACK = "core_fallback"
 
     @property
     def label(self) -> str:
-        return _RULE_TEXT[self][0]
-
-    @property
-    def sentence(self) -> str | None:
-        """The sentence of the seed that decided, or None for Odoo's own fallbacks."""
-        return _RULE_TEXT[self][1]
+        return _RULE_LABELS[self]
 
 
-_RULE_TEXT = {
-    Rule.AUTHOR_MATCHES: ("The from_filter accepts the author: sent unchanged", SEED_REPLACE),
-    Rule.NO_FROM_FILTER: ("No from_filter: the server accepts any author, sent unchanged", None),
-    Rule.DEFAULT_FROM_ADDRESS: ("Replaced by mail.default.from (a full address)", SEED_REPLACE),
-    Rule.DEFAULT_FROM_CATCHALL: ("Replaced by mail.default.from @ mail.catchall.domain", SEED_REPLACE),
-    Rule.ENCAPSULATED: ("Encapsulated in mail.default.from, the from_filter's address", SEED_ENCAPSULATE),
-    Rule.AUTHOR_NOT_ALLOWED: ("No default address to use: sent as the author, not allowed", None),
-    Rule.CONNECTION_FROM: ("Sent as the address the SMTP connection was opened for", None),
-    Rule.NO_SENDER: ("No usable author, default or bounce address: Odoo's own handling", None),
-    Rule.BOUNCE_ADDRESS: ("Envelope: the bounce address, accepted by the from_filter", SEED_SPF_NOTE),
-    Rule.FROM_ADDRESS: ("Envelope: the From address (the bounce address is not allowed)", SEED_SPF_NOTE),
-    Rule.CORE_FALLBACK: ("Rewriting failed: Odoo's own behaviour was used", None),
+_RULE_LABELS = {
+    Rule.AUTHOR_MATCHES: "Sent as the author: the server's From filter accepts the author's address",
+    Rule.NO_FROM_FILTER: "Sent as the author: the server has no From filter",
+    Rule.DEFAULT_FROM: (
+        "Sent as the default sender address under the author's name: the server's From filter does "
+        "not accept the author's address"
+    ),
+    Rule.ENCAPSULATED: (
+        "Sent as the default sender address under the author's name: the server sends only as that address"
+    ),
+    Rule.AUTHOR_NOT_ALLOWED: (
+        "Sent as the author although the server's From filter does not accept it: no default sender "
+        "address is set"
+    ),
+    Rule.CONNECTION_FROM: "Sent as the address the connection to the server was opened for",
+    Rule.BOUNCE_ADDRESS: "Envelope sender: the bounce address (the server's From filter accepts it)",
+    Rule.FROM_ADDRESS: (
+        "Envelope sender: the From address (the server's From filter does not accept the bounce address)"
+    ),
 }
-
-
-class FilterSource(str, enum.Enum):
-    """Where the from_filter that applied comes from (the seed's Note)."""
-
-    SERVER = "server"
-    DEFAULT = "default"
-    SESSION = "session"
-
 
 # --------------------------------------------------------------------------------------------------
 # Addresses
@@ -242,15 +202,6 @@ def is_sendable(text: str | None) -> bool:
     return _parse(text)[1]
 
 
-def name_hint(text: str | None) -> str:
-    """A display name for ``text`` even when it is not a usable address (the first name or local part)."""
-    for name, addr in _pairs(clean_text(text or "")):
-        hint = clean_text(name) or clean_text(addr).partition("@")[0]
-        if hint:
-            return hint
-    return ""
-
-
 def format_mailbox(name: str, address: str) -> str:
     """``"Name" <address>`` with the name cleaned and quoted (Odoo's ``formataddr`` layout), or the address.
 
@@ -260,12 +211,6 @@ def format_mailbox(name: str, address: str) -> str:
     if not name:
         return address
     return '"{}" <{}>'.format(_ESCAPE.sub(r"\\\g<0>", name), address)
-
-
-def encapsulate(author: Mailbox | None, author_text: str | None, into: Mailbox) -> Mailbox:
-    """``into``'s address under the author's name, or the author's local part when it has none."""
-    name = clean_text((author.name or author.local) if author else name_hint(author_text))
-    return Mailbox(name, into.local, into.domain)
 
 
 def has_control_characters(text: str) -> bool:
@@ -290,7 +235,11 @@ class FromFilter:
     def allows(self, mailbox: Mailbox | None) -> bool:
         if mailbox is None:
             return False
-        return self.unrestricted or mailbox.key in self.addresses or mailbox.domain_key in self.domains
+        return self.allows_key(mailbox.key)
+
+    def allows_key(self, key: str) -> bool:
+        """Like ``allows``, for the comparison key of an address (``Mailbox.key``)."""
+        return self.unrestricted or key in self.addresses or key.rpartition("@")[2] in self.domains
 
 
 @functools.lru_cache(maxsize=1024)
@@ -315,236 +264,130 @@ def parse_from_filter(text: str | None) -> FromFilter:
     return FromFilter(False, frozenset(addresses), frozenset(domains), tuple(invalid))
 
 
-def from_filter_allows(from_filter: str | None, address: str | None) -> bool:
-    """True when ``from_filter`` accepts ``address`` (a bare or formatted address)."""
-    return parse_from_filter(from_filter).allows(parse_mailbox(address))
-
-
 # --------------------------------------------------------------------------------------------------
-# Inputs and decision
+# The send path: ASCII inputs for Odoo, and what a message was sent as
 # --------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Server:
-    """An outgoing server: ``key`` is the ``ir.mail_server`` id, None for the one of the configuration."""
+def ascii_address(text):
+    """``text`` with the domain of its address in ASCII (IDNA), its name kept; unchanged when it is
+    ASCII already or not one usable address (Odoo then handles it as it is)."""
+    if not isinstance(text, str) or text.isascii():
+        return text
+    mailbox = parse_mailbox(text)
+    if mailbox is None or not mailbox.local.isascii():
+        return text
+    if is_sendable(text):  # its domain was ASCII already; only the name is not
+        return text
+    return format_mailbox(mailbox.name, mailbox.address)
 
-    key: int | None
-    name: str
-    from_filter: str | None = None
+
+def ascii_from_filter(text):
+    """A from_filter with the domains of its entries in ASCII (IDNA); unusable entries are kept as
+    typed, so that Odoo still refuses them; unchanged when it is ASCII already."""
+    if not isinstance(text, str) or text.isascii():
+        return text
+    parts = []
+    for part in (p.strip() for p in text.split(",")):
+        if "@" in part:
+            mailbox = parse_mailbox(part)
+            parts.append(mailbox.address if mailbox else part)
+        else:
+            parts.append((_ascii_domain(part) or part) if part else part)
+    return ",".join(parts)
 
 
-CONFIGURATION_SERVER_NAME = "SMTP server of the configuration (odoo-bin / odoo.conf)"
+_BARE_ASCII = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.\-]+@[A-Za-z0-9.\-]+$")
 
 
-@dataclass(frozen=True)
-class SenderSettings:
-    """The parameters of the seed, as they apply (system parameters or their alias-domain equivalents)."""
-
-    default_from_filter: str | None = None  # mail.default.from_filter (or --from-filter)
-    default_from: str | None = None  # mail.default.from: a local part or a full address
-    catchall_domain: str | None = None  # mail.catchall.domain
-    bounce_alias: str | None = None  # mail.bounce.alias: local part of the bounce address
-
-    @functools.cached_property
-    def default_from_mailbox(self) -> Mailbox | None:
-        """mail.default.from when it is a full address, else combined with mail.catchall.domain."""
-        value = (self.default_from or "").strip()
-        if "@" in value:
-            return parse_mailbox(value)
-        if value and self.catchall_domain:
-            return parse_mailbox(f"{value}@{self.catchall_domain.strip()}")
+def _key(text: str | None) -> str | None:
+    """The comparison key of an address (``Mailbox.key``); a bare ASCII address without parsing."""
+    if not text:
         return None
-
-    @functools.cached_property
-    def bounce_mailbox(self) -> Mailbox | None:
-        if self.bounce_alias and self.catchall_domain:
-            return parse_mailbox(f"{self.bounce_alias.strip()}@{self.catchall_domain.strip()}")
-        return None
+    if _BARE_ASCII.match(text):
+        return text.lower()
+    mailbox = parse_mailbox(text)
+    return mailbox.key if mailbox else None
 
 
-@dataclass(frozen=True)
-class Connection:
-    """An SMTP connection already opened: its server is fixed.
+def classify(
+    author: str | None,
+    header_from: str | None,
+    envelope_from: str | None,
+    from_filter: str | None,
+    default_from: str | None,
+    bounce: str | None,
+) -> tuple[Rule, Rule]:
+    """Which rule gave a prepared message its From and its envelope sender.
 
-    ``opened_for`` is the address it was opened for (Odoo's ``smtp_from``), ``server`` None when a
-    caller handed over a session of its own.
+    ``author`` is the From before Odoo prepared the message, ``from_filter`` the connection's,
+    ``default_from`` and ``bounce`` the default sender and bounce addresses that applied; addresses
+    are bare (``local@domain``) or formatted.
     """
+    parsed = parse_from_filter(from_filter or None)
+    sent, default = _key(header_from), _key(default_from)
+    if sent is not None and sent == _key(author):
+        if parsed.unrestricted:
+            rule = Rule.NO_FROM_FILTER
+        else:
+            rule = Rule.AUTHOR_MATCHES if parsed.allows_key(sent) else Rule.AUTHOR_NOT_ALLOWED
+    elif sent is not None and sent == default:
+        rule = Rule.ENCAPSULATED if default in parsed.addresses else Rule.DEFAULT_FROM
+    else:
+        rule = Rule.CONNECTION_FROM
+    envelope = _key(envelope_from)
+    same = envelope is not None and envelope == _key(bounce)
+    return rule, Rule.BOUNCE_ADDRESS if same else Rule.FROM_ADDRESS
 
-    server: Server | None
-    from_filter: str | None
-    opened_for: str | None = None
-    filter_source: FilterSource = FilterSource.SERVER
 
+@dataclass(slots=True)
+class SentAs:
+    """How one message went out, as the Sent As tab records it.
 
-@dataclass(frozen=True)
-class SenderInput:
-    """What decides how a message is sent.
-
-    ``servers`` are the active ``ir.mail_server`` records by priority (empty: the server of the
-    configuration, with ``settings.default_from_filter``); ``return_path`` an envelope sender the
-    caller asked for (it wins over the bounce alias); ``connection`` fixes the server.
+    ``notes`` are lines later steps of the send path add (for instance the DKIM signature).
     """
-
-    author: str | None
-    settings: SenderSettings = SenderSettings()
-    servers: tuple[Server, ...] = ()
-    return_path: str | None = None
-    connection: Connection | None = None
-
-
-@dataclass(frozen=True)
-class SenderDecision:
-    """How the message is sent, and why."""
 
     header_from: str
     envelope_from: str
-    server: Server | None
     from_filter: str | None
-    filter_source: FilterSource
     rule: Rule
     envelope_rule: Rule
-    connection_from: str
-    warnings: tuple[str, ...] = ()
-    from_mailbox: Mailbox | None = None  # header_from, parsed
+    reply_to: str | None = None
+    return_path: str | None = None
+    notes: tuple[str, ...] = ()
 
-    @property
-    def applicable(self) -> bool:
-        """False when there was nothing to send from (the caller keeps its own behaviour)."""
-        return self.rule is not Rule.NO_SENDER
+    def with_note(self, note: str) -> SentAs:
+        return dataclasses.replace(self, notes=(*self.notes, note))
 
-    def explain(self) -> str:
-        """A few lines for an administrator: what was decided, by which sentence of the seed."""
-        server = self.server.name if self.server else "an SMTP session given by the caller"
-        source = {
-            FilterSource.SERVER: "the server's from_filter",
-            FilterSource.DEFAULT: "mail.default.from_filter (no outgoing server record)",
-            FilterSource.SESSION: "the session's from_filter",
-        }[self.filter_source]
+    def explain(self, server_name: str) -> str:
+        """A few lines for an administrator: what was sent, and by which rule."""
         lines = [
             f"From: {self.header_from} - {self.rule.label}.",
             f"Envelope sender: {self.envelope_from} - {self.envelope_rule.label}.",
-            f"Server: {server}; from_filter {self.from_filter or '(none)'} from {source}.",
+            f"Server: {server_name}; From filter: {self.from_filter or 'none'}.",
         ]
-        lines += [
-            f'Seed: "{s}"' for s in dict.fromkeys((self.rule.sentence, self.envelope_rule.sentence)) if s
-        ]
-        lines += [f"Warning: {w}" for w in self.warnings]
-        return "\n".join(lines)
+        if self.reply_to:
+            lines.append(f"Reply-To: {self.reply_to}.")
+        return "\n".join([*lines, *self.notes])
 
 
-def _select(author, default, servers, default_from_filter):
-    """Odoo 18's server priorities: (server, from_filter, source, preferred sender, warnings)."""
-    if not servers:
-        server = Server(None, CONFIGURATION_SERVER_NAME, default_from_filter)
-        return server, default_from_filter, FilterSource.DEFAULT, None, ()
-    filters = [(server, parse_from_filter(server.from_filter)) for server in servers]
-    for mailbox in (author, default):
-        if mailbox is None:
-            continue
-        for attribute, value in (("addresses", mailbox.key), ("domains", mailbox.domain_key)):
-            for server, parsed in filters:
-                if server.from_filter and value in getattr(parsed, attribute):
-                    return server, server.from_filter, FilterSource.SERVER, mailbox, ()
-    for server in servers:
-        if not server.from_filter:
-            return server, None, FilterSource.SERVER, default or author, ()
-    first = servers[0]
-    warning = (
-        f"no outgoing server's from_filter accepts the author or the default address; using {first.name}"
-    )
-    return first, first.from_filter, FilterSource.SERVER, default or author, (warning,)
+class Sending:
+    """The state of one ``mail.mail`` send: the server of the batch going out, how its current message
+    went out, and Odoo's From filter verdicts already given in it (the same bounce address and filter
+    come back for every message). A plain class, compared by identity: Odoo never hands it to
+    another send."""
 
+    __slots__ = ("matches", "sent", "server_id", "server_name")
 
-def _sender(parsed, author, default, preferred):
-    """The address to send as on a server: the preferred one, the author, the default one, if allowed."""
-    for mailbox in (preferred, author, default):
-        if parsed.allows(mailbox):
-            return mailbox, True
-    return default or preferred or author, False
+    def __init__(self, server_id: int | None = None, server_name: str = ""):
+        self.matches: dict[tuple[str | None, str | None], bool] = {}
+        self.batch(server_id, server_name)
 
-
-def decide(inp: SenderInput) -> SenderDecision:
-    """The From header, envelope sender and server for ``inp``, with the rule that decided."""
-    author = parse_mailbox(inp.author)
-    settings = inp.settings
-    default = settings.default_from_mailbox
-    warnings: list[str] = []
-    if inp.connection is None:
-        server, filter_text, source, preferred, found = _select(
-            author, default, inp.servers, settings.default_from_filter
-        )
-        warnings += found
-    else:
-        conn = inp.connection
-        server, filter_text, source = conn.server, conn.from_filter, conn.filter_source
-        preferred = parse_mailbox(conn.opened_for) or author
-    parsed = parse_from_filter(filter_text)
-    if parsed.invalid:
-        warnings.append(
-            f"from_filter entries that are neither a domain nor an address: {', '.join(parsed.invalid)}"
-        )
-    sender, allowed = _sender(parsed, author, default, preferred)
-    if author is None and inp.author:
-        warnings.append(f"the author {clean_text(inp.author)!r} is not a usable address")
-
-    if sender is None:
-        text = clean_text(inp.author or "")
-        return SenderDecision(
-            text, "", server, filter_text, source, Rule.NO_SENDER, Rule.NO_SENDER, text, tuple(warnings)
-        )
-    if author is not None and sender.key == author.key:
-        header = inp.author if is_sendable(inp.author) else format_mailbox(author.name, author.address)
-        connection_from, mailbox = header, author
-        if parsed.unrestricted:
-            rule = Rule.NO_FROM_FILTER
-        elif allowed:
-            rule = Rule.AUTHOR_MATCHES
-        else:
-            rule = Rule.AUTHOR_NOT_ALLOWED
-            warnings.append("the from_filter does not accept the author and no default address is set")
-    elif default is not None and sender.key == default.key:
-        mailbox = encapsulate(author, inp.author, default)
-        header = format_mailbox(mailbox.name, mailbox.address)
-        connection_from = default.address
-        if default.key in parsed.addresses:
-            rule = Rule.ENCAPSULATED
-        elif "@" in (settings.default_from or ""):
-            rule = Rule.DEFAULT_FROM_ADDRESS
-        else:
-            rule = Rule.DEFAULT_FROM_CATCHALL
-        if not allowed:
-            warnings.append(f"the from_filter does not accept the default address {default.address} either")
-    else:
-        header, mailbox = format_mailbox(sender.name, sender.address), sender
-        connection_from = inp.connection.opened_for if inp.connection else sender.address
-        rule = Rule.CONNECTION_FROM
-
-    bounce = parse_mailbox(inp.return_path) or settings.bounce_mailbox
-    if inp.return_path and bounce is not parse_mailbox(inp.return_path):
-        warnings.append(f"the requested Return-Path {clean_text(inp.return_path)!r} is not a usable address")
-    candidate = bounce or author
-    if parsed.allows(candidate):
-        envelope = candidate.address
-        envelope_rule = Rule.BOUNCE_ADDRESS if candidate is bounce else Rule.FROM_ADDRESS
-    else:
-        envelope, envelope_rule = sender.address, Rule.FROM_ADDRESS
-    if not envelope.isascii():
-        warnings.append(
-            f"the envelope sender {envelope} has a non-ASCII local part: the server needs SMTPUTF8"
-        )
-    return SenderDecision(
-        header,
-        envelope,
-        server,
-        filter_text,
-        source,
-        rule,
-        envelope_rule,
-        connection_from,
-        tuple(warnings),
-        mailbox,
-    )
+    def batch(self, server_id: int | None, server_name: str) -> None:
+        """A batch starts, on a connection to that server (``server_id`` None: the configuration's)."""
+        self.server_id = server_id
+        self.server_name = server_name
+        self.sent: SentAs | None = None
 
 
 # --------------------------------------------------------------------------------------------------
@@ -608,20 +451,22 @@ def _check_catchall_domain(value: str) -> str | None:
     return None
 
 
-def _check_bounce_alias(value: str) -> str | None:
-    reason = "give the local part only, without '@'" if "@" in value else _local_part_error(value)
-    if reason:
-        return (
-            f"mail.bounce.alias must be the local part of the bounce address (bounce): {value!r}: {reason}."
-        )
-    return None
+def _check_alias(key: str, what: str, example: str) -> Callable[[str], str | None]:
+    def check(value: str) -> str | None:
+        reason = "give the local part only, without '@'" if "@" in value else _local_part_error(value)
+        if reason:
+            return f"{key} must be the local part of the {what} address ({example}): {value!r}: {reason}."
+        return None
+
+    return check
 
 
 PARAMETER_CHECKS: dict[str, Callable[[str], str | None]] = {
     "mail.default.from": _check_default_from,
     "mail.default.from_filter": _check_from_filter,
     "mail.catchall.domain": _check_catchall_domain,
-    "mail.bounce.alias": _check_bounce_alias,
+    "mail.bounce.alias": _check_alias("mail.bounce.alias", "bounce", "bounce"),
+    "mail.catchall.alias": _check_alias("mail.catchall.alias", "catchall (Reply-To)", "catchall"),
 }
 
 

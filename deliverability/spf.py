@@ -14,7 +14,9 @@ Verdicts:
   gets neutral or none.
 - UNKNOWN: DNS did not answer (timeout, SERVFAIL), or a sending IP got temperror.
 
-The fix is the record to publish as a zone-file line (``spf_record.merged_record``).
+The fix is the record to publish as a zone-file line (``spf_record.merged_record``),
+walked before it is shown (``spf_fix.suggest``): it stays within the limits, with
+its changes said, or there is none and the finding says why.
 Re-exported here for the Odoo layer: ``parse``, ``SpfSyntaxError``,
 ``merged_record``, ``merge_records``, ``txt_line``, ``walk``, ``SpfTree``.
 """
@@ -22,19 +24,26 @@ Re-exported here for the Odoo layer: ``parse``, ``SpfSyntaxError``,
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .dns import Resolver
-from .findings import Check, Finding, SpfEvaluation, Status
-from .spf_eval import check_host, evaluate
+from .domains import is_ip
+from .findings import Check, Finding, SpfEvaluation, SpfFinding, Status
 from .spf_record import SpfSyntaxError, merge_records, merged_record, parse, txt_line
 from .spf_tree import MAX_LOOKUPS, Problem, SpfTree, walk
 
 __all__ = [
-    "SpfAnalysis", "SpfSyntaxError", "SpfTree", "analyze", "check", "check_host", "evaluate",
-    "merge_records", "merged_record", "parse", "txt_line", "walk",
+    "SpfAnalysis",
+    "SpfSyntaxError",
+    "SpfTree",
+    "analyze",
+    "check",
+    "merge_records",
+    "merged_record",
+    "parse",
+    "txt_line",
+    "walk",
 ]
 
 LONG_RECORD = 450
@@ -75,48 +84,79 @@ async def analyze(
     domain: str, resolver: Resolver, provider_include: str, sending_ips: Sequence[str] = ()
 ) -> SpfAnalysis:
     domain = domain.rstrip(".")
-    ips = [ip for ip in sending_ips if _is_ip(ip)]
+    ips = [ip for ip in sending_ips if is_ip(ip)]
     tree, evaluations = await asyncio.gather(
         walk(domain, resolver, provider_include),
-        asyncio.gather(*(evaluate(ip, domain, resolver) for ip in ips)),
+        asyncio.gather(*(_evaluate(ip, domain, resolver) for ip in ips)),
     )
     bad_ips = [ip for ip in sending_ips if ip not in ips]
-    finding = _judge(domain, provider_include, tree, tuple(evaluations), bad_ips)
+    finding = await _judge(domain, provider_include, tree, tuple(evaluations), bad_ips, resolver)
     return SpfAnalysis(finding, tree, tuple(evaluations))
 
 
-def _is_ip(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
+async def _evaluate(ip: str, domain: str, resolver: Resolver) -> SpfEvaluation:
+    from .spf_eval import evaluate  # spftrace's evaluator, loaded only when a sending IP is given
+
+    return await evaluate(ip, domain, resolver)
 
 
-def _judge(domain: str, include: str, tree: SpfTree, evaluations, bad_ips) -> Finding:
+async def _suggest(domain: str, records, include: str, resolver: Resolver):
+    from .spf_fix import suggest  # loaded only when there is a record to suggest
+
+    return await suggest(domain, records, include, resolver)
+
+
+def __getattr__(name: str):
+    """``check_host`` and ``evaluate`` (spf_eval), re-exported without loading it at import."""
+    if name in ("check_host", "evaluate"):
+        from . import spf_eval
+
+        return getattr(spf_eval, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+async def _judge(
+    domain: str, include: str, tree: SpfTree, evaluations, bad_ips, resolver: Resolver
+) -> Finding:
     root = tree.root
     if not root.answer.answered:
-        return Finding(Check.SPF, Status.UNKNOWN, tree.problems[0].message)
+        return SpfFinding(Check.SPF, Status.UNKNOWN, tree.problems[0].message)
     if not root.records:
-        fix = txt_line(domain, merged_record(None, include))
+        suggestion = await _suggest(domain, [], include, resolver)
         summary = f"{domain} has no SPF record: receivers cannot tell which servers may send its mail."
+        if suggestion.text is None:
+            return SpfFinding(Check.SPF, Status.FAIL, summary, (suggestion.reason,))
         details = (f"Publish one TXT record at {domain} that includes {include} (below).",)
-        return Finding(Check.SPF, Status.FAIL, summary, details, fix)
+        return SpfFinding(Check.SPF, Status.FAIL, summary, details, txt_line(domain, suggestion.text))
     problems = list(tree.problems)
-    fix = None
+    suggestion = None
     if len(root.records) > 1:
-        fix = txt_line(domain, merge_records(root.records, include))
+        suggestion = await _suggest(domain, root.records, include, resolver)
         listed = " | ".join(f'"{r}"' for r in root.records)
         problems = [
-            Problem(Status.FAIL, f"{domain} has {len(root.records)} SPF records: merge them into one "
-                                 "(receivers return permerror when there are several)."),
-            Problem(Status.FAIL, f"Delete these TXT records: {listed} and publish the merged one instead."),
+            Problem(
+                Status.FAIL,
+                f"{domain} has {len(root.records)} SPF records: merge them into one "
+                "(receivers return permerror when there are several).",
+            ),
+            Problem(
+                Status.FAIL,
+                f"Delete these TXT records: {listed} and publish the merged one instead."
+                if suggestion.text
+                else f"Delete these TXT records: {listed} and publish one instead.",
+            ),
         ]
     elif root.record is not None:
         problems += _record_problems(domain, include, tree)
-        suggested = merged_record(root.text, include)
-        if suggested != root.text and _fixable(tree):
-            fix = txt_line(domain, suggested)
+        over = any(p.limit for p in tree.problems)
+        if over or (merged_record(root.text, include) != root.text and _fixable(tree)):
+            suggestion = await _suggest(domain, [root.text], include, resolver)
+    fix = None
+    if suggestion is not None and suggestion.text is None:
+        problems.append(Problem(Status.FAIL, suggestion.reason))
+    elif suggestion is not None:  # what was changed to fit the limits (some of it needs upkeep)
+        problems += [Problem(Status.WARNING, change) for change in suggestion.changes]
+        fix = txt_line(domain, suggestion.text)
     problems += _ip_problems(evaluations, bad_ips)
     return _finding(domain, include, tree, problems, evaluations, fix)
 
@@ -124,20 +164,34 @@ def _judge(domain: str, include: str, tree: SpfTree, evaluations, bad_ips) -> Fi
 def _record_problems(domain: str, include: str, tree: SpfTree) -> list[Problem]:
     root, out = tree.root, []
     if not tree.include_found:
-        line = (f"The SPF record of {domain} does not include {include}: mail sent through the provider "
-                "fails SPF. Add include:" + include + " before the other terms.")
+        line = (
+            f"The SPF record of {domain} does not include {include}: mail sent through the provider "
+            "fails SPF. Add include:" + include + " before the other terms."
+        )
         if root.record.redirect is not None and root.record.all is None:
-            line += (f" The record delegates everything to {root.record.redirect.target} with redirect=; "
-                     "keep the redirect after the include so other senders still follow that policy.")
+            line += (
+                f" The record delegates everything to {root.record.redirect.target} with redirect=; "
+                "keep the redirect after the include so other senders still follow that policy."
+            )
         out.append(Problem(Status.FAIL, line))
     size = len(root.text)
     if size > LONG_RECORD:
-        out.append(Problem(Status.WARNING, f"The SPF record is {size} characters long: with other TXT "
-                                           "records its DNS answer may not fit a 512-byte UDP reply; "
-                                           "some receivers then fail the lookup. Shorten it."))
+        out.append(
+            Problem(
+                Status.WARNING,
+                f"The SPF record is {size} characters long: with other TXT "
+                "records its DNS answer may not fit a 512-byte UDP reply; "
+                "some receivers then fail the lookup. Shorten it.",
+            )
+        )
     if tree.lookups in (MAX_LOOKUPS - 1, MAX_LOOKUPS):
-        out.append(Problem(Status.WARNING, f"The SPF record needs {tree.lookups} of the {MAX_LOOKUPS} DNS "
-                                           "lookups RFC 7208 allows: one more include will break it."))
+        out.append(
+            Problem(
+                Status.WARNING,
+                f"The SPF record needs {tree.lookups} of the {MAX_LOOKUPS} DNS "
+                "lookups RFC 7208 allows: one more include will break it.",
+            )
+        )
     return out
 
 
@@ -177,7 +231,12 @@ def _finding(domain, include, tree: SpfTree, problems: list[Problem], evaluation
     else:
         summary = f"SPF is valid for {domain}: {include} is included, {tree.lookups} of {MAX_LOOKUPS} lookups"
         summary += ", every sending IP passes." if evaluations else "."
-    details = [line for p in ranked for line in p.message.splitlines()][1 if ranked else 0:]
+    details = [line for p in ranked for line in p.message.splitlines()][1 if ranked else 0 :]
     details.append(f"SPF tree ({tree.lookups} of {MAX_LOOKUPS} DNS lookups, {tree.voids} void):")
     details += tree.render()
-    return Finding(Check.SPF, status, summary, tuple(details), fix)
+    authorizes = (
+        tree.include_found
+        and status in (Status.PASS, Status.WARNING)
+        and all(ev.result == "pass" for ev in evaluations)
+    )
+    return SpfFinding(Check.SPF, status, summary, tuple(details), fix, authorizes_provider=authorizes)

@@ -61,8 +61,9 @@ class _Evaluator(spftrace.Evaluator):
         spftrace 0.3.0 rejects every explanation containing a space (it checks
         the whole text against the macro-literal set), so this is done here.
         """
-        ctx = _ExplainContext(ip=ip, sender=sender, helo=helo, domain=domain,
-                           receiver=self.receiver, session=self.session)
+        ctx = _ExplainContext(
+            ip=ip, sender=sender, helo=helo, domain=domain, receiver=self.receiver, session=self.session
+        )
         try:
             with self.session.void_exempt():
                 target = truncate_domain(await expand(exp_term.arg or "", ctx))

@@ -144,8 +144,10 @@ def parse(text: str) -> SpfRecord:
         if term.name in ("redirect", "exp"):
             if term.name in seen:
                 raise SpfSyntaxError(
-                    text, position, f"second {term.name}= modifier (the first is at character "
-                    f"{seen[term.name].position + 1}); a record may have only one"
+                    text,
+                    position,
+                    f"second {term.name}= modifier (the first is at character "
+                    f"{seen[term.name].position + 1}); a record may have only one",
                 )
             seen[term.name] = term
         terms.append(term)

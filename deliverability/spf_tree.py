@@ -24,7 +24,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 
-from .dns import Answer, Resolver
+from .dns import Answer, DnsStatus, Resolver
 from .findings import Status
 from .spf_record import SpfRecord, SpfSyntaxError, Term, parse, select
 
@@ -36,8 +36,11 @@ MAX_FOLLOWED = 30  # lookups after which terms are counted but not resolved (a h
 
 @dataclass(frozen=True)
 class Problem:
+    """A problem of the tree; ``limit`` is True for a broken lookup or void limit (a count, not a term)."""
+
     status: Status
     message: str
+    limit: bool = False
 
 
 @dataclass(frozen=True)
@@ -117,8 +120,12 @@ class _Subtree:
 
     def fits(self, lookups: int, voids: int, path: tuple[str, ...]) -> bool:
         """True when reusing it after ``lookups`` and ``voids``, below ``path``, gives what a walk would."""
-        return (self.node is not None and lookups + self.lookups <= MAX_LOOKUPS
-                and voids + self.voids <= MAX_VOIDS and not self.targets.intersection(path))
+        return (
+            self.node is not None
+            and lookups + self.lookups <= MAX_LOOKUPS
+            and voids + self.voids <= MAX_VOIDS
+            and not self.targets.intersection(path)
+        )
 
     def at(self, offset: int) -> RecordNode:
         """The node with its terms numbered after ``offset`` lookups."""
@@ -130,8 +137,11 @@ class _Subtree:
 
 def _shift(node: RecordNode, offset: int) -> RecordNode:
     terms = tuple(
-        replace(t, first=t.first + offset if t.first else 0,
-                child=_shift(t.child, offset) if t.child is not None else None)
+        replace(
+            t,
+            first=t.first + offset if t.first else 0,
+            child=_shift(t.child, offset) if t.child is not None else None,
+        )
         for t in node.terms
     )
     return replace(node, terms=terms)
@@ -193,34 +203,44 @@ class _Walker:
     alone: bool = False  # walking a subtree alone, for _MEMO: limits end it, no nested reuse
     targets: set[str] = field(default_factory=set)
 
-    def problem(self, status: Status, message: str) -> None:
-        self.problems.append(Problem(status, message))
+    def problem(self, status: Status, message: str, limit: bool = False) -> None:
+        self.problems.append(Problem(status, message, limit))
 
-    async def record(self, domain: str, via: str, path: tuple[str, ...], passing: bool,
-                     answer: Answer | None = None) -> RecordNode:
+    async def record(
+        self, domain: str, via: str, path: tuple[str, ...], passing: bool, answer: Answer | None = None
+    ) -> RecordNode:
         answer = answer or await self.resolver.query(domain, "TXT")
         node = RecordNode(domain, via, answer)
         where = f"{via}:{domain}" if via else domain
         if not answer.answered:
-            self.problem(Status.UNKNOWN, f"DNS did not answer for the TXT records of {domain} "
-                                         f"({answer.status.value}); the check will be retried.")
+            self.problem(
+                Status.UNKNOWN, f"DNS did not answer for the TXT records of {domain} ({answer.status.value})."
+            )
             return replace(node, error=f"DNS: {answer.status.value}")
         records = tuple(select(answer.records))
         node = replace(node, records=records)
         if not records:
             if via:
-                self.problem(Status.FAIL, f"{where} has no SPF record: receivers treat that as a "
-                                          "permanent error (permerror).")
+                self.problem(
+                    Status.FAIL,
+                    f"{where} has no SPF record: receivers treat that as a permanent error (permerror).",
+                )
             return replace(node, error="no SPF record")
         if len(records) > 1:
-            self.problem(Status.FAIL, f"{domain} publishes {len(records)} SPF records; there must be "
-                                      "exactly one (receivers return permerror).")
+            self.problem(
+                Status.FAIL,
+                f"{domain} publishes {len(records)} SPF records; there must be "
+                "exactly one (receivers return permerror).",
+            )
             return replace(node, error=f"{len(records)} SPF records")
         try:
             record = parse(records[0])
         except SpfSyntaxError as exc:
-            self.problem(Status.FAIL, f"The SPF record of {domain} has a syntax error {exc} "
-                                      f"(receivers return permerror):\n{exc.pointer()}")
+            self.problem(
+                Status.FAIL,
+                f"The SPF record of {domain} has a syntax error {exc} "
+                f"(receivers return permerror):\n{exc.pointer()}",
+            )
             return replace(node, error=f"syntax error {exc}")
         self._judge_record(domain, via, record, passing)
         terms = await self._terms(domain, record, path, passing)
@@ -231,24 +251,40 @@ class _Walker:
         last = record.all
         if last is not None and last.qualifier == "+" and passing:
             whom = f"The record of {domain}" if final else f"include:{domain}"
-            self.problem(Status.FAIL, f"{whom} ends with {last.raw}: anyone on the Internet may send "
-                                      "mail as this domain. Use ~all or -all.")
+            self.problem(
+                Status.FAIL,
+                f"{whom} ends with {last.raw}: anyone on the Internet may send "
+                "mail as this domain. Use ~all or -all.",
+            )
         elif final and last is not None and last.qualifier == "?":
-            self.problem(Status.WARNING, f"The record of {domain} ends with ?all (neutral): receivers "
-                                         "treat unlisted senders as if there were no SPF. Prefer ~all.")
+            self.problem(
+                Status.WARNING,
+                f"The record of {domain} ends with ?all (neutral): receivers "
+                "treat unlisted senders as if there were no SPF. Prefer ~all.",
+            )
         elif final and last is None and record.redirect is None:
-            self.problem(Status.WARNING, f"The record of {domain} has no all mechanism: unlisted senders "
-                                         "get neutral, as if there were no SPF. End it with ~all.")
+            self.problem(
+                Status.WARNING,
+                f"The record of {domain} has no all mechanism: unlisted senders "
+                "get neutral, as if there were no SPF. End it with ~all.",
+            )
         if record.ignored:
             ignored = " ".join(t.raw for t in record.ignored)
-            self.problem(Status.WARNING, f"In the record of {domain}, {ignored} comes after {last.raw} "
-                                         "and is ignored by every receiver.")
+            self.problem(
+                Status.WARNING,
+                f"In the record of {domain}, {ignored} comes after {last.raw} "
+                "and is ignored by every receiver.",
+            )
         if last is not None and record.redirect is not None:
-            self.problem(Status.WARNING, f"In the record of {domain}, {record.redirect.raw} is ignored "
-                                         f"because the record ends with {last.raw}.")
+            self.problem(
+                Status.WARNING,
+                f"In the record of {domain}, {record.redirect.raw} is ignored "
+                f"because the record ends with {last.raw}.",
+            )
 
-    async def _terms(self, domain: str, record: SpfRecord, path: tuple[str, ...],
-                     passing: bool) -> tuple[TermNode, ...]:
+    async def _terms(
+        self, domain: str, record: SpfRecord, path: tuple[str, ...], passing: bool
+    ) -> tuple[TermNode, ...]:
         order = list(record.evaluated)
         if record.all is None and record.redirect is not None:
             order.append(record.redirect)
@@ -290,15 +326,22 @@ class _Walker:
         first, voids_before = self.lookups, self.voids
         where = f"{term.raw} in the record of {domain}"
         if self.lookups == MAX_LOOKUPS + 1:
-            self.problem(Status.FAIL, f"Too many DNS lookups: {where} is lookup {self.lookups}; RFC 7208 "
-                                      f"allows {MAX_LOOKUPS} (receivers return permerror).")
+            self.problem(
+                Status.FAIL,
+                f"Too many DNS lookups: {where} is lookup {self.lookups}; RFC 7208 "
+                f"allows {MAX_LOOKUPS} (receivers return permerror).",
+                limit=True,
+            )
         target = (term.target or domain).rstrip(".")
         child, note = None, ""
         if self.lookups > MAX_FOLLOWED:
             note = f"not resolved: over {MAX_FOLLOWED} lookups already"
         elif term.name == "ptr":
-            self.problem(Status.WARNING, f"{where}: ptr is deprecated (RFC 7208 5.5), slow, and ignored "
-                                         "by some receivers. List the addresses with ip4:/ip6: instead.")
+            self.problem(
+                Status.WARNING,
+                f"{where}: ptr is deprecated (RFC 7208 5.5), slow, and ignored "
+                "by some receivers. List the addresses with ip4:/ip6: instead.",
+            )
             note = "deprecated"
         elif term.has_macro:
             note = "target depends on the sender (macro): not followed"
@@ -316,8 +359,11 @@ class _Walker:
         if term.name == "include" and passing and term.qualifier == "+" and name == self.include:
             self.include_found = True
         if name in path:
-            self.problem(Status.FAIL, f"Include loop: {term.raw} in the record of {path[-1]} leads back to "
-                                      f"{target} (receivers return permerror).")
+            self.problem(
+                Status.FAIL,
+                f"Include loop: {term.raw} in the record of {path[-1]} leads back to "
+                f"{target} (receivers return permerror).",
+            )
             return None, "loop"
         self._void(answer, term, path[-1])
         child_passing = passing and (term.name == "redirect" or term.qualifier == "+")
@@ -350,8 +396,16 @@ class _Walker:
         except _TooMany:
             sub = _Subtree(answer, recorder.deps)  # the same answers end the same way
         else:
-            sub = _Subtree(answer, recorder.deps, node, walker.lookups, walker.voids, tuple(walker.problems),
-                           walker.include_found, frozenset(walker.targets))
+            sub = _Subtree(
+                answer,
+                recorder.deps,
+                node,
+                walker.lookups,
+                walker.voids,
+                tuple(walker.problems),
+                walker.include_found,
+                frozenset(walker.targets),
+            )
         if recorder.stable:
             _MEMO.put(key, sub)
         return sub
@@ -361,14 +415,17 @@ class _Walker:
             return "no MX" if answer.answered else "DNS did not answer"
         exchanges = [r.split()[-1].rstrip(".") for r in answer.records]
         if len(exchanges) > MAX_MX:
-            self.problem(Status.FAIL, f"{where}: {target} has {len(exchanges)} MX records; RFC 7208 allows "
-                                      f"{MAX_MX} (receivers return permerror).")
+            self.problem(
+                Status.FAIL,
+                f"{where}: {target} has {len(exchanges)} MX records; RFC 7208 allows "
+                f"{MAX_MX} (receivers return permerror).",
+            )
         addresses = await asyncio.gather(
             *(self.resolver.query(x, t) for x in exchanges[:MAX_MX] if x for t in ("A", "AAAA"))
         )
         notes = []
         for index, exchange in enumerate(x for x in exchanges[:MAX_MX] if x):
-            pair = addresses[2 * index: 2 * index + 2]
+            pair = addresses[2 * index : 2 * index + 2]
             notes.append(self._addresses(f"{where} (MX {exchange})", exchange, pair) or exchange)
         return ", ".join(notes)
 
@@ -383,8 +440,11 @@ class _Walker:
 
     def _answered(self, where: str, answer: Answer) -> bool:
         if not answer.answered:
-            self.problem(Status.UNKNOWN, f"DNS did not answer for {answer.rtype} {answer.name} "
-                                         f"({answer.status.value}), needed by {where}.")
+            self.problem(
+                Status.UNKNOWN,
+                f"DNS did not answer for {answer.rtype} {answer.name} "
+                f"({answer.status.value}), needed by {where}.",
+            )
         return answer.answered
 
     def _void(self, answer: Answer, term: Term | None, where: str) -> bool:
@@ -398,9 +458,13 @@ class _Walker:
         if self.alone and self.voids > MAX_VOIDS:
             raise _TooMany
         if self.voids == MAX_VOIDS + 1:
-            self.problem(Status.FAIL, f"Too many void lookups: {where} is the {self.voids}rd lookup that "
-                                      f"finds nothing ({target}); RFC 7208 allows {MAX_VOIDS} "
-                                      "(receivers return permerror).")
+            self.problem(
+                Status.FAIL,
+                f"Too many void lookups: {where} is the {self.voids}rd lookup that "
+                f"finds nothing ({target}); RFC 7208 allows {MAX_VOIDS} "
+                "(receivers return permerror).",
+                limit=True,
+            )
 
 
 _RTYPES = {"include": ("TXT",), "redirect": ("TXT",), "a": ("A", "AAAA"), "mx": ("MX",), "exists": ("A",)}
@@ -410,6 +474,14 @@ async def walk(domain: str, resolver: Resolver, include: str) -> SpfTree:
     """Walk the SPF tree of ``domain``; ``include`` is the provider include looked for in it."""
     walker = _Walker(resolver, include.lower().rstrip("."))
     root = await walker.record(domain, "", (domain.lower(),), True)
+    return SpfTree(root, walker.lookups, walker.voids, tuple(walker.problems), walker.include_found)
+
+
+async def walk_record(domain: str, text: str, resolver: Resolver, include: str) -> SpfTree:
+    """Walk ``text`` as if it were the SPF record published at ``domain`` (a record to suggest)."""
+    walker = _Walker(resolver, include.lower().rstrip("."))
+    answer = Answer(domain, "TXT", DnsStatus.OK, (text,), ttl=0)
+    root = await walker.record(domain, "", (domain.lower(),), True, answer)
     return SpfTree(root, walker.lookups, walker.voids, tuple(walker.problems), walker.include_found)
 
 

@@ -1,56 +1,39 @@
 """System parameters: the seed's mail keys are validated on save (a bad address or domain is refused,
-nothing is saved), and show the health of the domain they name."""
+nothing is saved) and the identity ones written through to the alias domains; and they show the
+health of the domain they name."""
 
-from odoo import api, fields, models
+import logging
+
+from odoo import api, models
 from odoo.exceptions import ValidationError
 
-from ..deliverability import sender
-from .mail_domain_health import MAIL_DOMAIN_KEYS, STATES, Status, domains_of
+from ..deliverability import identity, sender
+from .mail_alias_domain import SYNCING
+from .mail_domain_health import MAIL_DOMAIN_KEYS, domains_of
+
+_logger = logging.getLogger(__name__)
 
 
 class IrConfigParameter(models.Model):
-    _inherit = "ir.config_parameter"
+    _name = "ir.config_parameter"
+    _inherit = ["ir.config_parameter", "mail.domain.health.mixin"]
 
-    # --- Domain health: the health of the domain a mail parameter names ---
+    # --- Domain health: the domains a mail parameter names (see mail.domain.health.mixin) ---
 
-    domain_health_ids = fields.Many2many(
-        "mail.domain.health",
-        string="Domain Health",
-        compute="_compute_domain_health",
-        groups="base.group_system",
-    )
-    domain_health_state = fields.Selection(
-        STATES, string="Domain Health State", compute="_compute_domain_health", groups="base.group_system"
-    )
-    domain_health_applicable = fields.Boolean(compute="_compute_domain_health", groups="base.group_system")
+    def _domain_health_depends(self):
+        return ["key", "value"]
 
-    @api.depends("key", "value")
-    def _compute_domain_health(self):
-        health = self.env["mail.domain.health"].sudo()
-        for param in self:
-            names = param._domain_health_names()
-            records = health.search([("name", "in", names)]) if names else health
-            checked = records.filtered("state")
-            param.domain_health_applicable = param.key in MAIL_DOMAIN_KEYS
-            param.domain_health_ids = records
-            param.domain_health_state = (
-                Status.worst(Status(r.state) for r in checked).value if checked else False
-            )
+    def _domain_health_applies(self):
+        return self.key in MAIL_DOMAIN_KEYS
 
-    def _domain_health_names(self):
+    def _domain_health_names(self, in_use):
         """The domains the value names: a domain, addresses, or a from filter."""
         self.ensure_one()
         if self.key not in MAIL_DOMAIN_KEYS:
             return []
         return domains_of(self.value, addresses_only=self.key == "mail.default.from")
 
-    def action_check_domain_health(self):
-        names = list(dict.fromkeys(name for param in self for name in param._domain_health_names()))
-        health = self.env["mail.domain.health"]
-        health._health_ensure(names)._health_check()
-        return {"type": "ir.actions.client", "tag": "soft_reload"}
-
-    # --- Validation of the seed's parameters ---
+    # --- The identity parameters: validated, and one with the alias domains ---
 
     @api.model
     def _mdh_check_sender_parameter(self, key, value):
@@ -61,14 +44,43 @@ class IrConfigParameter(models.Model):
                 self.env._("Invalid system parameter %(key)s: %(error)s", key=key, error=error)
             )
 
+    @api.model
+    def _mdh_identity_parameters(self):
+        """The identity parameters that are set and valid (``identity.Parameters``); a value stored
+        before this module validated them that is not valid is ignored, with a warning."""
+        values = {}
+        for key in identity.PARAMETER_FIELDS:
+            value = self.get_param(key) or None
+            error = value and sender.parameter_error(key, value)
+            if error:
+                _logger.warning("Ignoring system parameter %s=%r: %s", key, value, error)
+                value = None
+            values[key] = value
+        return identity.Parameters.from_mapping(values)
+
+    def _mdh_apply_identity(self, keys, previous_domain=None):
+        """Write the identity parameters through to the alias domains after ``keys`` changed
+        (``previous_domain``: the value ``mail.catchall.domain`` had)."""
+        if self.env.context.get(SYNCING) or not set(keys) & set(identity.PARAMETER_FIELDS):
+            return
+        if "mail.alias.domain" in self.env:
+            self.env["mail.alias.domain"]._mdh_apply_parameters(previous_domain)
+
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
             self._mdh_check_sender_parameter(vals.get("key"), vals.get("value"))
-        return super().create(vals_list)
+        records = super().create(vals_list)
+        self._mdh_apply_identity([vals.get("key") for vals in vals_list])
+        return records
 
     def write(self, vals):
-        if "key" in vals or "value" in vals:
-            for param in self:
-                self._mdh_check_sender_parameter(vals.get("key", param.key), vals.get("value", param.value))
-        return super().write(vals)
+        if "key" not in vals and "value" not in vals:
+            return super().write(vals)
+        keys = {*self.mapped("key"), vals.get("key")}
+        previous = {param.key: param.value for param in self}
+        for param in self:
+            self._mdh_check_sender_parameter(vals.get("key", param.key), vals.get("value", param.value))
+        result = super().write(vals)
+        self._mdh_apply_identity(keys, previous.get("mail.catchall.domain"))
+        return result

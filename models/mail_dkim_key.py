@@ -254,7 +254,7 @@ class MailDkimKey(models.Model):
         """Look each key up in DNS, then switch, start grace periods and archive removed keys."""
         keys = self.sudo()
         try:
-            run_options = self.env["mail.domain.health"]._health_run_options()
+            run_options = self.env["mail.domain.health"]._health_settings().run_options
         except ValueError as exc:
             keys.write({"publication": Publication.UNKNOWN.value, "publication_detail": str(exc)})
             return
@@ -313,8 +313,9 @@ class MailDkimKey(models.Model):
 
 
 # ------------------------------------------------------------------------------------------------------
-# Signing hook. It signs the bytes Odoo hands to the SMTP session, once Odoo has prepared the message:
-# to move onto the send path's seam for the outgoing message when there is one.
+# Signing hook: it signs the bytes handed to the SMTP session, after the send path's last step
+# (``_mdh_before_smtp``, which can neither replace the message nor see the recipients, and signing
+# needs both: the signed message is sent as the exact bytes signed, flattened once).
 # ------------------------------------------------------------------------------------------------------
 
 
@@ -322,12 +323,14 @@ class IrMailServer(models.Model):
     _inherit = "ir.mail_server"
 
     def _prepare_email_message(self, message, smtp_session):
+        """After Odoo's preparation and the send path's last step (``_mdh_before_smtp``): the message
+        signed, and what was done noted on what it is sent as (the mail's Sent As tab)."""
         smtp_from, smtp_to_list, message = super()._prepare_email_message(message, smtp_session)
-        collector = self.env.context.get("mdh_sender_log")
-        noted = collector.get("last") if collector is not None else None
-        message, note = self._dkim_sign(message, smtp_from, smtp_to_list, explain=noted is not None)
-        if note:
-            noted["mdh_dkim_signature"] = note
+        sending = self.env.context.get("mdh_sending")
+        sent = sending.sent if sending is not None else None
+        message, note = self._dkim_sign(message, smtp_from, smtp_to_list, explain=sent is not None)
+        if note and sent is not None:
+            sending.sent = sent.with_note(note)
         return smtp_from, smtp_to_list, message
 
     def _dkim_sign(self, message, smtp_from, smtp_to_list, explain=True):

@@ -1,33 +1,24 @@
-"""Health of the domains the database sends from: what is in use, the checks, their history, alerts.
+"""Health of the domains the database sends from: the records, what is in use, checking and history.
 
-Data flows one way: this model gathers the configuration (alias domains, mail
-parameters, outgoing servers, users), hands plain values to ``deliverability``
-and stores the typed findings it returns.
+Data flows one way: this model gathers the configuration (alias domains, mail parameters,
+outgoing servers, users), hands plain values to ``deliverability`` and stores the typed
+findings it returns. Settings are gathered in ``mail_domain_health_settings.py``, alerts in
+``mail_domain_health_alert.py``, the daily cron in ``mail_domain_health_cron.py``.
 """
 
-import asyncio
-import ipaddress
 import logging
-import re
-import time
 from collections import defaultdict
-from datetime import timedelta
 
-from markupsafe import Markup
-from odoo import Command, _, api, fields, models, modules, tools
+from odoo import Command, api, fields, models
 from odoo.exceptions import ValidationError
-from odoo.tools import split_every
 
-from ..deliverability import checks, dmarc, providers
-from ..deliverability.dns import DnsResolver, DnsStatus, Nameserver, system_nameservers
+from ..deliverability import checks
 from ..deliverability.domains import normalize_domain
 from ..deliverability.findings import DomainReport, Status
 
 _logger = logging.getLogger(__name__)
 
 STATES = [("pass", "Pass"), ("warning", "Warning"), ("unknown", "Unknown"), ("fail", "Fail")]
-SEVERITY = {status.value: status.severity for status in Status}
-PARAM = "mail_domain_health.%s"
 # System parameters whose value names a sending domain (a domain, or addresses / domains).
 MAIL_DOMAIN_KEYS = ("mail.catchall.domain", "mail.default.from", "mail.default.from_filter")
 # Mailbox providers: their users' domains are not the database's to fix (see the people problems).
@@ -40,14 +31,6 @@ GENERIC_MAILBOX_DOMAINS = frozenset(
         "zoho.com",
     }
 )  # fmt: skip
-RECHECK_AFTER = timedelta(hours=1)
-BATCH_SIZE = 200
-DEFAULT_RETENTION_DAYS = 90
-
-
-def split_values(text):
-    """The items of a comma/space/semicolon separated setting."""
-    return [item for item in re.split(r"[\s,;]+", text or "") if item]
 
 
 def domains_of(value, addresses_only=False):
@@ -82,7 +65,13 @@ def check_values(report):
 
 
 def check_key(values):
+    """Identifies the same check across runs (DKIM: one per selector)."""
     return f"{values['check']}:{values['selector']}" if values.get("selector") else values["check"]
+
+
+def check_label(key):
+    check, _sep, selector = key.partition(":")
+    return f"{check.upper()} ({selector})" if selector else check.upper()
 
 
 def signature(values, evaluations):
@@ -97,7 +86,7 @@ class MailDomainHealth(models.Model):
     """A domain the database sends from (or an administrator watches), its current health and history."""
 
     _name = "mail.domain.health"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.domain.health.alert.mixin"]
     _description = "Domain Health"
     _order = "name"
 
@@ -115,7 +104,7 @@ class MailDomainHealth(models.Model):
     last_run_id = fields.Many2one("mail.domain.health.run", readonly=True, ondelete="set null")
     check_ids = fields.One2many(related="last_run_id.check_ids", string="Verdicts")
     spf_evaluations = fields.Text(related="last_run_id.spf_evaluations")
-    run_ids = fields.One2many("mail.domain.health.run", "health_id", string="History")
+    run_ids = fields.One2many("mail.domain.health.run", "health_id", string="History", readonly=True)
     spf_state = fields.Selection(STATES, string="SPF", compute="_compute_check_states", store=True)
     dkim_state = fields.Selection(STATES, string="DKIM", compute="_compute_check_states", store=True)
     dmarc_state = fields.Selection(STATES, string="DMARC", compute="_compute_check_states", store=True)
@@ -164,110 +153,13 @@ class MailDomainHealth(models.Model):
             raise ValidationError(str(exc)) from None
 
     # ------------------------------------------------------------------
-    # Settings
-    # ------------------------------------------------------------------
-
-    @api.model
-    def _health_param(self, key, default=""):
-        return self.env["ir.config_parameter"].sudo().get_param(PARAM % key) or default
-
-    @api.model
-    def _health_nameservers(self):
-        """The nameservers of the checks: the setting, else the system's (``/etc/resolv.conf``).
-
-        Raises ``ValueError`` with a readable message.
-        """
-        configured = split_values(self._health_param("nameservers"))
-        if configured:
-            return [Nameserver.parse(item) for item in configured]
-        if modules.module.current_test:
-            # Tests only ever talk to loopback: never fall back to the machine's resolvers.
-            raise ValueError("No nameserver configured for the domain health checks.")
-        system = system_nameservers()
-        if not system:
-            raise ValueError(
-                "No nameserver configured for the domain health checks and none found in /etc/resolv.conf."
-            )
-        return system
-
-    @api.model
-    def _health_run_options(self):
-        timeout = float(self._health_param("dns_timeout", "2.0"))
-        return checks.RunOptions(
-            nameservers=self._health_nameservers(),
-            timeout=timeout,
-            lifetime=timeout * 2.5,
-            domain_deadline=float(self._health_param("domain_deadline", "30")),
-        )
-
-    @api.model
-    def _health_provider(self):
-        profile = self._health_param("provider", "flectra")
-        if profile == "custom":
-            include = self._health_param("spf_include")
-            if not include:
-                raise ValueError("the custom sending provider has no SPF include in the settings")
-            return providers.custom(normalize_domain(include))
-        return providers.PROVIDERS.get(profile, providers.FLECTRA)
-
-    @api.model
-    def _health_smtp_hosts(self):
-        servers = self.env["ir.mail_server"].sudo().search([("smtp_host", "!=", False)])
-        hosts = servers.mapped("smtp_host")
-        if not hosts and tools.config.get("smtp_server"):
-            hosts = [tools.config["smtp_server"]]
-        return list(dict.fromkeys(host.strip().lower() for host in hosts if host.strip()))
-
-    @api.model
-    def _health_sending_ips(self, run_options):
-        """The IPs SPF is evaluated for: the setting, else the addresses of the configured SMTP hosts.
-
-        Host names are resolved (A and AAAA) through the same nameservers as the checks;
-        loopback and link-local addresses say nothing about what receivers see and are left out.
-        """
-        configured = split_values(self._health_param("sending_ips"))
-        if configured:
-            addresses, names = configured, []
-        else:
-            addresses, names = [], []
-            for host in self._health_smtp_hosts():
-                try:
-                    ipaddress.ip_address(host)
-                    addresses.append(host)
-                except ValueError:
-                    names.append(host)
-        if names:
-            addresses += asyncio.run(_resolve_addresses(names, run_options))
-        ips = []
-        for text in addresses:
-            try:
-                address = ipaddress.ip_address(text)
-            except ValueError:
-                _logger.warning("Domain health: ignoring sending IP %r: not an IP address", text)
-                continue
-            if not (address.is_loopback or address.is_link_local or address.is_unspecified):
-                ips.append(str(address))
-        return tuple(dict.fromkeys(ips))
-
-    @api.model
-    def _health_options(self):
-        """``(CheckOptions, RunOptions)`` from the settings; ``ValueError`` when they are unusable."""
-        run_options = self._health_run_options()
-        options = checks.CheckOptions(
-            provider=self._health_provider(),
-            dkim_selectors=tuple(split_values(self._health_param("dkim_selectors"))),
-            sending_ips=self._health_sending_ips(run_options),
-            own_keys=self.env["mail.dkim.key"]._dkim_own_keys(),
-        )
-        return options, run_options
-
-    # ------------------------------------------------------------------
     # Domains in use
     # ------------------------------------------------------------------
 
     @api.model
-    def _health_domains_in_use(self):
-        """``{domain: [where it is used]}`` for every domain the database sends from."""
+    def _health_sending_domains(self):
+        """``{domain: [where it is used]}`` for the domains the configuration sends from (alias domains,
+        mail parameters, outgoing servers): the company's own domains."""
         found = defaultdict(list)
 
         def add(domains, source):
@@ -276,18 +168,27 @@ class MailDomainHealth(models.Model):
                     found[domain].append(source)
 
         for alias_domain in self.env["mail.alias.domain"].sudo().search([]):
-            add(domains_of(alias_domain.name), _("Alias domain (catchall, bounce)"))
-            add(domains_of(alias_domain.default_from, addresses_only=True), _("Default from"))
+            add(domains_of(alias_domain.name), self.env._("Alias domain (catchall, bounce)"))
+            add(domains_of(alias_domain.default_from, addresses_only=True), self.env._("Default from"))
         icp = self.env["ir.config_parameter"].sudo()
         add(domains_of(icp.get_param("mail.catchall.domain")), "mail.catchall.domain")
         add(domains_of(icp.get_param("mail.default.from"), addresses_only=True), "mail.default.from")
         add(domains_of(icp.get_param("mail.default.from_filter")), "mail.default.from_filter")
         for server in self.env["ir.mail_server"].sudo().search([("from_filter", "!=", False)]):
-            add(domains_of(server.from_filter), _("Outgoing server %s", server.name))
+            add(domains_of(server.from_filter), self.env._("Outgoing server %s", server.name))
+        return dict(found)
+
+    @api.model
+    def _health_domains_in_use(self):
+        """``{domain: [where it is used]}`` for every domain the database sends from: the configured
+        ones and internal users' domains (mailbox providers left out)."""
+        found = self._health_sending_domains()
         users = self.env["res.users"].sudo().search([("share", "=", False), ("email", "!=", False)])
         user_domains = {d for email in users.mapped("email") for d in domains_of(email, addresses_only=True)}
-        add(sorted(user_domains - GENERIC_MAILBOX_DOMAINS), _("Internal users' addresses"))
-        return dict(found)
+        source = self.env._("Internal users' addresses")
+        for domain in sorted(user_domains - GENERIC_MAILBOX_DOMAINS):
+            found.setdefault(domain, []).append(source)
+        return found
 
     @api.model
     def _health_sync_domains(self):
@@ -339,21 +240,25 @@ class MailDomainHealth(models.Model):
         }
 
     # ------------------------------------------------------------------
-    # Checking
+    # Checking and history
     # ------------------------------------------------------------------
 
     @api.model
-    def _health_reports(self, names, options=None):
-        """``{domain: DomainReport}``; never raises: what could not be checked is ``unknown``."""
-        if options is None:
+    def _health_reports(self, names, settings=None):
+        """``{domain: DomainReport}``; never raises: what could not be checked is ``unknown``.
+
+        ``settings`` is ``_health_settings()`` (or the ``ValueError`` it raised) when the caller
+        has it already.
+        """
+        if settings is None:
             try:
-                options = self._health_options()
+                settings = self._health_settings()
             except ValueError as exc:
-                options = exc
-        if isinstance(options, ValueError):
-            summary = _("The checks could not run: %s", options)
+                settings = exc
+        if isinstance(settings, ValueError):
+            summary = self.env._("The checks could not run: %s", settings)
             return {name: DomainReport.uniform(name, (), Status.UNKNOWN, summary) for name in names}
-        return self._health_run_engine(list(names), *options)
+        return self._health_run_engine(list(names), settings.options, settings.run_options)
 
     @api.model
     def _health_run_engine(self, names, options, run_options):
@@ -367,15 +272,15 @@ class MailDomainHealth(models.Model):
                     results.update(self._health_run_engine([name], options, run_options))
                 return results
             _logger.exception("Domain health: checking %s failed", names[0])
-            summary = _("The check failed unexpectedly; the server log has the details.")
+            summary = self.env._("The check failed unexpectedly; the server log has the details.")
             return {names[0]: DomainReport.uniform(names[0], options.selectors, Status.UNKNOWN, summary)}
         return {report.domain: report for report in reports}
 
-    def _health_check(self, options=None):
+    def _health_check(self, settings=None):
         """Check these domains concurrently and store the results, each domain isolated."""
         if not self:
             return True
-        reports = self._health_reports(self.mapped("name"), options)
+        reports = self._health_reports(self.mapped("name"), settings)
         now = fields.Datetime.now()
         for record in self:
             try:
@@ -386,172 +291,63 @@ class MailDomainHealth(models.Model):
         return True
 
     def _health_store(self, report, now):
-        """Store ``report``: a new run when a verdict changed, else the last run is seen again."""
+        """Store ``report``: a new run when a verdict changed, else the last run is seen again.
+
+        History is what was measured: it is written here only, as the superuser.
+        """
         self.ensure_one()
         values = check_values(report)
         evaluations = "\n".join(
             f"{e.ip}: {e.result}" + (f" ({e.explanation})" if e.explanation else "")
             for e in report.spf_evaluations
         )
-        last = self.last_run_id
+        last = self.last_run_id.sudo()
         if last and last._signature() == signature(values, evaluations):
             last.last_seen = now
         else:
-            self.last_run_id = self.env["mail.domain.health.run"].create(
-                {
-                    "health_id": self.id,
-                    "date": now,
-                    "last_seen": now,
-                    "state": report.status.value,
-                    "spf_evaluations": evaluations or False,
-                    "changes": _describe_changes(last, values) if last else False,
-                    "check_ids": [Command.create(v) for v in values],
-                }
+            self.last_run_id = (
+                self.env["mail.domain.health.run"]
+                .sudo()
+                .create(
+                    {
+                        "health_id": self.id,
+                        "date": now,
+                        "last_seen": now,
+                        "state": report.status.value,
+                        "spf_evaluations": evaluations or False,
+                        "changes": self._health_describe_changes(last, values) if last else False,
+                        "check_ids": [Command.create(v) for v in values],
+                    }
+                )
             )
         self.write({"state": report.status.value, "last_check": now})
         self._health_track(values)
 
-    # ------------------------------------------------------------------
-    # Alerts: once per degradation, recovery noted
-    # ------------------------------------------------------------------
-
-    def _health_track(self, values):
-        """Compare with the last known verdicts; alert on degradation, note recovery.
-
-        ``unknown`` (DNS did not answer) is no news: it neither degrades nor recovers.
-        The first verdict of a check is its baseline.
-        """
-        self.ensure_one()
-        data = self.alert_data or {}
-        known, alerted = dict(data.get("known", {})), dict(data.get("alerted", {}))
-        had_alerts = bool(alerted)
-        current = {check_key(v): v for v in values}
-        degraded, recovered = [], []
-        for key, v in current.items():
-            status, old = v["status"], known.get(key)
-            if status == "unknown":
-                continue
-            known[key] = status
-            if old is None or old == status:
-                continue
-            if SEVERITY[status] > SEVERITY[old]:
-                degraded.append((key, old, v))
-                alerted.setdefault(key, old)
-            else:
-                recovered.append((key, old, v))
-                if key in alerted and SEVERITY[status] <= SEVERITY[alerted[key]]:
-                    del alerted[key]
-        if any(v["status"] != "unknown" for v in values):
-            # checks no longer run (a selector removed from the settings) are forgotten
-            known = {k: s for k, s in known.items() if k in current}
-            alerted = {k: s for k, s in alerted.items() if k in current}
-        if {"known": known, "alerted": alerted} != data:
-            self.alert_data = {"known": known, "alerted": alerted}
-        if degraded:
-            self._health_notify_degraded(degraded)
-        if recovered:
-            self._health_notify_recovered(recovered)
-        if had_alerts and not alerted:
-            self.activity_ids.filtered(
-                lambda a: a.activity_type_id == self._health_alert_type()
-            ).sudo().unlink()
-
     @api.model
-    def _health_alert_type(self):
-        return self.env.ref("mail_domain_health.mail_activity_type_domain_health_alert")
-
-    @api.model
-    def _health_admins(self):
-        group = self.env.ref("base.group_system")
-        return self.env["res.users"].sudo().search([("groups_id", "in", group.ids), ("share", "=", False)])
-
-    def _health_notify_degraded(self, degraded):
-        labels = ", ".join(_check_label(key) for key, _old, _v in degraded)
-        summary = _("%(domain)s: %(checks)s degraded", domain=self.name, checks=labels)
-        publish = _("Publish:")
-        items = Markup().join(
-            Markup("<li><b>%s</b>: %s → %s. %s%s</li>")
-            % (
-                _check_label(key),
-                old,
-                v["status"],
-                v["summary"],
-                Markup(" %s <code>%s</code>") % (publish, v["fix"]) if v["fix"] else "",
-            )
-            for key, old, v in degraded
-        )
-        note = Markup("<p>%s</p><ul>%s</ul>") % (
-            _("The last check of %s found:", self.name),
-            items,
-        )
-        for user in self._health_admins():
-            self.sudo().activity_schedule(
-                act_type_xmlid="mail_domain_health.mail_activity_type_domain_health_alert",
-                user_id=user.id,
-                summary=summary,
-                note=note,
-            )
-
-    def _health_notify_recovered(self, recovered):
-        items = Markup().join(
-            Markup("<li><b>%s</b>: %s → %s. %s</li>") % (_check_label(key), old, v["status"], v["summary"])
-            for key, old, v in recovered
-        )
-        body = Markup("<p>%s</p><ul>%s</ul>") % (_("%s recovered:", self.name), items)
-        self.sudo().message_post(body=body, subtype_xmlid="mail.mt_note")
-
-    # ------------------------------------------------------------------
-    # Cron, retention
-    # ------------------------------------------------------------------
-
-    @api.model
-    def _cron_check_domains(self, batch_size=BATCH_SIZE, time_budget=None):
-        """Re-check every watched domain not checked within the hour, in committed batches.
-
-        Stops after ``time_budget`` seconds (default: half the cron time limit) and tells
-        the scheduler how many domains remain, so it calls again at once to finish.
-        """
-        started = time.monotonic()
-        if time_budget is None:
-            time_budget = _cron_time_budget()
-        watched = self._health_sync_domains()
-        due = watched.filtered(
-            lambda r: not r.last_check or r.last_check < fields.Datetime.now() - RECHECK_AFTER
-        ).sorted(lambda r: (bool(r.last_check), r.last_check or fields.Datetime.now(), r.id))
-        try:
-            options = self._health_options()
-        except ValueError as exc:
-            _logger.warning("Domain health: %s", exc)
-            options = exc
-        auto_commit = not modules.module.current_test
-        total, done = len(due), 0
-        _logger.info("Domain health: checking %d domains", total)
-        for batch in split_every(batch_size, due.ids, self.browse):
-            batch._health_check(options)
-            done += len(batch)
-            _logger.info("Domain health: %d/%d domains checked", done, total)
-            self.env["ir.cron"]._notify_progress(done=done, remaining=total - done)
-            if auto_commit:
-                self.env.cr.commit()
-            if time_budget and done < total and time.monotonic() - started > time_budget:
-                _logger.info("Domain health: time budget spent, %d domains left", total - done)
-                return
-        self._health_gc()
-
-    @api.model
-    def _health_gc(self):
-        """Forget runs last seen longer ago than the retention; a domain's last run is always kept."""
-        days = int(self._health_param("retention_days", str(DEFAULT_RETENTION_DAYS)))
-        if days <= 0:
-            return
-        cutoff = fields.Datetime.now() - timedelta(days=days)
-        keep = self.with_context(active_test=False).search([]).last_run_id
-        old = self.env["mail.domain.health.run"].search(
-            [("last_seen", "<", cutoff), ("id", "not in", keep.ids)]
-        )
-        if old:
-            _logger.info("Domain health: removing %d runs older than %d days", len(old), days)
-            old.unlink()
+    def _health_describe_changes(self, last, values):
+        """What changed since ``last`` (a run), one line per check."""
+        labels = dict(self._fields["state"]._description_selection(self.env))
+        _ = self.env._
+        before = {line._check_key(): line for line in last.check_ids}
+        lines = []
+        for v in values:
+            key = check_key(v)
+            old = before.pop(key, None)
+            new = labels[v["status"]]
+            if old is None:
+                lines.append(_("%(check)s: new, %(status)s", check=check_label(key), status=new))
+            elif (old.status, old.summary) != (v["status"], v["summary"]):
+                lines.append(
+                    _(
+                        "%(check)s: %(old)s → %(new)s, %(summary)s",
+                        check=check_label(key),
+                        old=labels[old.status],
+                        new=new,
+                        summary=v["summary"],
+                    )
+                )
+        lines += [_("%s: no longer checked", check_label(key)) for key in before]
+        return "\n".join(lines) or False
 
     # ------------------------------------------------------------------
     # Actions
@@ -560,73 +356,3 @@ class MailDomainHealth(models.Model):
     def action_check_now(self):
         self._health_check()
         return True
-
-    # ------------------------------------------------------------------
-    # DMARC policies of other domains (people problems)
-    # ------------------------------------------------------------------
-
-    @api.model
-    def _health_dmarc_policies(self, names):
-        """``{domain: policy}``: the effective DMARC policy (none, quarantine, reject), None without
-        a usable record or answer; empty when the settings are unusable."""
-        try:
-            run_options = self._health_run_options()
-        except ValueError as exc:
-            _logger.warning("Domain health: %s", exc)
-            return {}
-        if not names:
-            return {}
-        return asyncio.run(_dmarc_policies(list(names), run_options))
-
-
-def _describe_changes(last, values):
-    before = {line._check_key(): line for line in last.check_ids}
-    lines = []
-    for v in values:
-        old = before.pop(check_key(v), None)
-        if old is None:
-            lines.append(f"{_check_label(check_key(v))}: new, {v['status']}")
-        elif (old.status, old.summary) != (v["status"], v["summary"]):
-            lines.append(f"{_check_label(check_key(v))}: {old.status} → {v['status']}, {v['summary']}")
-    lines += [f"{_check_label(key)}: no longer checked" for key in before]
-    return "\n".join(lines) or False
-
-
-def _check_label(key):
-    check, _sep, selector = key.partition(":")
-    return f"{check.upper()} ({selector})" if selector else check.upper()
-
-
-def _cron_time_budget():
-    limit = tools.config.get("limit_time_real_cron") or 0
-    if limit < 0:
-        limit = tools.config.get("limit_time_real") or 0
-    return limit / 2 if limit > 0 else None
-
-
-def _resolver(run_options):
-    return DnsResolver(
-        list(run_options.nameservers),
-        timeout=run_options.timeout,
-        lifetime=run_options.lifetime,
-        concurrency=run_options.concurrency,
-    )
-
-
-async def _resolve_addresses(names, run_options):
-    resolver = _resolver(run_options)
-    queries = [resolver.query(name, rtype) for name in names for rtype in ("A", "AAAA")]
-    answers = await asyncio.gather(*queries)
-    return [record for answer in answers if answer.status is DnsStatus.OK for record in answer.records]
-
-
-async def _dmarc_policies(names, run_options):
-    resolver = _resolver(run_options)
-
-    async def one(name):
-        try:
-            return name, await asyncio.wait_for(dmarc.policy_of(name, resolver), run_options.domain_deadline)
-        except asyncio.TimeoutError:
-            return name, None
-
-    return dict(await asyncio.gather(*(one(name) for name in names)))

@@ -1,6 +1,8 @@
+from markupsafe import Markup
 from odoo import api, fields, models
 
-from .mail_domain_health import STATES
+from ..deliverability.records import parse_fix
+from .mail_domain_health import STATES, check_key
 
 
 class MailDomainHealthCheck(models.Model):
@@ -27,6 +29,18 @@ class MailDomainHealthCheck(models.Model):
         string="Record to Publish",
         help="The exact DNS record(s) to create or update, as zone-file lines.",
     )
+    fix_host = fields.Char(
+        string="Host", compute="_compute_fix_fields", help="The name to type in the registrar's form."
+    )
+    fix_type = fields.Char(string="Type", compute="_compute_fix_fields")
+    fix_value = fields.Char(string="Value", compute="_compute_fix_fields")
+    fix_count = fields.Integer(string="Records", compute="_compute_fix_fields")
+    fix_table = fields.Html(
+        string="Records to Publish",
+        compute="_compute_fix_fields",
+        sanitize=False,
+        help="Each record as Host / Type / Value, as a registrar's DNS form asks for it.",
+    )
     dmarc_policy = fields.Char(string="DMARC Policy")
     key_bits = fields.Integer(string="DKIM Key Size")
 
@@ -35,6 +49,30 @@ class MailDomainHealthCheck(models.Model):
         order = {"spf": 1, "dkim": 2, "dmarc": 3, "mx": 4}
         for line in self:
             line.sequence = order.get(line.check, 9)
+
+    @api.depends("fix")
+    def _compute_fix_fields(self):
+        """Host / Type / Value of the record to publish (of the first when there are several)."""
+        _ = self.env._
+        head = Markup("<tr><th>%s</th><th>%s</th><th>%s</th></tr>") % (_("Host"), _("Type"), _("Value"))
+        for line in self:
+            records = parse_fix(line.fix)
+            first = records[0] if records else None
+            line.fix_count = len(records)
+            line.fix_host = first.host() if first else False
+            line.fix_type = first.type if first else False
+            line.fix_value = first.value if first else False
+            rows = Markup().join(
+                Markup("<tr><td><code>%s</code></td><td>%s</td><td><code>%s</code></td></tr>")
+                % (record.host(), record.type, record.value)
+                for record in records
+            )
+            line.fix_table = (
+                Markup('<table class="table table-sm o_mail_domain_health_records">%s%s</table>')
+                % (head, rows)
+                if records
+                else False
+            )
 
     @api.depends("check", "selector", "domain")
     def _compute_display_name(self):
@@ -48,4 +86,4 @@ class MailDomainHealthCheck(models.Model):
     def _check_key(self):
         """Identifies the same check across runs (DKIM: one per selector)."""
         self.ensure_one()
-        return f"{self.check}:{self.selector}" if self.selector else self.check
+        return check_key({"check": self.check, "selector": self.selector})

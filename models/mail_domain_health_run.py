@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
 from .mail_domain_health import STATES
 
@@ -8,7 +9,8 @@ class MailDomainHealthRun(models.Model):
 
     A new run is stored only when a verdict changes; a re-check giving the same
     results moves ``last_seen`` forward. The history of a domain therefore shows
-    exactly when it changed.
+    exactly when it changed. Runs are what was measured: only the checks write them
+    (administrators read them), and the last run of a domain is never deleted.
     """
 
     _name = "mail.domain.health.run"
@@ -30,6 +32,17 @@ class MailDomainHealthRun(models.Model):
     def _compute_display_name(self):
         for run in self:
             run.display_name = f"{run.health_id.name} {fields.Datetime.to_string(run.date)}"
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_last_run(self):
+        last = self.filtered(lambda run: run.health_id.last_run_id == run)
+        if last:
+            raise UserError(
+                self.env._(
+                    "The last check of %s cannot be deleted: it is the domain's current result.",
+                    ", ".join(last.health_id.mapped("name")),
+                )
+            )
 
     def _signature(self):
         """What makes two runs the same: every verdict with its fix, and the SPF evaluations."""

@@ -1,16 +1,14 @@
-"""How each outgoing ``mail.mail`` was sent: From used, envelope sender, server, and the rule that decided."""
+"""How each outgoing ``mail.mail`` was sent: From, envelope sender, Reply-To, server, and the rule."""
+
+import logging
 
 from odoo import fields, models
 
-from ..deliverability.sender import Rule
-from .ir_mail_server import Scratch
+from ..deliverability.sender import Rule, Sending
+from .ir_mail_server import CONFIGURATION_SERVER
 
+_logger = logging.getLogger(__name__)
 RULES = [(rule.value, rule.label) for rule in Rule]
-NOT_SENT = dict.fromkeys(
-    ("mdh_sent_from", "mdh_envelope_from", "mdh_mail_server_id", "mdh_smtp_server", "mdh_sender_rule",
-     "mdh_sender_explanation", "mdh_dkim_signature"),
-    False,
-)  # fmt: skip
 
 
 class MailMail(models.Model):
@@ -22,7 +20,14 @@ class MailMail(models.Model):
         readonly=True,
         copy=False,
         groups="base.group_system",
-        help="MAIL FROM / Return-Path: the address SPF is checked on.",
+        help="MAIL FROM / Return-Path: the address SPF is checked on, where bounces come back.",
+    )
+    mdh_reply_to = fields.Char(
+        "Reply-To Sent",
+        readonly=True,
+        copy=False,
+        groups="base.group_system",
+        help="Where replies go: the catchall address brings them back to the document's chatter.",
     )
     mdh_mail_server_id = fields.Many2one(
         "ir.mail_server",
@@ -37,21 +42,24 @@ class MailMail(models.Model):
         RULES, "Sender Rule", readonly=True, copy=False, groups="base.group_system"
     )
     mdh_sender_explanation = fields.Text("Why", readonly=True, copy=False, groups="base.group_system")
-    mdh_dkim_signature = fields.Char("DKIM", readonly=True, copy=False, groups="base.group_system")
 
     def send(self, auto_commit=False, raise_exception=False, post_send_callback=None):
-        """Odoo's sending; the sender settings are resolved once for all its batches."""
-        return super(MailMail, self.with_context(mdh_send_cache=Scratch())).send(
+        """Odoo's sending, with one ``Sending`` for all its batches (see ``_send``)."""
+        return super(MailMail, self.with_context(mdh_sending=Sending())).send(
             auto_commit=auto_commit, raise_exception=raise_exception, post_send_callback=post_send_callback
         )
 
     def _send(self, auto_commit=False, raise_exception=False, smtp_session=None, alias_domain_id=False,
               mail_server=False, post_send_callback=None):  # fmt: skip
-        """Odoo's sending, collecting how each message goes out (see ir.mail_server)."""
-        context = {"mdh_sender_log": Scratch()}
-        if alias_domain_id:
-            context["mdh_alias_domain_id"] = alias_domain_id
-        return super(MailMail, self.with_context(**context))._send(
+        """Odoo's sending of one batch: ``ir.mail_server`` puts in the ``Sending`` how each message
+        went out, ``_postprocess_sent_message`` records it on the mail."""
+        sending = self.env.context.get("mdh_sending")
+        mails = self
+        if sending is None:  # called without send()
+            sending = Sending()
+            mails = self.with_context(mdh_sending=sending)
+        sending.batch(mail_server.id if mail_server else None, mail_server.name if mail_server else "")
+        return super(MailMail, mails)._send(
             auto_commit=auto_commit,
             raise_exception=raise_exception,
             smtp_session=smtp_session,
@@ -60,29 +68,32 @@ class MailMail(models.Model):
             post_send_callback=post_send_callback,
         )
 
-    def write(self, vals):
-        """Odoo's state update after sending a mail carries how it was sent (no extra query).
-
-        ``_send`` handles one mail at a time: what was sent since the last state update is this
-        mail's (several mails of one message share their Message-Id, so it cannot be the key).
-        Every state update during sending sets these fields, cleared when nothing was sent, so
-        that Odoo still flushes the batch in one UPDATE.
-        """
-        log = self.env.context.get("mdh_sender_log")
-        if log is not None and "state" in vals and len(self) == 1:
-            values = log.pop("last", None)
-            if self.env.su or self.env.user.has_group("base.group_system"):
-                vals = {**vals, **(values or NOT_SENT)}
-            elif values:
-                self.sudo().write(values)
-        return super().write(vals)
-
     def _postprocess_sent_message(self, success_pids, failure_reason=False, failure_type=None):
-        """A mail Odoo did not send (no valid recipient) keeps the sender it would have used."""
-        log = self.env.context.get("mdh_sender_log")
-        values = log.pop("last", None) if log and len(self) == 1 else None
-        if values:
-            self.sudo().write(values)
+        """Odoo calls it for every mail, sent or failed: record what the mail was sent as."""
+        sending = self.env.context.get("mdh_sending")
+        sent = sending.sent if sending is not None and len(self) == 1 else None
+        if sent is not None:
+            sending.sent = None
+            try:
+                self._mdh_record(sent, sending)
+            except Exception:
+                _logger.warning("Could not record how mail %s was sent", self.id, exc_info=True)
         return super()._postprocess_sent_message(
             success_pids, failure_reason=failure_reason, failure_type=failure_type
+        )
+
+    def _mdh_record(self, sent, sending):
+        """Write ``sent`` (``sender.SentAs``) on the Sent As tab of this mail."""
+        server = self.mail_server_id or self.env["ir.mail_server"].browse(sending.server_id)
+        name = server.sudo().name or sending.server_name or CONFIGURATION_SERVER
+        self.sudo().write(
+            {
+                "mdh_sent_from": sent.header_from,
+                "mdh_envelope_from": sent.envelope_from,
+                "mdh_reply_to": sent.reply_to or False,
+                "mdh_mail_server_id": server.id,
+                "mdh_smtp_server": name,
+                "mdh_sender_rule": sent.rule.value,
+                "mdh_sender_explanation": sent.explain(name),
+            }
         )

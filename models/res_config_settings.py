@@ -4,9 +4,10 @@ import re
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
+from ..deliverability import providers
 from ..deliverability.dns import Nameserver
 from ..deliverability.domains import normalize_domain
-from .mail_domain_health import split_values
+from ..deliverability.health_settings import AUTOMATIC, CUSTOM, split_values
 
 _SELECTOR = re.compile(r"^[a-z0-9_-]{1,63}(\.[a-z0-9_-]{1,63})*$", re.IGNORECASE)
 
@@ -15,12 +16,16 @@ class ResConfigSettings(models.TransientModel):
     _inherit = "res.config.settings"
 
     domain_health_provider = fields.Selection(
-        [("flectra", "Flectra"), ("odoo", "Odoo"), ("custom", "Custom (own SMTP server)")],
+        lambda self: self._domain_health_provider_choices(),
         string="Sending Provider",
-        default="flectra",
+        default=AUTOMATIC,
         config_parameter="mail_domain_health.provider",
-        help="Who sends the database's mail: decides the SPF include and DKIM selector the domains "
-        "must publish (Flectra: _spf.flectra.com and 'flectra'; Odoo: _spf.odoo.com and 'odoo').",
+        help="Who sends the database's mail: decides the SPF include and the DKIM selectors the "
+        "domains must publish. Automatic: the provider of the outgoing servers' hosts, else the "
+        "platform the database runs on.",
+    )
+    domain_health_provider_note = fields.Char(
+        string="Provider Assumed", compute="_compute_domain_health_provider_note"
     )
     domain_health_spf_include = fields.Char(
         string="SPF Include",
@@ -51,6 +56,20 @@ class ResConfigSettings(models.TransientModel):
         help="Check results unchanged for longer are removed; 0 keeps everything.",
     )
 
+    @api.model
+    def _domain_health_provider_choices(self):
+        _ = self.env._
+        table = [(p.name, f"{p.label} ({p.spf_include})") for p in providers.TABLE]
+        return [(AUTOMATIC, _("Automatic")), *table, (CUSTOM, _("Custom (own SMTP server)"))]
+
+    @api.depends("domain_health_provider", "domain_health_spf_include")
+    def _compute_domain_health_provider_note(self):
+        health = self.env["mail.domain.health"]
+        for settings in self:
+            settings.domain_health_provider_note = health._health_provider_explanation(
+                settings.domain_health_provider or False, settings.domain_health_spf_include
+            )
+
     @api.constrains(
         "domain_health_provider",
         "domain_health_spf_include",
@@ -64,7 +83,7 @@ class ResConfigSettings(models.TransientModel):
             settings._domain_health_validate()
 
     def _domain_health_validate(self):
-        if self.domain_health_provider == "custom":
+        if self.domain_health_provider == CUSTOM:
             if not self.domain_health_spf_include:
                 raise ValidationError(_("A custom sending provider needs the SPF include to check."))
             try:

@@ -1,6 +1,8 @@
 from . import test_health_checks
 from . import test_health_cron
 from . import test_health_fields
+from . import test_health_history
+from . import test_health_provider
 from . import test_health_security
 from . import test_health_wizard
 from . import test_tour
@@ -8,6 +10,8 @@ from . import test_sender_core
 from . import test_sender_params
 from . import test_sender_send
 from . import test_sender_preview
+from . import test_dmarc_reports
+from . import test_sender_roundtrip
 from . import test_dkim_keys
 from . import test_dkim_signing
 from . import test_deliverability_test

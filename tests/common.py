@@ -10,6 +10,7 @@ from ..deliverability.testing.nsd import NsdServer, SilentServer
 
 SENDING_IP = "192.0.2.25"
 LOGGER = "odoo.addons.mail_domain_health.models.mail_domain_health"
+CRON_LOGGER = "odoo.addons.mail_domain_health.models.mail_domain_health_cron"
 PARAMS = {
     "mail_domain_health.provider": "custom",
     "mail_domain_health.spf_include": "_spf.mailer.test",

@@ -27,7 +27,8 @@ class TestDeliverabilityTest(SinkMixin, DkimCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.env["mail.dkim.key"].search([]).action_check_dns()
-        alias = cls.env["mail.alias.domain"].create({"name": "signed.test"})
+        domains = cls.env["mail.alias.domain"]
+        alias = domains.search([("name", "=", "signed.test")]) or domains.create({"name": "signed.test"})
         cls.env.company.alias_domain_id = alias
         cls.user = new_test_user(
             cls.env, "ann", groups="base.group_user", name="Ann", email="ann@signed.test"

@@ -34,7 +34,8 @@ class TestHealthChecks(DomainHealthCase):
                 "good.test", "bad.test", "srv.test", "people.test",
             },
         )  # fmt: skip
-        self.assertEqual(in_use["catchall.test"], ["mail.catchall.domain"])
+        # the parameter is written through to an alias domain of that name (see readme/SENDER.rst)
+        self.assertEqual(in_use["catchall.test"], ["Alias domain (catchall, bounce)", "mail.catchall.domain"])
         self.assertEqual(in_use["bad.test"], ["Outgoing server Second"])
         self.assertEqual(in_use["good.test"], ["Outgoing server Mailer", "Internal users' addresses"])
         self.assertNotIn("gmail.com", in_use, "a mailbox provider is a people problem, not our DNS")
@@ -109,18 +110,18 @@ class TestHealthChecks(DomainHealthCase):
         self.assertEqual(len(flip.run_ids), 2)
         self.assertNotEqual(flip.last_run_id, first)
         self.assertEqual(flip.state, "fail")
-        self.assertIn("SPF: pass → fail", flip.last_run_id.changes)
-        self.assertIn("DMARC: pass → warning", flip.last_run_id.changes)
+        self.assertIn("SPF: Pass → Fail", flip.last_run_id.changes)
+        self.assertIn("DMARC: Pass → Warning", flip.last_run_id.changes)
         self.assertEqual(first.check_ids.mapped("status"), ["pass"] * 4, "history keeps the old verdicts")
 
     def test_sending_ips_default_to_the_smtp_hosts_addresses(self):
-        options, _run = self.Health._health_options()
+        options = self.Health._health_settings().options
         self.assertEqual(options.sending_ips, (SENDING_IP, "2001:db8::25"))
         self.env["ir.mail_server"].create({"name": "Local", "smtp_host": "127.0.0.1"})
-        options, _run = self.Health._health_options()
+        options = self.Health._health_settings().options
         self.assertNotIn("127.0.0.1", options.sending_ips, "loopback says nothing about SPF")
         self.env["ir.config_parameter"].sudo().set_param("mail_domain_health.sending_ips", "198.51.100.9")
-        options, _run = self.Health._health_options()
+        options = self.Health._health_settings().options
         self.assertEqual(options.sending_ips, ("198.51.100.9",))
 
     def test_one_failing_domain_does_not_stop_the_others(self):

@@ -6,7 +6,7 @@ from datetime import timedelta
 from odoo import fields
 from odoo.tests import tagged
 
-from .common import LOGGER, DomainHealthCase
+from .common import CRON_LOGGER, DomainHealthCase
 
 
 @tagged("post_install", "-at_install")
@@ -41,14 +41,14 @@ class TestHealthCron(DomainHealthCase):
         self.env["ir.config_parameter"].sudo().set_param("mail.catchall.domain", "bad.test")
         watched = self.Health._health_ensure(["broken.test"], manual=True)
         self.Health._health_ensure(["lax.test"])  # neither in use nor added by hand: not watched
-        with self.assertLogs(LOGGER, level=logging.INFO) as logs:
+        with self.assertLogs(CRON_LOGGER, level=logging.INFO) as logs:
             self.run_cron(batch_size=1)
         states = {r.name: r.state for r in self.Health.search([])}
         self.assertEqual(
             states, {"good.test": "pass", "bad.test": "fail", "broken.test": "unknown", "lax.test": False}
         )
         self.assertTrue(watched.manual and watched.last_check)
-        self.assertIn(f"INFO:{LOGGER}:Domain health: 3/3 domains checked", logs.output)
+        self.assertIn(f"INFO:{CRON_LOGGER}:Domain health: 3/3 domains checked", logs.output)
 
     def test_the_scheduled_action_is_daily_active_and_runs_the_check(self):
         cron = self.env.ref("mail_domain_health.ir_cron_mail_domain_health")
@@ -91,8 +91,14 @@ class TestHealthCron(DomainHealthCase):
         self.assertEqual(alerts.user_id, self.env.ref("base.user_admin") | self.admin2)
         self.assertEqual(len(alerts), 2, "one activity per administrator")
         self.assertEqual(set(alerts.mapped("summary")), {"flip.test: SPF, DMARC degraded"})
-        self.assertIn("pass → fail", alerts[0].note)
+        self.assertIn("Pass → Fail", alerts[0].note)
         self.assertIn('flip.test. IN TXT "v=spf1 include:_spf.mailer.test -all"', alerts[0].note)
+        self.assertIn(
+            "Host <code>@</code>, Type <code>TXT</code>, "
+            "Value <code>v=spf1 include:_spf.mailer.test -all</code>",
+            alerts[0].note,
+            "the record also as a registrar's form asks for it",
+        )
 
         self.run_cron()
         self.run_cron()
@@ -102,7 +108,7 @@ class TestHealthCron(DomainHealthCase):
         self.run_cron()
         self.assertFalse(self.alerts(flip), "the alert closes on recovery")
         self.assertEqual(len(self.recovery_messages(flip)), 1)
-        self.assertIn("fail → pass", self.recovery_messages(flip).body)
+        self.assertIn("Fail → Pass", self.recovery_messages(flip).body)
         self.run_cron()
         self.assertEqual(len(self.recovery_messages(flip)), 1)
 

@@ -61,7 +61,8 @@ class TestHealthFields(DomainHealthCase):
         icp = self.env["ir.config_parameter"]
         self.assertEqual(icp.get_param("mail_domain_health.provider"), "odoo")
         self.assertEqual(icp.get_param("mail_domain_health.retention_days"), "30")
-        options, run_options = self.Health._health_options()
+        settings = self.Health._health_settings()
+        options, run_options = settings.options, settings.run_options
         self.assertEqual(options.provider, providers.ODOO)
         self.assertEqual(options.selectors, ("odoo", "s1", "s2"))
         self.assertEqual(options.sending_ips, ("198.51.100.1", "2001:db8::1"))
@@ -70,7 +71,7 @@ class TestHealthFields(DomainHealthCase):
         settings = Form(self.env["res.config.settings"])
         settings.domain_health_provider = "flectra"
         settings.save().execute()
-        self.assertEqual(self.Health._health_options()[0].provider, providers.FLECTRA)
+        self.assertEqual(self.Health._health_settings().options.provider, providers.FLECTRA)
 
     def test_settings_reject_bad_values_clearly(self):
         for field, value, message in [

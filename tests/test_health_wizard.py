@@ -17,6 +17,8 @@ class TestHealthWizard(DomainHealthCase):
             {"name": "Yahoo User", "login": "mdh_yahoo", "email": "me@reject.test"}
         )
         cls.user_gmail = users.create({"name": "Gmail User", "login": "mdh_gmail", "email": "me@gmail.com"})
+        # on the company's own (catchall) domain, which publishes p=quarantine and fails SPF and DKIM
+        cls.user_own = users.create({"name": "Own User", "login": "mdh_own", "email": "me@bad.test"})
         cls.portal = users.create(
             {
                 "name": "Portal",
@@ -35,7 +37,11 @@ class TestHealthWizard(DomainHealthCase):
         wizard = Form(self.env["mail.domain.health.wizard"])
         lines = {line.domain: line.source for line in wizard.save().line_ids}
         self.assertEqual(set(lines), {"good.test", "bad.test", "reject.test"})
-        self.assertEqual(lines["bad.test"], "mail.catchall.domain")
+        # the parameter is written through to an alias domain of that name (see readme/SENDER.rst)
+        self.assertEqual(
+            lines["bad.test"],
+            "Alias domain (catchall, bounce), mail.catchall.domain, Internal users' addresses",
+        )
 
     def test_check_shows_verdicts_with_records_and_saves_them(self):
         form = Form(self.env["mail.domain.health.wizard"])
@@ -52,6 +58,16 @@ class TestHealthWizard(DomainHealthCase):
         self.assertEqual(spf.fix, 'bad.test. IN TXT "v=spf1 include:_spf.mailer.test ip4:198.51.100.7 -all"')
         # good.test passes; bad.test and reject.test fail SPF, DKIM, DMARC; broken.test is unknown
         self.assertEqual((wizard.pass_count, wizard.warning_count, wizard.fail_count), (6, 0, 10))
+        # the record to publish, also as a registrar's form asks for it
+        self.assertEqual(
+            (spf.fix_host, spf.fix_type, spf.fix_value),
+            ("@", "TXT", "v=spf1 include:_spf.mailer.test ip4:198.51.100.7 -all"),
+        )
+        dkim = wizard.check_ids.filtered(lambda c: c.domain == "bad.test" and c.check == "dkim")
+        self.assertEqual((dkim.fix_host, dkim.fix_type), ("mdh._domainkey", "TXT"))
+        self.assertIn("<code>mdh._domainkey</code>", dkim.fix_table)
+        good = wizard.check_ids.filtered(lambda c: c.domain == "good.test" and c.check == "spf")
+        self.assertFalse(good.fix_host or good.fix_table, "nothing to publish")
 
         added = self.Health.search([("name", "=", "broken.test")])
         self.assertTrue(added.manual, "a domain the admin adds is watched from now on")
@@ -75,7 +91,12 @@ class TestHealthWizard(DomainHealthCase):
         problems = {(p.problem, p.user_id.login or p.domain): p for p in wizard.person_ids}
         self.assertEqual(
             set(problems),
-            {("user_dmarc", "mdh_yahoo"), ("user_generic", "mdh_gmail"), ("partner_dmarc", "partner.test")},
+            {
+                ("user_dmarc", "mdh_yahoo"),
+                ("user_generic", "mdh_gmail"),
+                ("own_dmarc", "mdh_own"),
+                ("partner_dmarc", "partner.test"),
+            },
         )
         rejected = problems["user_dmarc", "mdh_yahoo"]
         self.assertEqual((rejected.domain, rejected.policy), ("reject.test", "reject"))
@@ -85,3 +106,33 @@ class TestHealthWizard(DomainHealthCase):
         self.assertEqual(partners.partner_ids, self.strict)
         self.assertEqual((partners.policy, partners.partner_count), ("quarantine", 3))
         self.assertIn("cannot be relayed", partners.advice)
+
+    def test_users_on_a_company_domain_are_pointed_to_its_verdicts(self):
+        wizard = self.env["mail.domain.health.wizard"].create({})
+        wizard.action_check()
+        own = wizard.person_ids.filtered(lambda p: p.user_id == self.user_own)
+        self.assertEqual((own.problem, own.domain, own.policy), ("own_dmarc", "bad.test", "quarantine"))
+        self.assertEqual(own.health_id, self.Health.search([("name", "=", "bad.test")]))
+        self.assertEqual(own.health_id.dmarc_state, "fail")
+        self.assertIn("Fix the SPF and DKIM verdicts of bad.test", own.advice)
+        self.assertNotIn("address on", own.advice, "not: get an address on the domain they are on")
+        partner_domains = wizard.person_ids.filtered(lambda p: p.problem == "partner_dmarc").mapped("domain")
+        self.assertNotIn("bad.test", partner_domains)
+
+    def test_what_administrators_read_says_the_rule_not_its_source(self):
+        wizard = self.env["mail.domain.health.wizard"].create({})
+        wizard.action_check()
+        texts = [wizard.provider_note, *wizard.person_ids.mapped("advice")]
+        texts += wizard.check_ids.mapped("summary")
+        texts += [wizard.get_views([(False, "form")])["views"]["form"]["arch"]]
+        for model in (
+            "mail.domain.health", "mail.domain.health.run", "mail.domain.health.check",
+            "mail.domain.health.wizard", "mail.domain.health.wizard.line", "mail.domain.health.wizard.person",
+        ):  # fmt: skip
+            for field in self.env[model].fields_get(attributes=["string", "help", "selection"]).values():
+                texts += [field["string"], field.get("help") or "", str(field.get("selection") or "")]
+        settings = self.env["res.config.settings"].fields_get(attributes=["string", "help"])
+        texts += [f"{f['string']} {f.get('help', '')}" for n, f in settings.items() if "domain_health" in n]
+        for text in texts:
+            self.assertNotIn("seed", text.lower())
+            self.assertNotIn("Flectra recommends", text)

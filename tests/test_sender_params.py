@@ -72,3 +72,96 @@ class TestSenderParameters(TransactionCase):
         self.icp.set_param("mail.default.from", "migrate+default_from")
         domain = self.env["mail.alias.domain"]._migrate_icp_to_domain()
         self.assertEqual(domain.bounce_email, "migrate+bounce@test.migration.com")
+
+
+@tagged("post_install", "-at_install", "mdh_sender")
+class TestIdentityWriteThrough(TransactionCase):
+    """The identity parameters and the alias domains they describe say the same, both ways."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.icp = cls.env["ir.config_parameter"].sudo()
+        for key in ("mail.catchall.domain", "mail.catchall.alias", "mail.bounce.alias", "mail.default.from"):
+            cls.icp.set_param(key, False)
+        Domain = cls.env["mail.alias.domain"]
+        cls.domain_a = Domain.create({"name": "a.example.com", "bounce_alias": "bounce-a"})
+        cls.domain_b = Domain.create({"name": "b.example.com", "bounce_alias": "bounce-b"})
+        cls.unused = Domain.create({"name": "unused.example.com", "bounce_alias": "bounce-u"})
+        cls.company_a = cls.env.company
+        cls.company_a.alias_domain_id = cls.domain_a
+        cls.company_b = cls.env["res.company"].create(
+            {"name": "Company B", "alias_domain_id": cls.domain_b.id}
+        )
+
+    def setUp(self):
+        super().setUp()
+        self.addCleanup(self.env.registry.clear_cache)
+
+    def test_catchall_domain_creates_the_alias_domain_every_company_uses(self):
+        self.icp.set_param("mail.catchall.domain", "New.Example.com")
+        domain = self.env["mail.alias.domain"].search([("name", "=", "new.example.com")])
+        self.assertEqual(
+            (domain.bounce_alias, domain.catchall_alias, domain.default_from),
+            ("bounce", "catchall", "notifications"),
+        )
+        self.assertEqual((self.company_a | self.company_b).alias_domain_id, domain)
+        self.icp.set_param("mail.bounce.alias", "Bounces")
+        self.icp.set_param("mail.default.from", "noreply@new.example.com")
+        self.assertEqual((domain.bounce_alias, domain.default_from), ("bounces", "noreply@new.example.com"))
+        self.assertEqual(self.company_b.bounce_email, "bounces@new.example.com")
+        self.assertEqual(self.company_b.catchall_email, "catchall@new.example.com")
+
+    def test_catchall_domain_naming_an_existing_alias_domain_keeps_it(self):
+        self.icp.set_param("mail.catchall.domain", "b.example.com")
+        self.assertEqual((self.company_a | self.company_b).alias_domain_id, self.domain_b)
+        self.assertEqual(self.domain_b.bounce_alias, "bounce-b")  # mail.bounce.alias is not set
+        self.assertEqual(self.env["mail.alias.domain"].search_count([("name", "=", "b.example.com")]), 1)
+
+    def test_changing_the_catchall_domain_renames_its_alias_domain(self):
+        self.icp.set_param("mail.catchall.domain", "a.example.com")
+        self.icp.set_param("mail.catchall.domain", "moved.example.com")
+        self.assertEqual(
+            self.domain_a.name, "moved.example.com"
+        )  # the same record: no alias domain left behind
+        self.assertEqual((self.company_a | self.company_b).alias_domain_id, self.domain_a)
+        self.icp.set_param("mail.catchall.domain", "b.example.com")  # an existing one: used as it is
+        self.assertEqual((self.domain_a.name, self.domain_b.name), ("moved.example.com", "b.example.com"))
+        self.assertEqual((self.company_a | self.company_b).alias_domain_id, self.domain_b)
+
+    def test_local_part_reaches_every_company_domain_only(self):
+        self.icp.set_param("mail.bounce.alias", "returns")
+        self.assertEqual((self.domain_a | self.domain_b).mapped("bounce_alias"), ["returns", "returns"])
+        self.assertEqual(self.unused.bounce_alias, "bounce-u")
+        self.assertEqual(self.company_a.alias_domain_id, self.domain_a)  # no domain change without one
+
+    def test_alias_domain_edit_is_written_back(self):
+        self.icp.set_param("mail.catchall.domain", "a.example.com")
+        self.icp.set_param("mail.bounce.alias", "returns")
+        self.domain_a.bounce_alias = "bounced"
+        self.assertEqual(self.icp.get_param("mail.bounce.alias"), "bounced")
+        self.domain_a.name = "renamed.example.com"
+        self.assertEqual(self.icp.get_param("mail.catchall.domain"), "renamed.example.com")
+        self.assertEqual(self.company_b.alias_domain_id, self.domain_a)
+        self.domain_a.catchall_alias = "replies"  # mail.catchall.alias is not set: stays unset
+        self.assertFalse(self.icp.get_param("mail.catchall.alias"))
+        self.unused.bounce_alias = "other"  # not described by the parameters
+        self.assertEqual(self.icp.get_param("mail.bounce.alias"), "bounced")
+        self.assertEqual(self.env["mail.alias.domain"].search_count([("name", "=", "a.example.com")]), 0)
+
+    def test_edit_of_one_company_domain_reaches_the_others(self):
+        """A set parameter is global: edited on one company's alias domain, it changes for all."""
+        self.icp.set_param("mail.default.from", "info")
+        self.domain_b.default_from = "hello"
+        self.assertEqual(self.icp.get_param("mail.default.from"), "hello")
+        self.assertEqual(self.domain_a.default_from, "hello")
+
+    def test_without_parameters_alias_domains_are_left_alone(self):
+        self.domain_a.bounce_alias = "elsewhere"
+        self.assertFalse(self.icp.get_param("mail.bounce.alias"))
+        self.assertEqual(self.domain_b.bounce_alias, "bounce-b")
+
+    def test_refused_value_changes_no_alias_domain(self):
+        with self.assertRaises(ValidationError):
+            self.icp.set_param("mail.catchall.domain", "not a domain")
+        self.assertEqual(self.company_a.alias_domain_id, self.domain_a)

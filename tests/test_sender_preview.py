@@ -15,13 +15,21 @@ class TestSendPreview(SenderCase):
 
     def test_author_text(self):
         wizard = self.preview(author='"Jane Doe" <jane@gmail.com>')
-        self.assertEqual(wizard.result_from, f'"Jane Doe" <{self.notif}>')
+        self.assertEqual(wizard.result_from, f"Jane Doe <{self.notif}>")
         self.assertEqual(wizard.result_envelope, self.notif)
         self.assertEqual(wizard.result_server, self.mail_server_notification.name)
         self.assertEqual(wizard.result_rule, "encapsulated")
         self.assertEqual(wizard.result_envelope_rule, "from_address")
-        self.assertIn("encapsulated in mail.default.from", wizard.result_explanation)
-        self.assertIn(f"alias domain {self.alias_domain}", wizard.result_settings)
+        self.assertEqual(wizard.result_return_path, self.bounce)
+        self.assertEqual(wizard.result_reply_to, f"{self.alias_catchall}@{self.alias_domain}")
+        self.assertIn("the server sends only as that address", wizard.result_explanation)
+        self.assertIn(
+            f"Default sender: {self.notif} (the alias domain {self.alias_domain})", wizard.result_settings
+        )
+        self.assertIn(
+            f"Reply-To (catchall): {self.alias_catchall}@{self.alias_domain}", wizard.result_settings
+        )
+        self.assertNotIn("seed", (wizard.result_explanation + wizard.result_settings).lower())
 
     def test_matches_what_is_sent(self):
         for author in [
@@ -42,26 +50,42 @@ class TestSendPreview(SenderCase):
                 with self.mock_smtplib_connection():
                     mail.send()
                 self.assertEqual(self.emails[0]["smtp_from"], wizard.result_envelope)
+                self.assertEqual(str(self.emails[0]["msg_from"]), wizard.result_from)
                 self.assertEqual(mail.mdh_sent_from, str(self.emails[0]["msg_from"]))
                 self.assertEqual(mail.mdh_sender_rule, wizard.result_rule)
                 self.assertEqual(mail.mdh_mail_server_id.name, wizard.result_server)
 
     def test_partner_user_and_forced_server(self):
         partner = self.env["res.partner"].create({"name": "Jane Doe", "email": "jane@gmail.com"})
-        self.assertEqual(self.preview(partner_id=partner.id).result_from, f'"Jane Doe" <{self.notif}>')
+        self.assertEqual(self.preview(partner_id=partner.id).result_from, f"Jane Doe <{self.notif}>")
         wizard = self.preview(user_id=self.user_employee.id, mail_server_id=self.mail_server_domain.id)
         self.assertEqual(wizard.sent_as, self.user_employee.partner_id.email_formatted)
         self.assertEqual(wizard.result_server, self.mail_server_domain.name)
-        self.assertEqual(wizard.result_from, f'"Ernest Employee" <{self.notif}>')
+        self.assertEqual(wizard.result_from, f"Ernest Employee <{self.notif}>")
         self.assertEqual(wizard.result_envelope, self.bounce)
 
-    def test_system_parameter_shown_as_winning(self):
+    def test_system_parameter_is_the_alias_domain_value(self):
         self.set_params(mail_default_from="noreply@test.mycompany.com")
         wizard = self.preview(author="jane@gmail.com")
-        self.assertEqual(wizard.result_from, '"jane" <noreply@test.mycompany.com>')
+        self.assertEqual(wizard.result_from, "jane <noreply@test.mycompany.com>")
         self.assertIn(
-            "mail.default.from = noreply@test.mycompany.com (system parameter)", wizard.result_settings
+            f"Default sender: noreply@test.mycompany.com (the alias domain {self.alias_domain})",
+            wizard.result_settings,
         )
+
+    def test_full_address_parameter_without_alias_domain(self):
+        self.env.company.alias_domain_id = False
+        self.set_params(mail_default_from="noreply@test.mycompany.com")
+        wizard = self.preview(author="jane@gmail.com")
+        self.assertEqual(wizard.result_from, "jane <noreply@test.mycompany.com>")
+        self.assertIn("(the system parameter mail.default.from)", wizard.result_settings)
+        self.assertIn("Reply-To (catchall): none", wizard.result_settings)
+
+    def test_nothing_to_send_from_is_said(self):
+        self.env.company.alias_domain_id = False
+        wizard = self.preview(author="")
+        self.assertFalse(wizard.result_from)
+        self.assertIn("Odoo would not send this message", wizard.result_explanation)
 
     def test_form_recomputes_live(self):
         with Form(self.env["mail.send.preview"]) as form:

@@ -1,4 +1,5 @@
-"""The seed's sender rules on Odoo 18's real send path (ir.mail_server.send_email and mail.mail.send)."""
+"""The sender rules on Odoo 18's real send path (ir.mail_server.send_email and mail.mail.send): Odoo
+decides with the inputs this module adjusts, and each mail records what it was sent as."""
 
 import email
 import email.policy
@@ -12,7 +13,7 @@ from odoo.tests import tagged
 from odoo.tools import config, mute_logger
 
 from ..deliverability import sender
-from ..models.ir_mail_server import Scratch
+from ..hooks import post_init_hook
 
 LOGGER = "odoo.addons.mail_domain_health.models.ir_mail_server"
 KEYS = ("mail.default.from", "mail.catchall.domain", "mail.bounce.alias", "mail.default.from_filter")
@@ -78,8 +79,9 @@ class TestSendEmail(SenderCase):
             sent, f"Jane Doe <{self.notif}>", self.notif, self.mail_server_notification.from_filter
         )
 
-    def test_system_parameter_default_from_wins_over_alias_domain(self):
+    def test_system_parameter_default_from_reaches_the_alias_domain(self):
         self.set_params(mail_default_from="noreply@test.mycompany.com")
+        self.assertEqual(self.env.company.alias_domain_id.default_from, "noreply@test.mycompany.com")
         sent = self.send('"Jane Doe" <jane@gmail.com>')
         # noreply@ is no server's address: the domain server sends it, and allows the bounce address
         self.assertSent(sent, "Jane Doe <noreply@test.mycompany.com>", self.bounce, "test.mycompany.com")
@@ -90,22 +92,22 @@ class TestSendEmail(SenderCase):
             {"name": "Other", "smtp_host": "smtp.other", "from_filter": "other.example.com", "sequence": 50}
         )
         self.set_params(mail_catchall_domain="other.example.com", mail_bounce_alias="bounces")
+        domain = self.env.company.alias_domain_id
+        self.assertEqual((domain.name, domain.bounce_alias), ("other.example.com", "bounces"))
         sent = self.send('"Jane Doe" <jane@gmail.com>')
-        # mail.default.from (the alias domain's local part) @ mail.catchall.domain
+        # Odoo's default local part (mail.default.from is not set) @ mail.catchall.domain
         self.assertSent(
-            sent,
-            f"Jane Doe <{self.default_from}@other.example.com>",
-            "bounces@other.example.com",
-            other.from_filter,
+            sent, "Jane Doe <notifications@other.example.com>", "bounces@other.example.com", other.from_filter
         )
         server = self.env["ir.mail_server"]
-        self.assertEqual(server._get_default_from_address(), f"{self.default_from}@other.example.com")
+        self.assertEqual(server._get_default_from_address(), "notifications@other.example.com")
         self.assertEqual(server._get_default_bounce_address(), "bounces@other.example.com")
         message = server.build_email(False, ["dest@example.com"], "subject", "body")
-        self.assertEqual(message["From"], f"{self.default_from}@other.example.com")
+        self.assertEqual(message["From"], "notifications@other.example.com")
 
     def test_parameters_set_before_install_take_effect(self):
-        """Values stored before this module validated them (SQL, as an older database holds them)."""
+        """Values stored before this module was installed (SQL, as an older database holds them) are
+        written through at installation."""
         self.env["ir.mail_server"].create(
             {"name": "Other", "smtp_host": "smtp.other", "from_filter": "other.example.com", "sequence": 50}
         )
@@ -114,6 +116,7 @@ class TestSendEmail(SenderCase):
             "VALUES ('mail.default.from', 'info@other.example.com')"
         )
         self.env.registry.clear_cache()
+        post_init_hook(self.env)
         sent = self.send('"Jane Doe" <jane@gmail.com>')
         self.assertSent(
             sent, "Jane Doe <info@other.example.com>", "info@other.example.com", "other.example.com"
@@ -124,9 +127,11 @@ class TestSendEmail(SenderCase):
             "INSERT INTO ir_config_parameter (key, value) VALUES ('mail.catchall.domain', 'not a domain')"
         )
         self.env.registry.clear_cache()
-        with self.assertLogs(LOGGER, "WARNING") as logs:
-            sent = self.send('"Jane Doe" <jane@gmail.com>')
+        with self.assertLogs("odoo.addons.mail_domain_health.models.ir_config_parameter", "WARNING") as logs:
+            post_init_hook(self.env)
         self.assertIn("Ignoring system parameter mail.catchall.domain", logs.output[0])
+        self.assertEqual(self.env.company.alias_domain_id.name, self.alias_domain)
+        sent = self.send('"Jane Doe" <jane@gmail.com>')
         self.assertSent(
             sent, f"Jane Doe <{self.notif}>", self.notif, self.mail_server_notification.from_filter
         )
@@ -136,13 +141,18 @@ class TestSendEmail(SenderCase):
         sent = self.send('"Jane Doe" <jane@gmail.com>')
         # nothing to replace it with: the server without from_filter sends it as it is
         self.assertSent(sent, "Jane Doe <jane@gmail.com>", "jane@gmail.com", False)
+        # a full-address mail.default.from has no alias domain to go to: it is used all the same
+        self.set_params(mail_default_from="noreply@test.mycompany.com")
+        self.assertFalse(self.env.company.alias_domain_id)
+        sent = self.send('"Jane Doe" <jane@gmail.com>')
+        self.assertSent(sent, "Jane Doe <noreply@test.mycompany.com>", "noreply@test.mycompany.com",
+                        "test.mycompany.com")  # fmt: skip
+        # mail.catchall.domain names the existing alias domain: every company uses it again
         self.set_params(mail_default_from="notifications", mail_catchall_domain="test.mycompany.com")
+        self.assertEqual(self.env.company.alias_domain_id, self.mail_alias_domain)
         sent = self.send('"Jane Doe" <jane@gmail.com>')
         self.assertSent(
-            sent,
-            "Jane Doe <notifications@test.mycompany.com>",
-            "bounce@test.mycompany.com",
-            "test.mycompany.com",
+            sent, "Jane Doe <notifications@test.mycompany.com>", self.bounce, "test.mycompany.com"
         )
 
     def test_one_server(self):
@@ -156,14 +166,20 @@ class TestSendEmail(SenderCase):
         self.assertSent(sent, "ann@test.mycompany.com", self.bounce, "test.mycompany.com")
 
     def test_idna_from_filter(self):
-        """A from_filter typed in Unicode matches the ASCII (IDNA) form of the same domain, and back."""
-        self.env["ir.mail_server"].create(
+        """A from_filter typed in Unicode is stored in ASCII (IDNA) and matches both forms of the domain."""
+        server = self.env["ir.mail_server"].create(
             {"name": "IDN", "smtp_host": "smtp", "from_filter": "éxample.com", "sequence": -1}
         )
+        self.assertEqual(server.from_filter, "xn--xample-9ua.com")
         sent = self.send("jane@xn--xample-9ua.com")
-        self.assertSent(sent, "jane@xn--xample-9ua.com", "jane@xn--xample-9ua.com", "éxample.com")
+        self.assertSent(sent, "jane@xn--xample-9ua.com", "jane@xn--xample-9ua.com", "xn--xample-9ua.com")
         sent = self.send('"Jöhn" <john@ÉXAMPLE.com>')
-        self.assertSent(sent, "Jöhn <john@xn--xample-9ua.com>", "john@xn--xample-9ua.com", "éxample.com")
+        self.assertSent(
+            sent, "Jöhn <john@xn--xample-9ua.com>", "john@xn--xample-9ua.com", "xn--xample-9ua.com"
+        )
+        matches = self.env["ir.mail_server"]._match_from_filter
+        self.assertTrue(matches("admin@mail.xn--xample-9ua.com", "MAIL.ÉXAMPLE.COM"))
+        self.assertFalse(matches("admin@mail.example.com", "mail.éxample.com"))
 
     @mute_logger("odoo.models.unlink")
     @patch.dict(config.options, {"smtp_server": "smtp.config", "from_filter": "ignored.example.com"})
@@ -206,13 +222,13 @@ class TestSendEmail(SenderCase):
         self.assertEqual(sent["smtp_to_list"], ["dest@example.org"])
         self.assertNotIn("Bcc", email.message_from_string(sent["message"]).keys())
 
-    def test_rewriting_failure_falls_back_to_odoo(self):
+    def test_failure_of_ours_falls_back_to_odoo(self):
         with (
-            patch.object(sender, "decide", side_effect=RuntimeError("boom")),
+            patch.object(sender, "ascii_address", side_effect=RuntimeError("boom")),
             self.assertLogs(LOGGER, "WARNING") as logs,
         ):
             sent = self.send('"Jane Doe" <jane@gmail.com>')
-        self.assertTrue(any("Odoo's own" in line for line in logs.output))
+        self.assertTrue(any("Odoo's own value is used" in line for line in logs.output))
         # Odoo's own result for this case (see mail's TestIrMailServer.test_mail_server_send_email)
         self.assertSent(
             sent, f"Jane Doe <{self.notif}>", self.notif, self.mail_server_notification.from_filter
@@ -289,6 +305,7 @@ class TestMailMailSending(SenderCase):
             '"Spec" <specific_user@test.mycompany.com>',
             '"Ann" <ann@test.mycompany.com>',
             '"Jane" <jane@gmail.com>',
+            reply_to=f"catchall@{self.alias_domain}",
         )
         self.send_mails(mails)
         spec, ann, jane = mails
@@ -305,26 +322,20 @@ class TestMailMailSending(SenderCase):
                 (f"Jane <{self.notif}>", self.notif, self.mail_server_notification, "encapsulated"),
             ],
         )
-        self.assertIn(sender.SEED_ENCAPSULATE, jane.mdh_sender_explanation)
-        self.assertIn(sender.SEED_SPF_NOTE, ann.mdh_sender_explanation)
+        self.assertEqual(set(mails.mapped("mdh_reply_to")), {f"catchall@{self.alias_domain}"})
+        self.assertIn(sender.Rule.ENCAPSULATED.label, jane.mdh_sender_explanation)
+        self.assertIn(sender.Rule.BOUNCE_ADDRESS.label, ann.mdh_sender_explanation)
         self.assertEqual(spec.mdh_smtp_server, self.mail_server_user.name)
 
     def test_each_send_records_its_own_mails(self):
-        """Separate sends of identical mails: Odoo reuses environments with equal contexts, the
-        values must still reach the mail that was sent."""
+        """Separate sends of identical mails: each one's record reaches the mail that was sent."""
         mails = self.make_mails(
             *['"Jane" <jane@gmail.com>'] * 3, record_alias_domain_id=self.alias_domain_2.id
         )
         for mail in mails:
             self.send_mails(mail)
-            self.assertEqual(mail.mdh_sender_rule, "default_from_catchall")
+            self.assertEqual(mail.mdh_sender_rule, "default_from")
             self.assertEqual(mail.mdh_sent_from, "Jane <info@second.example.com>")
-
-    def test_scratch_contexts_are_never_shared(self):
-        """Why the per-send dicts are Scratch: Odoo hands back an environment whose context is equal."""
-        mails = self.env["mail.mail"]
-        self.assertIs(mails.with_context(log={}).env, mails.with_context(log={}).env)
-        self.assertIsNot(mails.with_context(log=Scratch()).env, mails.with_context(log=Scratch()).env)
 
     def test_record_alias_domain(self):
         mail = self.make_mails('"Jane" <jane@gmail.com>', record_alias_domain_id=self.alias_domain_2.id)
@@ -332,26 +343,28 @@ class TestMailMailSending(SenderCase):
         self.assertSent(
             sent, "Jane <info@second.example.com>", "bounce2@second.example.com", "second.example.com"
         )
-        self.assertEqual(mail.mdh_sender_rule, "default_from_catchall")
+        self.assertEqual(mail.mdh_sender_rule, "default_from")
         self.assertEqual(mail.mdh_mail_server_id, self.server_2)
 
-    def test_system_parameter_wins_over_record_alias_domain(self):
+    def test_parameters_reach_every_company_domain_not_others(self):
+        """A set parameter is written to the alias domain of every company; an alias domain no company
+        uses keeps its own values (mail of its records goes out with them)."""
         self.set_params(mail_default_from="noreply@test.mycompany.com")
+        self.assertEqual(self.alias_domain_2.default_from, "info")
         mail = self.make_mails('"Jane" <jane@gmail.com>', record_alias_domain_id=self.alias_domain_2.id)
         sent = list(self.send_mails(mail).values())[0]
-        # the record's bounce address (its Return-Path) is not the domain server's to send as
         self.assertSent(
-            sent, "Jane <noreply@test.mycompany.com>", "noreply@test.mycompany.com", "test.mycompany.com"
+            sent, "Jane <info@second.example.com>", "bounce2@second.example.com", "second.example.com"
         )
-        self.assertEqual(mail.mdh_sender_rule, "default_from_address")
 
     def test_forced_server_applies_the_rules(self):
         """Intentional difference from Odoo: a server forced on the mail (mass mailing) does not send
-        as an author its from_filter refuses; the seed's replacement applies."""
+        as an author its from_filter refuses; the default sender is used as on the servers Odoo chooses."""
         mail = self.make_mails("user_1@test_2.com", mail_server_id=self.mail_server_domain.id)
         sent = list(self.send_mails(mail).values())[0]
         self.assertSent(sent, f"user_1 <{self.notif}>", self.bounce, "test.mycompany.com")
-        self.assertEqual(mail.mdh_sender_rule, "default_from_catchall")
+        self.assertEqual(mail.mdh_sender_rule, "default_from")
+        self.assertEqual(mail.mdh_mail_server_id, self.mail_server_domain)
 
     def test_hostile_author_is_sent_safely(self):
         """Odoo's batching picks the first address it finds in this author; whatever it is, one From
@@ -363,27 +376,88 @@ class TestMailMailSending(SenderCase):
         self.assertIsNone(wire["Bcc"])
         self.assertEqual(sent["smtp_to_list"], ["dest@example.org"])
 
-    def test_mail_without_valid_recipient_keeps_the_sender_it_would_use(self):
+    def test_failed_mail_records_what_it_was_sent_as(self):
+        """The SMTP server refuses the mail: it fails, and its Sent As says how it was sent."""
+        mail = self.make_mails('"Jane" <jane@gmail.com>')
+        with self.mock_smtplib_connection(), mute_logger("odoo.addons.mail.models.mail_mail"):
+            with patch.object(
+                type(self.testing_smtp_session), "send_message", side_effect=OSError("refused")
+            ):
+                mail.send()
+        self.assertEqual(mail.state, "exception")
+        self.assertEqual(mail.mdh_sent_from, f"Jane <{self.notif}>")
+        self.assertEqual(mail.mdh_sender_rule, "encapsulated")
+
+    def test_mail_without_valid_recipient_records_nothing(self):
         mail = self.make_mails('"Jane" <jane@gmail.com>')
         mail.email_to = "void"
         with self.mock_smtplib_connection():
             mail.send()
         self.assertEqual(mail.state, "exception")
-        self.assertEqual(mail.mdh_sent_from, f'"Jane" <{self.notif}>')
-        self.assertEqual(mail.mdh_sender_rule, "encapsulated")
+        self.assertFalse(mail.mdh_sent_from)
 
     def test_unusable_author_is_sent_from_the_default_address(self):
-        """Odoo fails such a mail (mail_from_invalid); with a default address it goes out from it."""
         mail = self.make_mails("robert")
         sent = list(self.send_mails(mail).values())[0]
         self.assertSent(sent, f"robert <{self.notif}>", self.notif, self.mail_server_notification.from_filter)
 
-    def test_fallback_is_recorded(self):
+    def test_recording_failure_loses_no_mail(self):
         mail = self.make_mails('"Jane" <jane@gmail.com>')
-        with patch.object(sender, "decide", side_effect=RuntimeError("boom")), mute_logger(LOGGER):
+        with (
+            patch.object(sender, "classify", side_effect=RuntimeError("boom")),
+            self.assertLogs(LOGGER, "WARNING"),
+        ):
             self.send_mails(mail)
-        self.assertEqual(mail.mdh_sender_rule, "core_fallback")
-        self.assertEqual(mail.mdh_sent_from, f"Jane <{self.notif}>")
+        self.assertEqual(len(self.emails), 1)
+        self.assertFalse(mail.mdh_sender_rule)
+
+    def test_step_before_smtp_sees_every_message_and_notes_reach_sent_as(self):
+        """The seam for later steps (DKIM): called with the prepared message; its note is recorded."""
+        seen = []
+
+        def step(server, message, sent):
+            seen.append(str(message["From"]))
+            return sent.with_note("Signed with selector test.")
+
+        mail = self.make_mails('"Jane" <jane@gmail.com>')
+        with patch.object(type(self.env["ir.mail_server"]), "_mdh_before_smtp", step):
+            self.send_mails(mail)
+            self.send('"Ann" <ann@test.mycompany.com>')  # not a mail.mail: the step runs all the same
+        self.assertEqual(seen, [f"Jane <{self.notif}>", "Ann <ann@test.mycompany.com>"])
+        self.assertTrue(mail.mdh_sender_explanation.endswith("Signed with selector test."))
+
+    def test_failing_step_before_smtp_loses_no_mail(self):
+        mail = self.make_mails('"Jane" <jane@gmail.com>')
+        with (
+            patch.object(
+                type(self.env["ir.mail_server"]), "_mdh_before_smtp", side_effect=RuntimeError("boom")
+            ),
+            self.assertLogs(LOGGER, "WARNING") as logs,
+        ):
+            self.send_mails(mail)
+        self.assertIn("it goes as it is", logs.output[0])
+        self.assertEqual(len(self.emails), 1)
+        self.assertEqual(mail.mdh_sender_rule, "encapsulated")
+
+    def test_filter_verdicts_are_given_once_per_send(self):
+        """One send: Odoo's From filter verdict for the bounce address is asked once, reused after."""
+        from odoo.addons.base.models.ir_mail_server import IrMailServer as BaseIrMailServer
+
+        calls = []
+        original = BaseIrMailServer._match_from_filter
+
+        def counting(server, email_from, from_filter):
+            calls.append((email_from, from_filter))
+            return original(server, email_from, from_filter)
+
+        # two batches (one connection per author), one send
+        mails = self.make_mails(*['"Ann" <ann@test.mycompany.com>'] * 2, '"Bob" <bob@test.mycompany.com>')
+        with patch.object(BaseIrMailServer, "_match_from_filter", counting):
+            sent = self.send_mails(mails)
+        self.assertEqual(len(sent), 3)
+        self.assertEqual(self.connect_mocked.call_count, 2)
+        self.assertEqual(calls.count((self.bounce, "test.mycompany.com")), 1)
+        self.assertEqual(set(mails.mapped("mdh_envelope_from")), {self.bounce})
 
     def test_auto_deleted_mail_is_sent_and_deleted(self):
         mail = self.make_mails('"Jane" <jane@gmail.com>', auto_delete=True)
@@ -396,5 +470,6 @@ class TestMailMailSending(SenderCase):
         employee_fields = self.env["mail.mail"].with_user(self.user_employee).fields_get()
         self.assertNotIn("mdh_sender_rule", employee_fields)
         self.assertIn("mdh_sender_rule", self.env["mail.mail"].fields_get())
+        self.assertNotIn("mdh_reply_to", employee_fields)
         arch = self.env["mail.mail"].get_view(view_type="form")["arch"]
         self.assertIn('name="mdh_sender_explanation"', arch)

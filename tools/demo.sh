@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Set up and run the main job: the deliverability CLI checks sample domains served by a
-# throwaway NSD on loopback (127.0.0.1 only) and prints the findings with the records to publish.
+# throwaway NSD on loopback (127.0.0.1 only) and prints the findings with the records to publish:
+# healthy.example passes, noinclude.example lacks the provider's SPF include (record to publish
+# shown), strict.example has DMARC p=reject without SPF or DKIM (its mail would be rejected).
+# Exits 0 when the demo ran (the failing sample domains are its point: the CLI's exit 1 is mapped
+# to 0), non-zero when it could not run (no nsd, DNS not answering: exit 3, usage error: 2).
 #   bash tools/demo.sh            text output
 #   bash tools/demo.sh --json     the JSON document; any other CLI option works too
 # Creates .venv from requirements.txt when missing and installs Debian's nsd when missing (as root).

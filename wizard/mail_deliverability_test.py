@@ -126,11 +126,15 @@ class MailDeliverabilityTest(models.TransientModel):
             self._deliver(server, envelope, data)
         health = self.env["mail.domain.health"]
         try:
-            options, run_options = health._health_options()
+            settings = health._health_settings()
         except ValueError as exc:
             raise UserError(_("The test could not run: %s", exc)) from None
         result = verdict.run(
-            data, envelope, options.sending_ips, run_options, catchall_domain=self._catchall_domain() or None
+            data,
+            envelope,
+            settings.options.sending_ips,
+            settings.run_options,
+            catchall_domain=self._catchall_domain() or None,
         )
         self.write(self._result_values(result, envelope, data))
         return {

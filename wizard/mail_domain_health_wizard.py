@@ -1,6 +1,6 @@
 from collections import Counter
 
-from odoo import Command, _, api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 
 from ..deliverability.domains import normalize_domain
@@ -24,12 +24,18 @@ class MailDomainHealthWizard(models.TransientModel):
     person_ids = fields.One2many(
         "mail.domain.health.wizard.person", "wizard_id", string="People", readonly=True
     )
+    provider_note = fields.Char(
+        string="Sending Provider",
+        readonly=True,
+        default=lambda self: self.env["mail.domain.health"]._health_provider_explanation(),
+        help="The provider the checks assume, and why.",
+    )
     fail_count = fields.Integer(compute="_compute_counts")
     warning_count = fields.Integer(compute="_compute_counts")
     pass_count = fields.Integer(compute="_compute_counts")
 
     def _compute_display_name(self):
-        self.display_name = _("Domain Health")
+        self.display_name = self.env._("Domain Health")
 
     @api.depends("check_ids.status")
     def _compute_counts(self):
@@ -45,7 +51,7 @@ class MailDomainHealthWizard(models.TransientModel):
         in_use = health._health_domains_in_use()
         lines = [Command.create({"domain": name, "source": ", ".join(src)}) for name, src in in_use.items()]
         watched = health.search([("manual", "=", True), ("name", "not in", list(in_use))])
-        manual = _("Added manually")
+        manual = self.env._("Added manually")
         lines += [Command.create({"domain": record.name, "source": manual}) for record in watched]
         return lines
 
@@ -62,9 +68,9 @@ class MailDomainHealthWizard(models.TransientModel):
             if name not in names:
                 names.append(name)
         if errors:
-            raise UserError(_("Please correct the domains to check:\n%s", "\n".join(errors)))
+            raise UserError(self.env._("Please correct the domains to check:\n%s", "\n".join(errors)))
         if not names:
-            raise UserError(_("Add at least one domain to check."))
+            raise UserError(self.env._("Add at least one domain to check."))
         health = self.env["mail.domain.health"]
         health._health_sync_domains()
         in_use = set(health.search([("in_use", "=", True), ("name", "in", names)]).mapped("name"))
@@ -81,7 +87,7 @@ class MailDomainHealthWizard(models.TransientModel):
         # reopen on the verdicts, in place of the form that asked for them
         return {
             "type": "ir.actions.act_window",
-            "name": _("Domain Health"),
+            "name": self.env._("Domain Health"),
             "res_model": self._name,
             "res_id": self.id,
             "view_mode": "form",
@@ -93,11 +99,13 @@ class MailDomainHealthWizard(models.TransientModel):
         return self.env["ir.actions.act_window"]._for_xml_id("mail_domain_health.action_mail_domain_health")
 
     # ------------------------------------------------------------------
-    # People problems (the seed: users on p=reject or generic domains, strict partners)
+    # People: users on a strict DMARC or a mailbox provider's domain, contacts on strict domains
     # ------------------------------------------------------------------
 
     @api.model
     def _people_problems(self):
+        _ = self.env._
+        health = self.env["mail.domain.health"]
         users = self.env["res.users"].sudo().search([("share", "=", False), ("email", "!=", False)])
         user_domains = {user: next(iter(domains_of(user.email, addresses_only=True)), None) for user in users}
         partners = (
@@ -113,10 +121,13 @@ class MailDomainHealthWizard(models.TransientModel):
         # the most common partner domains first; the DMARC lookups stay bounded
         partner_domains = sorted(by_domain, key=lambda d: -len(by_domain[d]))[:PARTNER_DOMAINS_LIMIT]
         lookups = {d for d in user_domains.values() if d} | set(partner_domains)
-        policies = self.env["mail.domain.health"]._health_dmarc_policies(sorted(lookups))
+        policies = health._health_dmarc_policies(sorted(lookups))
         # a domain whose mail passes its own DMARC policy (SPF/DKIM set up for us) is no problem
-        authorized = set(self.env["mail.domain.health"].search([("dmarc_state", "=", "pass")]).mapped("name"))
+        authorized = set(health.search([("dmarc_state", "=", "pass")]).mapped("name"))
         policies = {d: p for d, p in policies.items() if d not in authorized}
+        # the company's own sending domains: their fix is their own SPF/DKIM, not another address
+        own_domains = set(health._health_sending_domains())
+        records = {r.name: r for r in health.search([("name", "in", list(own_domains))])}
         catchall = self.env["ir.config_parameter"].sudo().get_param("mail.catchall.domain")
         problems = []
         for user, domain in user_domains.items():
@@ -124,7 +135,27 @@ class MailDomainHealthWizard(models.TransientModel):
                 continue
             policy = policies.get(domain)
             own = user.company_id.alias_domain_id.name or catchall or _("your company's domain")
-            if policy in STRICT_POLICIES:
+            if domain in own_domains:
+                if policy in STRICT_POLICIES:
+                    record = records.get(domain)
+                    problems.append(
+                        {
+                            "problem": "own_dmarc",
+                            "user_id": user.id,
+                            "domain": domain,
+                            "policy": policy,
+                            "health_id": record.id if record else False,
+                            "advice": _(
+                                "%(domain)s is a company domain and publishes p=%(policy)s: mail from "
+                                "%(email)s is delivered only when %(domain)s passes SPF or DKIM for the "
+                                "servers that send it. Fix the SPF and DKIM verdicts of %(domain)s.",
+                                domain=domain,
+                                policy=policy,
+                                email=user.email,
+                            ),
+                        }
+                    )
+            elif policy in STRICT_POLICIES:
                 problems.append(
                     {
                         "problem": "user_dmarc",
@@ -159,7 +190,7 @@ class MailDomainHealthWizard(models.TransientModel):
                 )
         for domain in partner_domains:
             policy = policies.get(domain)
-            if policy in STRICT_POLICIES:
+            if policy in STRICT_POLICIES and domain not in own_domains:
                 contacts = by_domain[domain]
                 problems.append(
                     {
@@ -213,12 +244,14 @@ class MailDomainHealthWizardPerson(models.TransientModel):
     wizard_id = fields.Many2one("mail.domain.health.wizard", required=True, ondelete="cascade")
     problem = fields.Selection(
         [
+            ("own_dmarc", "User on a company domain failing its DMARC policy"),
             ("user_dmarc", "User on a strict DMARC domain"),
             ("user_generic", "User on a generic provider"),
             ("partner_dmarc", "Contacts on a strict DMARC domain"),
         ],
         required=True,
     )
+    health_id = fields.Many2one("mail.domain.health", string="Domain Verdicts")
     user_id = fields.Many2one("res.users", string="User")
     partner_ids = fields.Many2many("res.partner", string="Contacts")
     partner_count = fields.Integer(string="# Contacts", compute="_compute_partner_count")

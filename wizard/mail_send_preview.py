@@ -2,7 +2,7 @@
 
 from odoo import api, fields, models
 
-from ..deliverability import sender
+from ..deliverability import identity, sender
 from ..deliverability.findings import Status
 
 STATES = [(status.value, status.value.capitalize()) for status in Status]
@@ -28,6 +28,12 @@ class MailSendPreview(models.TransientModel):
     sent_as = fields.Char("Author Used", compute="_compute_result")
     result_from = fields.Char("From", compute="_compute_result")
     result_envelope = fields.Char("Envelope Sender", compute="_compute_result")
+    result_return_path = fields.Char("Return-Path", compute="_compute_result")
+    result_reply_to = fields.Char(
+        "Reply-To",
+        compute="_compute_result",
+        help="Where replies go: the catchall address of the alias domain.",
+    )
     result_server = fields.Char("Server", compute="_compute_result")
     result_from_filter = fields.Char("From Filter", compute="_compute_result")
     result_rule = fields.Selection(RULES, "Rule", compute="_compute_result")
@@ -49,27 +55,57 @@ class MailSendPreview(models.TransientModel):
         servers = self.env["ir.mail_server"].sudo()
         for wizard in self:
             author = wizard._author_text()
-            decision, sources = servers._mdh_preview(
-                author or None, wizard.mail_server_id, wizard.alias_domain_id
-            )
-            verdict = sender.alignment(
-                decision.header_from, decision.envelope_from, wizard._mdh_domain_health
-            )
+            try:
+                sent, server_name, found = servers._mdh_preview(
+                    author or None, wizard.mail_server_id, wizard.alias_domain_id
+                )
+            except AssertionError as error:  # Odoo refuses to send it (no sender address at all)
+                sent, reason = None, self.env._("Odoo would not send this message: %s", error.args[0])
+            else:
+                reason = self.env._("The preview could not be made: see the server log.")
+            if sent is None:
+                wizard.update(dict.fromkeys(self._mdh_result_fields(), False))
+                wizard.sent_as = author
+                wizard.result_explanation = reason
+                continue
+            verdict = sender.alignment(sent.header_from, sent.envelope_from, wizard._mdh_domain_health)
             wizard.update(
                 {
                     "sent_as": author,
-                    "result_from": decision.header_from,
-                    "result_envelope": decision.envelope_from,
-                    "result_server": decision.server.name if decision.server else False,
-                    "result_from_filter": decision.from_filter or False,
-                    "result_rule": decision.rule.value,
-                    "result_envelope_rule": decision.envelope_rule.value,
-                    "result_explanation": decision.explain(),
-                    "result_settings": "\n".join(sources) or False,
+                    "result_from": sent.header_from,
+                    "result_envelope": sent.envelope_from,
+                    "result_return_path": sent.return_path or False,
+                    "result_reply_to": sent.reply_to or False,
+                    "result_server": server_name,
+                    "result_from_filter": sent.from_filter or False,
+                    "result_rule": sent.rule.value,
+                    "result_envelope_rule": sent.envelope_rule.value,
+                    "result_explanation": sent.explain(server_name),
+                    "result_settings": wizard._mdh_settings_text(found),
                     "alignment_state": verdict.status.value,
                     "alignment_details": "\n".join(verdict.reasons),
                 }
             )
+
+    @api.model
+    def _mdh_result_fields(self):
+        return [name for name in self._fields if name.startswith(("result_", "alignment_"))]
+
+    def _mdh_settings_text(self, found):
+        """Lines of "Settings in Effect": each address of the identity and where it comes from."""
+        _ = self.env._
+        alias_domain = self.alias_domain_id or self.env.company.alias_domain_id
+        lines = []
+        for label, address in (
+            (_("Default sender"), found.default_from),
+            (_("Bounce address"), found.bounce),
+            (_("Reply-To (catchall)"), found.catchall),
+        ):
+            source = address.source.label
+            if address.source is identity.Source.ALIAS_DOMAIN:
+                source = f"{source} {alias_domain.name}"
+            lines.append(f"{label}: {address.value or _('none')} ({source})")
+        return "\n".join(lines)
 
     def _mdh_domain_health(self, domain):
         """The last known health of ``domain`` from its Domain Health record (no DNS), or None."""

@@ -7,6 +7,7 @@ configured without a zone file, so NSD answers SERVFAIL for it.
 
 from __future__ import annotations
 
+import re
 import shutil
 import socket
 import subprocess
@@ -20,6 +21,7 @@ import dns.query
 import dns.rcode
 
 NSD = shutil.which("nsd") or "/usr/sbin/nsd"
+_ZONE_ERRORS = re.compile(r"error: zone (\S+) file \S+ read with \d+ errors")
 
 
 def free_port() -> int:
@@ -59,10 +61,20 @@ class NsdServer:
     servers: int = 1
 
     def start(self, wait: float = 20.0) -> NsdServer:
+        """Start NSD and wait until it serves every zone; on any failure stop it, clean up and raise."""
+        self._process = None
         self._dir = Path(tempfile.mkdtemp(prefix="nsd-"))
+        try:
+            self._start(wait)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start(self, wait: float) -> None:
         config = [
             "server:",
-            f'  ip-address: {self.host}@{self.port}',
+            f"  ip-address: {self.host}@{self.port}",
             '  username: ""',
             f'  zonesdir: "{self._dir}"',
             f'  pidfile: "{self._dir}/nsd.pid"',
@@ -90,7 +102,6 @@ class NsdServer:
             stderr=subprocess.PIPE,
         )
         self._wait_ready(wait)
-        return self
 
     def _wait_ready(self, wait: float) -> None:
         deadline = time.monotonic() + wait
@@ -99,6 +110,10 @@ class NsdServer:
         while pending:
             if self._process.poll() is not None:
                 raise RuntimeError(f"nsd exited: {self._process.stderr.read().decode()} {self.log()}")
+            log = self.log()
+            if any(m.group(1) in pending for m in _ZONE_ERRORS.finditer(log)):
+                errors = [line.partition("error: ")[2] for line in log.splitlines() if "error: " in line]
+                raise RuntimeError(f"nsd could not load a zone: {'; '.join(errors)}")
             if time.monotonic() > deadline:
                 raise RuntimeError(f"nsd did not serve {sorted(pending)} in {wait}s: {self.log()}")
             for zone, expected in list(pending.items()):
@@ -120,14 +135,18 @@ class NsdServer:
         return f"{self.host}:{self.port}"
 
     def stop(self) -> None:
-        self._process.terminate()
-        try:
-            self._process.wait(10)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
-        self._process.stderr.close()
-        shutil.rmtree(self._dir, ignore_errors=True)
+        """Stop NSD (if it runs) and remove its directory; safe to call more than once."""
+        process, self._process = getattr(self, "_process", None), None
+        if process is not None:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            process.stderr.close()
+        if getattr(self, "_dir", None) is not None:
+            shutil.rmtree(self._dir, ignore_errors=True)
 
     def __enter__(self) -> NsdServer:
         return self.start()

@@ -1,11 +1,13 @@
-"""check_domains against a real NSD: bounded domains in flight; waiting in line does not eat the deadline."""
+"""check_domains against a real NSD: bounded domains in flight, deadlines, isolated failures, dead servers."""
 
 from __future__ import annotations
 
 import asyncio
 
 from deliverability.checks import CheckOptions, check_domains
+from deliverability.dns import DnsResolver, Nameserver
 from deliverability.findings import Status
+from deliverability.testing.nsd import SilentServer
 
 DOMAINS = [f"d{i}.example.test" for i in range(6)]
 ZONES = {
@@ -78,3 +80,32 @@ def test_an_invalid_name_fails_alone(resolver, run):
         assert all("is not a valid domain name" in c.summary for c in report.checks)
         assert report.status is Status.FAIL
     assert reports[2].checks[0].details == ("empty domain name",)
+
+
+class Faulty(Watched):
+    """A real resolver whose callers fail on one domain's lookups, as a bug in a check would."""
+
+    async def query(self, name: str, rtype: str):
+        if name.endswith(DOMAINS[1]) and rtype == "MX":
+            raise RuntimeError("a bug in a check")
+        return await self.inner.query(name, rtype)
+
+
+def test_a_domain_whose_check_raises_is_unknown_alone(resolver, run):
+    reports = run(check_domains(DOMAINS[:3], Faulty(resolver), CheckOptions()))
+    assert [r.domain for r in reports] == DOMAINS[:3]
+    crashed = reports[1]
+    assert {c.status for c in crashed.checks} == {Status.UNKNOWN}
+    assert crashed.checks[0].details == ("RuntimeError: a bug in a check",)
+    for report in (reports[0], reports[2]):
+        assert report.checks[-1].status is Status.PASS
+
+
+def test_a_silent_first_nameserver_costs_one_round_of_timeouts(nsd, run):
+    with SilentServer() as silent:
+        servers = [Nameserver(silent.host, silent.port), Nameserver(nsd.host, nsd.port)]
+        resolver = DnsResolver(servers, timeout=0.3, lifetime=2.0)
+        report = run(check_domains([DOMAINS[0]], resolver, CheckOptions()))[0]
+    assert Status.UNKNOWN not in {c.status for c in report.checks}
+    first_round = 5  # SPF TXT, DKIM, DMARC and MX lookups start together; later ones ask NSD first
+    assert resolver.stats.timeouts <= first_round < resolver.stats.sent - resolver.stats.timeouts

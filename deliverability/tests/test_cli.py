@@ -73,21 +73,27 @@ def test_healthy_domain_passes_with_exit_0(ns):
         assert f"] {check}" in out
     assert "[FAIL]" not in out and "publish:" not in out
     assert out.rstrip().endswith("1 domain checked: 1 pass")
-    assert err == ""
+    assert err.startswith("provider: Custom (SPF include:_spf.provider.example, DKIM no selector (add yours")
+    assert err.endswith("given with --spf-include\n") and err.count("\n") == 1
 
 
 def test_missing_records_fail_with_the_records_to_publish(ns):
-    code, out, _ = run_cli("check", "bare.example", *ns)
+    code, out, err = run_cli("check", "bare.example", *ns)
     assert code == 1
     assert out.startswith("bare.example: FAIL")
     assert "[FAIL] SPF" in out and "[FAIL] DKIM (flectra)" in out
     spf_fix = out.split("[FAIL] SPF", 1)[1].split("publish:", 1)[1].splitlines()[1].strip()
     assert spf_fix == 'bare.example. IN TXT "v=spf1 include:_spf.flectra.com ~all"'
     assert "flectra._domainkey.flectra.com." in out
+    assert err == (
+        "provider: Flectra (SPF include:_spf.flectra.com, DKIM flectra): the default; "
+        "choose yours with --provider or --spf-include\n"
+    )
 
 
 def test_odoo_provider_switches_include_and_selector(ns):
-    _, out, _ = run_cli("check", "bare.example", "--provider", "odoo", *ns)
+    _, out, err = run_cli("check", "bare.example", "--provider", "odoo", *ns)
+    assert err.startswith("provider: Odoo (SPF include:_spf.odoo.com, DKIM odoo): chosen with --provider")
     assert 'IN TXT "v=spf1 include:_spf.odoo.com ~all"' in out
     assert "DKIM (odoo)" in out and "odoo._domainkey.odoo.com." in out
     assert "flectra" not in out
@@ -108,7 +114,7 @@ def test_json_contract(ns):
     )
     assert code == 1 and err == ""
     document = json.loads(out)
-    assert list(document) == ["domains"]
+    assert list(document) == ["domains", "nameservers"]
     healthy, strict = document["domains"]
     assert [healthy["domain"], strict["domain"]] == ["healthy.example", "strict.example"]
     for domain in (healthy, strict):
@@ -150,16 +156,46 @@ def test_duplicate_domains_are_checked_once(ns):
     assert [d["domain"] for d in json.loads(out)["domains"]] == ["healthy.example"]
 
 
-def test_unanswered_dns_is_unknown_not_failed(ns):
+def test_unanswered_dns_is_unknown_with_its_own_exit_status(nsd, ns):
     # not served by the NSD: it refuses, so nothing can be judged
     code, out, _ = run_cli("check", "elsewhere.test", "--json", *ns)
-    statuses = {c["status"] for c in json.loads(out)["domains"][0]["checks"]}
-    assert statuses == {"unknown"}
-    assert code == 0
+    document = json.loads(out)
+    assert {c["status"] for c in document["domains"][0]["checks"]} == {"unknown"}
+    assert document["nameservers"] == [nsd.address]
+    assert code == cli.EXIT_UNKNOWN == 3
+    code, text, _ = run_cli("check", "elsewhere.test", "healthy.example", *HEALTHY, *ns)
+    assert code == 3
+    assert "  [UNKNOWN] SPF: " in text and "????" not in text
+    assert f"nameserver asked: {nsd.address} (another can be given with --nameserver)" in text
+    assert "retried" not in text
+    assert run_cli("check", "elsewhere.test", "bare.example", *ns)[0] == cli.EXIT_FAILED  # a failure wins
+
+
+def test_exit_statuses_are_in_the_help(capsys):
+    with pytest.raises(SystemExit):
+        cli.build_parser().parse_args(["check", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "3 none failed but some could not be checked (DNS did not answer)" in help_text
+    assert "IP, IP:PORT or [IPv6]:PORT" in help_text
+
+
+def test_summaries_wrap_to_the_terminal_width(ns, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "60")
+    monkeypatch.setenv("NO_COLOR", "1")
+    _, out, _ = run_cli("check", "bare.example", "strict.example", *ns, stdout=Tty())
+    lines = out.splitlines()
+    records = {i + 1 for i, line in enumerate(lines) if line.strip() == "publish:"}
+    records |= {i for i, line in enumerate(lines) if " IN " in line and line.startswith(" " * 11)}
+    too_long = [line for i, line in enumerate(lines) if len(line) > 60 and i not in records]
+    assert not [line for line in too_long if " " in line.strip()], too_long  # only unbreakable words remain
+    assert any(line.startswith(" " * 9) and not line.startswith(" " * 10) for line in lines)
+    _, piped, _ = run_cli("check", "bare.example", "strict.example", *ns)
+    assert max(len(line) for line in piped.splitlines()) > 60  # a pipe gets whole lines
 
 
 def test_colour_only_on_a_terminal_without_no_color(ns, monkeypatch):
     monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("COLUMNS", "500")  # a terminal wide enough that nothing wraps
     _, plain, _ = run_cli("check", "bare.example", *ns)
     _, coloured, _ = run_cli("check", "bare.example", *ns, stdout=Tty())
     assert "\033[" not in plain
@@ -171,11 +207,14 @@ def test_colour_only_on_a_terminal_without_no_color(ns, monkeypatch):
 
 def test_progress_on_a_terminal_for_long_lists(ns):
     domains = [f"host{i}.bare.example" for i in range(cli.PROGRESS_MIN_DOMAINS)]
-    _, _, progress = run_cli("check", *domains, *ns, stderr=Tty())
+    _, _, err = run_cli("check", *domains, *ns, stderr=Tty())
+    provider, _, progress = err.partition("\n")
+    assert provider.startswith("provider: ")
+    assert progress.startswith(f"\rchecked 0/{len(domains)} domains")  # drawn before any answer
     assert f"checked {len(domains)}/{len(domains)} domains" in progress
     _, _, quiet = run_cli("check", *domains, *ns)
     _, _, short = run_cli("check", *domains[:2], *ns, stderr=Tty())
-    assert quiet == short == ""
+    assert "checked" not in quiet + short
 
 
 @pytest.mark.parametrize(
@@ -183,6 +222,10 @@ def test_progress_on_a_terminal_for_long_lists(ns):
     [
         (["check", "not a domain"], "'not a domain' is not a valid domain name"),
         (["check", "example"], "'example' is not a valid domain name"),
+        (["check", "192.0.2.1"], "'192.0.2.1': an IP address is not a domain"),
+        (["check", "ok.example", "2001:db8::1"], "'2001:db8::1': an IP address is not a domain"),
+        (["check", "[::1]"], "'[::1]': an IP address is not a domain"),
+        (["check", "jane@192.0.2.1"], "'jane@192.0.2.1': an IP address is not a domain"),
         (
             ["check", "ok.example", "--ip", "192.0.2.300"],
             "--ip: '192.0.2.300' is not an IPv4 or IPv6 address",
@@ -222,7 +265,7 @@ def test_without_nameserver_the_system_resolvers_are_used(monkeypatch, tmp_path)
     monkeypatch.setattr(cli, "RESOLV_CONF", str(empty))
     code, _, err = run_cli("check", "ok.example")
     assert code == 2
-    assert f"no nameserver in {empty}: give one with --nameserver HOST[:PORT]" in err
+    assert f"no nameserver in {empty}: give one with --nameserver IP[:PORT]" in err
 
 
 def test_system_nameservers_reads_resolv_conf(tmp_path):

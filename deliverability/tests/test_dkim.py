@@ -9,6 +9,9 @@ import dkim as dkimpy
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives.serialization import load_der_public_key
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from deliverability import dkim
 from deliverability.dns import DnsResolver, Nameserver
@@ -109,7 +112,7 @@ def test_chain_through_the_provider_passes(resolver, run):
 
 
 def test_missing_record_fix_is_the_seed_line(resolver, run):
-    finding = check(run, resolver, "missing.example.test", target=FLECTRA.dkim_target)
+    finding = check(run, resolver, "missing.example.test", target=FLECTRA.dkim_target("flectra"))
     assert finding.status is Status.FAIL
     assert "DKIM is not enabled" in finding.summary
     assert finding.fix == "flectra._domainkey.missing.example.test. IN CNAME flectra._domainkey.flectra.com."
@@ -285,3 +288,22 @@ def test_parse_errors_name_the_fault(text, message):
         dkim.parse_dkim_record(text)
     assert message in str(error.value)
     assert isinstance(error.value, ValueError)
+
+
+_SPKI = (
+    rsa.generate_private_key(public_exponent=65537, key_size=1024)
+    .public_key()
+    .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, len(_SPKI) - 1), st.integers(0, 255), st.integers(-2, 2))
+def test_the_der_fast_path_agrees_with_cryptography(position, value, cut):
+    der = bytearray(_SPKI)
+    der[position] = value
+    der = bytes(der[: len(der) + cut] if cut < 0 else der + b"\0" * cut)
+    bits = dkim._rsa_spki_bits(der)
+    if bits:  # whatever the fast path accepts, cryptography loads as the same RSA key
+        key = load_der_public_key(der)
+        assert isinstance(key, rsa.RSAPublicKey) and key.key_size == bits

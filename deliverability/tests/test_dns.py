@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
+import socket
 import time
 
 import dns.message
@@ -24,6 +26,7 @@ ZONES = {
             "dangling IN CNAME missing.other.test.",
             "loop1 IN CNAME loop2",
             "loop2 IN CNAME loop1",
+            "tobroken IN CNAME host.broken.test.",
             *(f'big IN TXT "{i:02d}{"x" * 200}"' for i in range(20)),
         ]
     ),
@@ -105,8 +108,12 @@ def test_second_nameserver_used_when_first_is_silent(nsd, silent_resolver, run):
 
 @pytest.mark.parametrize(
     "text, expected",
-    [("127.0.0.1", Nameserver("127.0.0.1", 53)), ("127.0.0.1:5353", Nameserver("127.0.0.1", 5353)),
-     ("::1", Nameserver("::1", 53)), ("[::1]:5300", Nameserver("::1", 5300))],
+    [
+        ("127.0.0.1", Nameserver("127.0.0.1", 53)),
+        ("127.0.0.1:5353", Nameserver("127.0.0.1", 5353)),
+        ("::1", Nameserver("::1", 53)),
+        ("[::1]:5300", Nameserver("::1", 5300)),
+    ],
 )
 def test_nameserver_parse(text, expected):
     assert Nameserver.parse(text) == expected
@@ -145,8 +152,9 @@ def test_cancelled_lookups_leave_no_socket_open(silent_resolver, run):
     assert _open_fds() == before
 
 
-@pytest.mark.parametrize("name", ["example.test", "Mixed.Case.example.", "_dmarc.x.test", "a" * 63 + ".test",
-                                  "."])
+@pytest.mark.parametrize(
+    "name", ["example.test", "Mixed.Case.example.", "_dmarc.x.test", "a" * 63 + ".test", "."]
+)
 @pytest.mark.parametrize("rtype", ["TXT", "MX", "A", "AAAA", "CNAME"])
 def test_query_wire_is_the_dnspython_query(name, rtype):
     query = dns.message.make_query(name, rtype, use_edns=0, payload=1232)
@@ -172,3 +180,70 @@ def test_an_answer_to_another_query_is_skipped(nsd, run):
 
     response = run(exchange())
     assert [rrset.rdtype for rrset in response.answer] == [dns.rdatatype.TXT]
+
+
+@pytest.fixture
+def no_ipv6_sockets(monkeypatch):
+    """The event loop fails to open IPv6 UDP sockets, as on a host without IPv6."""
+    original = asyncio.BaseEventLoop.create_datagram_endpoint
+
+    async def create(self, factory, *args, family=0, **kwargs):
+        if family == socket.AF_INET6:
+            await asyncio.sleep(0.01)  # the lookups sharing the query are waiting by then
+            raise OSError(errno.EAFNOSUPPORT, "Address family not supported by protocol")
+        return await original(self, factory, *args, family=family, **kwargs)
+
+    monkeypatch.setattr(asyncio.BaseEventLoop, "create_datagram_endpoint", create)
+
+
+def test_a_socket_that_fails_to_open_is_a_status_for_every_waiter(nsd, no_ipv6_sockets, run):
+    resolver = DnsResolver([Nameserver("::1", nsd.port)], timeout=0.5, lifetime=1.0)
+
+    async def concurrent():
+        lookups = (resolver.query("example.test", "MX") for _ in range(5))
+        return await asyncio.wait_for(asyncio.gather(*lookups), 5)
+
+    answers = run(concurrent())
+    assert {a.status for a in answers} == {DnsStatus.ERROR}
+    assert resolver.stats.sent == 1 and resolver.stats.cache_hits == 4
+
+
+def test_a_server_whose_socket_fails_is_skipped(nsd, no_ipv6_sockets, run):
+    resolver = DnsResolver([Nameserver("::1", nsd.port), Nameserver(nsd.host, nsd.port)], timeout=0.5)
+    first = run(resolver.query("example.test", "MX"))
+    second = run(resolver.query("mx.example.test", "A"))
+    assert (first.status, second.status) == (DnsStatus.OK, DnsStatus.OK)
+    assert resolver.stats.sent == 3  # the failing server was asked once, then last
+
+
+def test_waiters_ask_again_when_the_lookup_they_share_is_cancelled(resolver, run):
+    async def scenario():
+        owner = asyncio.ensure_future(resolver.query("example.test", "MX"))
+        await asyncio.sleep(0)  # the owner's query is in flight
+        waiter = asyncio.ensure_future(resolver.query("example.test", "MX"))
+        await asyncio.sleep(0)
+        owner.cancel()
+        return await asyncio.wait_for(waiter, 3)
+
+    answer = run(scenario())
+    assert answer.records == ("10 mx.example.test.",)
+
+
+def test_a_silent_first_server_is_asked_last_for_the_rest_of_the_run(nsd, silent_resolver, run):
+    resolver = DnsResolver(silent_resolver.nameservers + [Nameserver(nsd.host, nsd.port)], timeout=0.2)
+    names = ["example.test", "mx.example.test", "alias.example.test", "big.example.test"]
+    answers = [run(resolver.query(name, "TXT")) for name in names]
+    assert all(a.answered for a in answers)
+    assert resolver.stats.timeouts == 1
+    assert resolver.stats.sent == len(names) + 1
+    fresh = DnsResolver(silent_resolver.nameservers + [Nameserver(nsd.host, nsd.port)], timeout=0.2)
+    run(fresh.query("example.test", "TXT"))
+    assert fresh.stats.timeouts == 1  # the order is the run's (the resolver's), not the process's
+
+
+def test_failure_answers_keep_followed_aliases_out_of_records(resolver, run):
+    loop = run(resolver.query("loop1.example.test", "A"))
+    assert loop.records == () and loop.cnames
+    broken = run(resolver.query("tobroken.example.test", "A"))
+    assert broken.status is DnsStatus.SERVFAIL
+    assert (broken.records, broken.cnames) == ((), ("host.broken.test",))

@@ -32,6 +32,15 @@ ZONES = {
             "awaymix IN MX 20 mx.broken.test.",
             "implicit IN A 192.0.2.30",
             'nothing IN TXT "v=spf1 -all"',
+            "intobroken IN MX 10 mxalias.example.test.",
+            "mxalias IN CNAME mx.broken.test.",
+            "looping IN MX 10 loopa.example.test.",
+            "loopa IN CNAME loopb.example.test.",
+            "loopb IN CNAME loopa.example.test.",
+            "loopmix IN MX 10 mx1.example.test.",
+            "loopmix IN MX 20 loopa.example.test.",
+            "dangle IN MX 10 dangling.example.test.",
+            "dangling IN CNAME gone.example.test.",
         ]
     ),
 }
@@ -127,3 +136,30 @@ def test_parse_mx_sorts_and_marks_null():
     hosts = mx.parse_mx(("20 B.example.test.", "10 a.example.test.", "0 ."))
     assert hosts == [mx.MxHost(0, ""), mx.MxHost(10, "a.example.test"), mx.MxHost(20, "b.example.test")]
     assert hosts[0].null and not hosts[1].null
+
+
+def test_an_alias_into_a_failing_zone_is_unknown_not_pass(resolver, run):
+    finding = check(run, resolver, "intobroken.example.test")
+    assert finding.status is Status.UNKNOWN
+    assert "could not be resolved" in finding.summary and "alias (CNAME)" in finding.summary
+    assert finding.details == (
+        "MX 10 mxalias.example.test could not be resolved "
+        "(an alias of mx.broken.test, which RFC 5321 forbids)",
+    )
+
+
+def test_an_alias_loop_never_resolves(resolver, run):
+    finding = check(run, resolver, "looping.example.test")
+    assert finding.status is Status.FAIL
+    assert finding.summary.startswith("no MX host of looping.example.test resolves (loopa.example.test)")
+    assert finding.details == ("MX 10 loopa.example.test " + mx.HostState.LOOP.value,)
+    mixed = check(run, resolver, "loopmix.example.test")
+    assert mixed.status is Status.WARNING
+    assert "some MX hosts do not resolve (loopa.example.test)" in mixed.summary
+    assert "alias (CNAME)" in mixed.summary
+
+
+def test_a_dangling_alias_fails_with_its_warning(resolver, run):
+    finding = check(run, resolver, "dangle.example.test")
+    assert finding.status is Status.FAIL and "alias (CNAME)" in finding.summary
+    assert "an alias of gone.example.test" in finding.details[0]

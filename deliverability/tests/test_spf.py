@@ -10,6 +10,7 @@ from deliverability import spf
 from deliverability.dns import DnsResolver, Nameserver
 from deliverability.findings import Check, Status
 from deliverability.spf_record import SpfSyntaxError, merged_record, parse, txt_line
+from deliverability.spf_tree import walk_record
 
 PROVIDER = "_spf.provider.test"
 LONG = "v=spf1 include:_spf.provider.test " + " ".join(f"ip4:198.51.100.{i}" for i in range(1, 31)) + " -all"
@@ -22,53 +23,67 @@ def _txt(owner: str, text: str) -> str:
 
 
 ZONES = {
-    "provider.test": "\n".join([
-        '_spf IN TXT "v=spf1 ip4:192.0.2.0/25 ip6:2001:db8:1::/48 ~all"',
-    ]),
-    "example.net": "\n".join([
-        '_spf IN TXT "v=spf1 ip4:198.51.100.0/24 include:_spf.provider.test ~all"',
-        '_spf2 IN TXT "v=spf1 ip4:198.51.100.0/24 -all"',
-    ]),
-    "example.test": "\n".join([
-        'ok IN TXT "v=spf1 include:_spf.provider.test -all"',
-        'ok IN TXT "google-site-verification=abc"',
-        'soft IN TXT "v=spf1 include:_spf.provider.test ~all"',
-        'neutral IN TXT "v=spf1 include:_spf.provider.test ?all"',
-        'none IN TXT "google-site-verification=abc"',
-        'multi IN TXT "v=spf1 mx -all"',
-        'multi IN TXT "v=spf1 ip4:198.51.100.7 ~all"',
-        'multi IN MX 10 mx.example.test.',
-        'mx IN A 192.0.2.200',
-        'syntax IN TXT "v=spf1 include:_spf.provider.test ip4:192.0.2.300 -all"',
-        'seed IN TXT "v=spf1 include:_spf.google.com ~all"',
-        'nested IN TXT "v=spf1 include:_spf.example.net -all"',
-        'many IN TXT "v=spf1 include:_spf.provider.test a mx include:five.example.test '
-        'include:three.example.test -all"',
-        'many IN A 192.0.2.201',
-        'many IN MX 10 mx.example.test.',
-        'five IN TXT "v=spf1 a:h1.example.test a:h2.example.test a:h3.example.test a:h4.example.test '
-        'a:h5.example.test ~all"',
-        'three IN TXT "v=spf1 a:h1.example.test a:h2.example.test a:h3.example.test ~all"',
-        *(f"h{i} IN A 203.0.113.{i}" for i in range(1, 6)),
-        'wide IN TXT "v=spf1 ' + "include:five.example.test " * 8 + '-all"',
-        'nine IN TXT "v=spf1 include:_spf.provider.test include:five.example.test a:h1.example.test '
-        'a:h2.example.test -all"',
-        'voids IN TXT "v=spf1 include:_spf.provider.test a:gone1.example.test mx:h1.example.test '
-        'a:gone3.example.test -all"',
-        'loop IN TXT "v=spf1 include:_spf.provider.test include:loopa.example.test -all"',
-        'loopa IN TXT "v=spf1 include:loopb.example.test ~all"',
-        'loopb IN TXT "v=spf1 include:loopa.example.test ~all"',
-        'redir IN TXT "v=spf1 redirect=_spf.example.net"',
-        'redir2 IN TXT "v=spf1 redirect=_spf2.example.net"',
-        'ptr IN TXT "v=spf1 include:_spf.provider.test ptr -all"',
-        'plusall IN TXT "v=spf1 include:_spf.provider.test +all"',
-        'after IN TXT "v=spf1 include:_spf.provider.test -all mx"',
-        'noall IN TXT "v=spf1 include:_spf.provider.test"',
-        'noinc IN TXT "v=spf1 include:_spf.provider.test include:nospf.example.test -all"',
-        'nospf IN TXT "not an spf record"',
-        'incbroken IN TXT "v=spf1 include:_spf.provider.test include:_spf.broken.test -all"',
-        _txt("long", LONG),
-    ]),
+    "provider.test": "\n".join(
+        [
+            '_spf IN TXT "v=spf1 ip4:192.0.2.0/25 ip6:2001:db8:1::/48 ~all"',
+        ]
+    ),
+    "example.net": "\n".join(
+        [
+            '_spf IN TXT "v=spf1 ip4:198.51.100.0/24 include:_spf.provider.test ~all"',
+            '_spf2 IN TXT "v=spf1 ip4:198.51.100.0/24 -all"',
+        ]
+    ),
+    "example.test": "\n".join(
+        [
+            'ok IN TXT "v=spf1 include:_spf.provider.test -all"',
+            'ok IN TXT "google-site-verification=abc"',
+            'soft IN TXT "v=spf1 include:_spf.provider.test ~all"',
+            'neutral IN TXT "v=spf1 include:_spf.provider.test ?all"',
+            'none IN TXT "google-site-verification=abc"',
+            'multi IN TXT "v=spf1 mx -all"',
+            'multi IN TXT "v=spf1 ip4:198.51.100.7 ~all"',
+            "multi IN MX 10 mx.example.test.",
+            "mx IN A 192.0.2.200",
+            'syntax IN TXT "v=spf1 include:_spf.provider.test ip4:192.0.2.300 -all"',
+            'seed IN TXT "v=spf1 include:_spf.google.com ~all"',
+            'nested IN TXT "v=spf1 include:_spf.example.net -all"',
+            'many IN TXT "v=spf1 include:_spf.provider.test a mx include:five.example.test '
+            'include:three.example.test -all"',
+            "many IN A 192.0.2.201",
+            "many IN MX 10 mx.example.test.",
+            'five IN TXT "v=spf1 a:h1.example.test a:h2.example.test a:h3.example.test a:h4.example.test '
+            'a:h5.example.test ~all"',
+            'three IN TXT "v=spf1 a:h1.example.test a:h2.example.test a:h3.example.test ~all"',
+            *(f"h{i} IN A 203.0.113.{i}" for i in range(1, 6)),
+            'wide IN TXT "v=spf1 ' + "include:five.example.test " * 8 + '-all"',
+            'nine IN TXT "v=spf1 include:_spf.provider.test include:five.example.test a:h1.example.test '
+            'a:h2.example.test -all"',
+            'voids IN TXT "v=spf1 include:_spf.provider.test a:gone1.example.test mx:h1.example.test '
+            'a:gone3.example.test -all"',
+            'loop IN TXT "v=spf1 include:_spf.provider.test include:loopa.example.test -all"',
+            'loopa IN TXT "v=spf1 include:loopb.example.test ~all"',
+            'loopb IN TXT "v=spf1 include:loopa.example.test ~all"',
+            'redir IN TXT "v=spf1 redirect=_spf.example.net"',
+            'redir2 IN TXT "v=spf1 redirect=_spf2.example.net"',
+            'ptr IN TXT "v=spf1 include:_spf.provider.test ptr -all"',
+            'plusall IN TXT "v=spf1 include:_spf.provider.test +all"',
+            'after IN TXT "v=spf1 include:_spf.provider.test -all mx"',
+            'noall IN TXT "v=spf1 include:_spf.provider.test"',
+            'noinc IN TXT "v=spf1 include:_spf.provider.test include:nospf.example.test -all"',
+            'nospf IN TXT "not an spf record"',
+            'incbroken IN TXT "v=spf1 include:_spf.provider.test include:_spf.broken.test -all"',
+            _txt("long", LONG),
+            'ten IN TXT "v=spf1 a mx ' + " ".join(f"a:t{i}.example.test" for i in range(1, 9)) + ' ~all"',
+            "ten IN A 192.0.2.210",
+            "ten IN MX 10 mx.example.test.",
+            *(f"t{i} IN A 198.51.100.{10 + i}" for i in range(1, 9)),
+            "t8 IN AAAA 2001:db8:8::1",
+            'wrap IN TXT "v=spf1 include:five.example.test ~all"',
+            'dup IN TXT "v=spf1 include:wrap.example.test include:five.example.test -all"',
+            'huge IN TXT "v=spf1 include:wide.example.test -all"',
+        ]
+    ),
 }
 BROKEN_ZONES = ("broken.test",)
 
@@ -328,3 +343,45 @@ def test_resolver_cache_is_shared_with_evaluations(nsd, run):
     sent = resolver.stats.sent
     check(run, resolver, "ok.example.test", ["192.0.2.10", "203.0.113.5"])
     assert resolver.stats.sent == sent
+
+
+def _walk_fix(run, resolver, finding):
+    """The suggested record walked as it would be once published at its owner."""
+    owner, _, _ = finding.fix.partition(". IN TXT ")
+    text = "".join(part for part in finding.fix.partition(" IN TXT ")[2].strip('"').split('" "'))
+    return run(walk_record(owner, text, resolver, PROVIDER)), text
+
+
+def test_a_merge_over_the_limit_replaces_a_terms_by_their_addresses(run, resolver):
+    finding, _ = check(run, resolver, "ten.example.test")
+    assert finding.status is Status.FAIL
+    tree, text = _walk_fix(run, resolver, finding)
+    assert tree.lookups <= 10 and not [p for p in tree.problems if p.status is Status.FAIL]
+    assert tree.include_found
+    assert "a:t8.example.test" not in text
+    assert "ip4:198.51.100.18 ip6:2001:db8:8::1" in text and "a:t7.example.test" in text
+    assert any(
+        "a:t8.example.test is replaced by the addresses it resolves to today" in d
+        and "update the record whenever those addresses change" in d
+        for d in finding.details
+    )
+
+
+def test_a_merge_over_the_limit_drops_an_include_another_already_reaches(run, resolver):
+    finding, _ = check(run, resolver, "dup.example.test")
+    tree, text = _walk_fix(run, resolver, finding)
+    assert text == "v=spf1 include:_spf.provider.test include:wrap.example.test -all"
+    assert tree.lookups == 8
+    assert (
+        "include:five.example.test is left out of the record below: "
+        "include:wrap.example.test already includes it." in finding.details
+    )
+
+
+def test_no_record_is_suggested_when_none_fits(run, resolver):
+    finding, _ = check(run, resolver, "huge.example.test")
+    assert finding.status is Status.FAIL and finding.fix is None
+    assert any(
+        d.startswith("No record can be suggested: with _spf.provider.test the record needs")
+        for d in finding.details
+    )

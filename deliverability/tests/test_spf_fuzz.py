@@ -17,12 +17,52 @@ from deliverability.spf_record import (
     txt_line,
 )
 
-WORDS = st.sampled_from([
-    "v=spf1", "V=SPF1", "include:", "include:_spf.flectra.com", "a", "mx", "ptr", "exists:", "ip4:", "ip6:",
-    "all", "+all", "-all", "~all", "?all", "redirect=", "exp=", "/", "//", ":", "=", "%{", "}", "%{d}",
-    "%{i1r}", "%%", "%_", "%-", "192.0.2.1", "2001:db8::", "/24", "//64", "example.com", ".", "-", "+",
-    " ", "  ", "\t", "\x00", "é", "moo=cow",
-])
+WORDS = st.sampled_from(
+    [
+        "v=spf1",
+        "V=SPF1",
+        "include:",
+        "include:_spf.flectra.com",
+        "a",
+        "mx",
+        "ptr",
+        "exists:",
+        "ip4:",
+        "ip6:",
+        "all",
+        "+all",
+        "-all",
+        "~all",
+        "?all",
+        "redirect=",
+        "exp=",
+        "/",
+        "//",
+        ":",
+        "=",
+        "%{",
+        "}",
+        "%{d}",
+        "%{i1r}",
+        "%%",
+        "%_",
+        "%-",
+        "192.0.2.1",
+        "2001:db8::",
+        "/24",
+        "//64",
+        "example.com",
+        ".",
+        "-",
+        "+",
+        " ",
+        "  ",
+        "\t",
+        "\x00",
+        "é",
+        "moo=cow",
+    ]
+)
 SPFISH = st.lists(WORDS, max_size=12).map("".join) | st.lists(WORDS, max_size=10).map(" ".join)
 TEXT = st.text(max_size=120) | SPFISH | SPFISH.map(lambda s: "v=spf1 " + s)
 FAST = settings(max_examples=300, deadline=None)

@@ -18,31 +18,35 @@ PROVIDER_ZONE = [
 ]
 ZONES = {
     "provider.test": "\n".join(PROVIDER_ZONE),
-    "example.test": "\n".join([
-        'plain IN TXT "v=spf1 include:_spf.provider.test -all"',
-        'late IN TXT "v=spf1 a mx include:h1.example.test include:_spf.provider.test -all"',
-        'over IN TXT "v=spf1 a mx include:five.example.test include:_spf.provider.test -all"',
-        'voids IN TXT "v=spf1 a:gone1.example.test a:gone2.example.test include:_spf.provider.test -all"',
-        'wide IN TXT "v=spf1 ' + "include:three.example.test " * 4 + '-all"',
-        'twice IN TXT "v=spf1 include:_spf.provider.test ?include:_spf.provider.test -all"',
-        'redir IN TXT "v=spf1 include:three.example.test redirect=_spf.provider.test"',
-        'loop IN TXT "v=spf1 include:mid.example.test -all"',
-        'mid IN TXT "v=spf1 include:loop.example.test ~all"',
-        'other IN TXT "v=spf1 include:mid.example.test -all"',
-        'five IN TXT "v=spf1 a:h1.example.test a:h2.example.test a:h3.example.test a:h4.example.test '
-        'a:h5.example.test ~all"',
-        'three IN TXT "v=spf1 a:h1.example.test a:h2.example.test mx:h3.example.test ~all"',
-        'h1 IN TXT "v=spf1 ip4:203.0.113.9 ~all"',
-        *(f"h{i} IN A 203.0.113.{i}" for i in range(1, 6)),
-        "h3 IN MX 10 h4.example.test.",
-        "@ IN A 198.51.100.1",
-        "@ IN MX 10 h1.example.test.",
-        *(f"{name} IN A 198.51.100.2" for name in ("late", "over")),
-        *(f"{name} IN MX 10 h2.example.test." for name in ("late", "over")),
-    ]),
+    "example.test": "\n".join(
+        [
+            'plain IN TXT "v=spf1 include:_spf.provider.test -all"',
+            'late IN TXT "v=spf1 a mx include:h1.example.test include:_spf.provider.test -all"',
+            'over IN TXT "v=spf1 a mx include:five.example.test include:_spf.provider.test -all"',
+            'voids IN TXT "v=spf1 a:gone1.example.test a:gone2.example.test include:_spf.provider.test -all"',
+            'wide IN TXT "v=spf1 ' + "include:three.example.test " * 4 + '-all"',
+            'twice IN TXT "v=spf1 include:_spf.provider.test ?include:_spf.provider.test -all"',
+            'redir IN TXT "v=spf1 include:three.example.test redirect=_spf.provider.test"',
+            'loop IN TXT "v=spf1 include:mid.example.test -all"',
+            'mid IN TXT "v=spf1 include:loop.example.test ~all"',
+            'other IN TXT "v=spf1 include:mid.example.test -all"',
+            'five IN TXT "v=spf1 a:h1.example.test a:h2.example.test a:h3.example.test a:h4.example.test '
+            'a:h5.example.test ~all"',
+            'three IN TXT "v=spf1 a:h1.example.test a:h2.example.test mx:h3.example.test ~all"',
+            'h1 IN TXT "v=spf1 ip4:203.0.113.9 ~all"',
+            *(f"h{i} IN A 203.0.113.{i}" for i in range(1, 6)),
+            "h3 IN MX 10 h4.example.test.",
+            "@ IN A 198.51.100.1",
+            "@ IN MX 10 h1.example.test.",
+            *(f"{name} IN A 198.51.100.2" for name in ("late", "over")),
+            *(f"{name} IN MX 10 h2.example.test." for name in ("late", "over")),
+        ]
+    ),
 }
-DOMAINS = [f"{name}.example.test" for name in ("plain", "late", "over", "voids", "wide", "twice", "redir",
-                                               "loop", "other")]
+DOMAINS = [
+    f"{name}.example.test"
+    for name in ("plain", "late", "over", "voids", "wide", "twice", "redir", "loop", "other")
+]
 
 
 @pytest.fixture
@@ -109,9 +113,9 @@ def test_a_loop_through_the_path_is_found_after_reuse(run, resolver, fresh_memo)
 def test_changed_answers_are_walked_again(run, fresh_memo, nsd):
     first = DnsResolver([Nameserver(nsd.host, nsd.port)])
     before = walk(run, first, "plain.example.test")
-    changed = dict(ZONES, **{"provider.test": "\n".join(
-        [*PROVIDER_ZONE[:3], '_n3._spf IN TXT "v=spf1 ptr ~all"']
-    )})
+    changed = dict(
+        ZONES, **{"provider.test": "\n".join([*PROVIDER_ZONE[:3], '_n3._spf IN TXT "v=spf1 ptr ~all"'])}
+    )
     with NsdServer(changed) as server:
         after = walk(run, DnsResolver([Nameserver(server.host, server.port)]), "plain.example.test")
     assert not any("ptr" in p.message for p in before.problems)

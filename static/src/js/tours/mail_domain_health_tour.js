@@ -27,6 +27,10 @@ registry.category("web_tour.tours").add("mail_domain_health_tour", {
             run: "click",
         },
         {
+            content: "The wizard says which sending provider the checks assume, and why",
+            trigger: ".o_mail_domain_health_provider:contains('Custom, as chosen in the settings.')",
+        },
+        {
             content: "The domains in use are listed",
             trigger: ".o_field_widget[name=line_ids] .o_data_row:contains('good.test')",
         },
@@ -63,6 +67,21 @@ registry.category("web_tour.tours").add("mail_domain_health_tour", {
         {
             content: "The healthy domain passes",
             trigger: ".o_field_widget[name=check_ids] .o_data_row:contains('good.test'):contains('Pass')",
+        },
+        {
+            content: "Open the failing SPF verdict",
+            trigger:
+                ".o_field_widget[name=check_ids] .o_data_row:contains('bad.test'):contains('SPF') td[name=summary]",
+            run: "click",
+        },
+        {
+            content: "The record to publish comes as Host / Type / Value too",
+            trigger: ".modal .o_field_widget[name=fix_host]:contains('@')",
+        },
+        {
+            content: "with the value to paste",
+            trigger:
+                ".modal .o_field_widget[name=fix_value]:contains('v=spf1 include:_spf.mailer.test ip4:198.51.100.7 -all')",
         },
     ],
 });

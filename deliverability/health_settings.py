@@ -1,0 +1,150 @@
+"""The domain health settings as an administrator types them (the Odoo system parameters
+``mail_domain_health.*``) turned into the options of a run.
+
+The caller gathers the raw values; ``resolve`` parses them, chooses the sending provider and
+finds the sending IPs (resolving the SMTP hosts), or raises ``ValueError`` with a message an
+administrator can act on.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from . import lookups, providers
+from .checks import CheckOptions, RunOptions
+from .dns import Nameserver
+from .domains import normalize_domain
+
+AUTOMATIC = "auto"  # the provider setting that lets the outgoing servers and the platform decide
+CUSTOM = "custom"
+DEFAULT_TIMEOUT = 2.0
+DEFAULT_DOMAIN_DEADLINE = 30.0
+
+
+@dataclass(frozen=True)
+class HealthSettings:
+    """What a run checks against (``options``), how it reaches DNS, why this provider, and the
+    configured sending IPs that were left out (not IP addresses)."""
+
+    options: CheckOptions
+    run_options: RunOptions
+    assumption: providers.Assumption
+    ignored_ips: tuple[str, ...] = ()
+
+
+def split_values(text: str | None) -> list[str]:
+    """The items of a comma/space/semicolon separated setting."""
+    return [item for item in re.split(r"[\s,;]+", text or "") if item]
+
+
+def choose_provider(setting: str | None, spf_include: str | None, smtp_hosts: Sequence[str],
+                    platform: str) -> providers.Assumption:  # fmt: skip
+    """The provider of the setting (a table name, ``custom`` with its include), else the one the
+    outgoing servers' hosts and the platform suggest (``providers.assume``)."""
+    setting = (setting or AUTOMATIC).strip().lower()
+    if setting == AUTOMATIC:
+        return providers.assume(smtp_hosts, platform)
+    if setting == CUSTOM:
+        if not (spf_include or "").strip():
+            raise ValueError("the custom sending provider has no SPF include in the settings")
+        provider = providers.custom(normalize_domain(spf_include))
+    elif setting in providers.PROVIDERS:
+        provider = providers.PROVIDERS[setting]
+    else:
+        raise ValueError(f"unknown sending provider {setting!r} in the settings")
+    return providers.Assumption(provider, providers.Reason.SETTING)
+
+
+def nameservers(text: str | None, system: Callable[[], list[Nameserver]] | None) -> list[Nameserver]:
+    """The configured nameservers, else ``system()`` (the machine's resolvers; None: not allowed)."""
+    configured = split_values(text)
+    if configured:
+        return [Nameserver.parse(item) for item in configured]
+    if system is None:
+        raise ValueError("No nameserver configured for the domain health checks.")
+    found = system()
+    if not found:
+        raise ValueError(
+            "No nameserver configured for the domain health checks and none found in /etc/resolv.conf."
+        )
+    return found
+
+
+def _seconds(text: str | None, default: float, what: str) -> float:
+    try:
+        value = float(text) if text not in (None, "") else default
+    except ValueError:
+        raise ValueError(f"{what} {text!r} is not a number of seconds") from None
+    if not value > 0:
+        raise ValueError(f"{what} must be a positive number of seconds, not {text}")
+    return value
+
+
+def run_options_of(
+    params: Mapping[str, str | None], system_nameservers: Callable[[], list[Nameserver]] | None
+) -> RunOptions:
+    """How a run reaches DNS: ``nameservers``, ``dns_timeout`` (a lookup gives up after 2.5x) and
+    ``domain_deadline`` of ``params``; ``system_nameservers`` as in ``nameservers()``."""
+    timeout = _seconds(params.get("dns_timeout"), DEFAULT_TIMEOUT, "The DNS timeout")
+    deadline = _seconds(params.get("domain_deadline"), DEFAULT_DOMAIN_DEADLINE, "The domain deadline")
+    return RunOptions(
+        nameservers=nameservers(params.get("nameservers"), system_nameservers),
+        timeout=timeout,
+        lifetime=timeout * 2.5,
+        domain_deadline=deadline,
+    )
+
+
+def sending_ips(addresses: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``(usable, ignored)``: loopback, link-local and unspecified addresses say nothing about what
+    receivers see and are dropped; ``ignored`` are the items that are not IP addresses."""
+    usable, ignored = [], []
+    for text in addresses:
+        try:
+            address = ipaddress.ip_address(text)
+        except ValueError:
+            ignored.append(text)
+            continue
+        if not (address.is_loopback or address.is_link_local or address.is_unspecified):
+            usable.append(str(address))
+    return tuple(dict.fromkeys(usable)), tuple(ignored)
+
+
+def resolve(
+    params: Mapping[str, str | None],
+    smtp_hosts: Sequence[str],
+    platform: str,
+    *,
+    system_nameservers: Callable[[], list[Nameserver]] | None,
+    extra_selectors: Sequence[str] = (),
+) -> HealthSettings:
+    """The settings of a run from ``params`` (``provider``, ``spf_include``, ``dkim_selectors``,
+    ``nameservers``, ``sending_ips``, ``dns_timeout``, ``domain_deadline``: raw text or None).
+
+    ``smtp_hosts`` are the outgoing servers' hosts in priority order: they suggest the provider
+    and, without ``sending_ips``, give the IPs SPF is evaluated for (host names are resolved
+    through the run's nameservers). ``extra_selectors`` are DKIM selectors to check besides the
+    provider's and the settings' (e.g. the database's own signing keys).
+    """
+    run_options = run_options_of(params, system_nameservers)
+    assumption = choose_provider(params.get("provider"), params.get("spf_include"), smtp_hosts, platform)
+    configured = split_values(params.get("sending_ips"))
+    if configured:
+        addresses = configured
+    else:
+        literal, names = [], []
+        for host in smtp_hosts:
+            try:
+                literal.append(str(ipaddress.ip_address(host)))
+            except ValueError:
+                names.append(host)
+        addresses = literal + lookups.host_addresses(names, run_options)
+    ips, ignored = sending_ips(addresses)
+    selectors = tuple(s.lower() for s in (*split_values(params.get("dkim_selectors")), *extra_selectors))
+    options = CheckOptions(
+        provider=assumption.provider, dkim_selectors=tuple(dict.fromkeys(selectors)), sending_ips=ips
+    )
+    return HealthSettings(options, run_options, assumption, ignored)

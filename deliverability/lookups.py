@@ -1,0 +1,57 @@
+"""Blocking DNS look-ups for callers without an event loop (the Odoo layer): the addresses of SMTP
+hosts and the DMARC policies of other domains, through the nameservers of a run."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+
+from . import dmarc
+from .checks import RunOptions
+from .dns import DnsResolver, DnsStatus
+
+
+def _resolver(run_options: RunOptions) -> DnsResolver:
+    return DnsResolver(
+        list(run_options.nameservers),
+        timeout=run_options.timeout,
+        lifetime=run_options.lifetime,
+        concurrency=run_options.concurrency,
+    )
+
+
+def host_addresses(names: Iterable[str], run_options: RunOptions) -> list[str]:
+    """The A and AAAA addresses of host ``names``; a name that does not resolve gives none."""
+    names = list(dict.fromkeys(names))
+    if not names:
+        return []
+
+    async def resolve() -> list[str]:
+        resolver = _resolver(run_options)
+        queries = [resolver.query(name, rtype) for name in names for rtype in ("A", "AAAA")]
+        answers = await asyncio.gather(*queries)
+        return [record for answer in answers if answer.status is DnsStatus.OK for record in answer.records]
+
+    return asyncio.run(resolve())
+
+
+def dmarc_policies(names: Iterable[str], run_options: RunOptions) -> dict[str, str | None]:
+    """``{domain: policy}``: the DMARC policy (none, quarantine, reject) that applies to each domain,
+    None without a usable record, an answer within the run's domain deadline, or a valid name."""
+    names = list(dict.fromkeys(names))
+    if not names:
+        return {}
+
+    async def lookup() -> dict[str, str | None]:
+        resolver = _resolver(run_options)
+
+        async def one(name: str) -> tuple[str, str | None]:
+            try:
+                policy = await asyncio.wait_for(dmarc.policy_of(name, resolver), run_options.domain_deadline)
+            except (asyncio.TimeoutError, ValueError):
+                policy = None
+            return name, policy
+
+        return dict(await asyncio.gather(*(one(name) for name in names)))
+
+    return asyncio.run(lookup())
