@@ -11,7 +11,6 @@ At the end of this file, separated: the signing hook on ``ir.mail_server``.
 
 import logging
 from datetime import timedelta
-from email.utils import getaddresses
 
 from odoo import _, api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
@@ -310,72 +309,3 @@ class MailDkimKey(models.Model):
                     "DKIM: the stored key %s cannot be read; mail is not signed with it", key.record_name
                 )
         return {domain: tuple(found) for domain, found in signers.items()}
-
-
-# ------------------------------------------------------------------------------------------------------
-# Signing hook: it signs the bytes handed to the SMTP session, after the send path's last step
-# (``_mdh_before_smtp``, which can neither replace the message nor see the recipients, and signing
-# needs both: the signed message is sent as the exact bytes signed, flattened once).
-# ------------------------------------------------------------------------------------------------------
-
-
-class IrMailServer(models.Model):
-    _inherit = "ir.mail_server"
-
-    def _prepare_email_message(self, message, smtp_session):
-        """After Odoo's preparation and the send path's last step (``_mdh_before_smtp``): the message
-        signed, and what was done noted on what it is sent as (the mail's Sent As tab)."""
-        smtp_from, smtp_to_list, message = super()._prepare_email_message(message, smtp_session)
-        sending = self.env.context.get("mdh_sending")
-        sent = sending.sent if sending is not None else None
-        message, note = self._dkim_sign(message, smtp_from, smtp_to_list, explain=sent is not None)
-        if note and sent is not None:
-            sending.sent = sent.with_note(note)
-        return smtp_from, smtp_to_list, message
-
-    def _dkim_sign(self, message, smtp_from, smtp_to_list, explain=True):
-        """``(message to send, note)``: ``message`` signed with the From domain's keys as it will be
-        sent, or ``message`` itself when it is not signed or signing failed (logged: it goes unsigned).
-        The note (for the "Sent As" record; with ``explain`` only) says which."""
-        note = None
-        try:
-            domain = _from_domain(message)
-            signers = self.env["mail.dkim.key"]._dkim_signers().get(domain) if domain else None
-            if signers:
-                signed = dkim_sign.sign_message(message, smtp_from, smtp_to_list, signers)
-                if explain:
-                    note = _(
-                        "signed: d=%(domain)s, selector %(selectors)s",
-                        domain=domain,
-                        selectors=", ".join(s.selector for s in signers),
-                    )
-                return signed, note
-            if explain and domain:
-                note = (
-                    _("not signed: the DKIM key of %s is not published yet", domain)
-                    if signers is not None
-                    else _("not signed: no DKIM key for %s", domain)
-                )
-        except Exception as exc:  # noqa: BLE001 - a message is never lost to signing
-            _logger.warning("DKIM signing of %s failed, sent unsigned: %s", message["Message-Id"], exc)
-            if explain:
-                note = _("not signed: signing failed (%s); see the server log", type(exc).__name__)
-        return message, note
-
-
-def _from_domain(message):
-    """The ASCII domain of the message's single From address, else None."""
-    header = message["From"]
-    if header is None:
-        return None
-    addresses = getattr(header, "addresses", None)  # a parsed header (EmailMessage)
-    if addresses is not None:
-        domains = [a.domain for a in addresses]
-    else:
-        domains = [address.rpartition("@")[2] for _name, address in getaddresses([str(header)])]
-    if len(domains) != 1 or not domains[0]:
-        return None
-    try:
-        return normalize_domain(domains[0])
-    except ValueError:
-        return None

@@ -9,7 +9,7 @@ from odoo.tests import new_test_user, tagged
 from ..deliverability import dkim_sign
 from .dkim_common import DkimCase, SinkMixin
 
-LOGGER = "odoo.addons.mail_domain_health.models.mail_dkim_key"
+LOGGER = "odoo.addons.mail_domain_health.models.ir_mail_server"
 BODY = "<p>Hello</p>\n<pre>\n.a line that starts with a dot\n..and one with two\n.\n</pre>\n"
 SUBJECT = "A subject long enough to be folded: " + "quarterly report and minutes of the meeting " * 4
 
@@ -37,7 +37,7 @@ class TestDkimSigning(SinkMixin, DkimCase):
     def assert_signed(self, data, mail):
         selectors = [self.rsa.selector, self.ed.selector]
         self.assertEqual(sorted(self.verify(data)), sorted((s, "pass") for s in selectors))
-        self.assertIn("signed: d=signed.test", mail.mdh_sender_explanation)
+        self.assertIn("DKIM: signed for signed.test", mail.mdh_sender_explanation)
         self.assertIn(self.rsa.selector, mail.mdh_sender_explanation)
 
     def test_chatter_notification(self):
@@ -111,7 +111,7 @@ class TestDkimSigning(SinkMixin, DkimCase):
         self.assertEqual(self.verify(data), [(self.unpublished.selector, "permerror")])
         data, mail = self.send_from("zoe@nokey.test")
         self.assertNotIn(b"DKIM-Signature", data)
-        self.assertIn("no DKIM key for nokey.test", mail.mdh_sender_explanation)
+        self.assertNotIn("DKIM", mail.mdh_sender_explanation)  # no key: nothing to say
 
     def test_signing_failure_sends_unsigned(self):
         with (
