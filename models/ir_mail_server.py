@@ -8,7 +8,8 @@ real arguments and adjusts an input or the one value that differs (see readme/SE
 them), ``connect`` applies the From filter to a server given by id as Odoo applies it to a server
 it chooses, ``_get_default_from_address`` adds a full-address ``mail.default.from`` when no alias
 domain exists to hold it. After Odoo prepared a message, ``_mdh_before_smtp`` is the one step before
-the SMTP session; what the message was sent as is recorded on its ``mail.mail``. Any failure of ours
+the SMTP session, then ``_dkim_sign`` signs the message as it will be sent; what the message was sent
+as is recorded on its ``mail.mail``. Any failure of ours
 falls back to Odoo's own value and is logged: a message is never lost. No DNS query is made here.
 
 The identity (default sender, bounce and catchall addresses) is one: the system parameters are
@@ -210,8 +211,9 @@ class IrMailServer(models.Model):
             domain = normalize_domain((_address(message["From"]) or "").rpartition("@")[2])
         except ValueError:
             return message, None
-        signers = self.env["mail.dkim.key"]._dkim_signers().get(domain)
+        signers = None
         try:
+            signers = self.env["mail.dkim.key"]._dkim_signers().get(domain)
             if signers:
                 signed = dkim_sign.sign_message(message, smtp_from, smtp_to_list, signers)
                 if explain:
