@@ -27,6 +27,9 @@
         "views/mail_dmarc_source_views.xml",
         "wizard/mail_dmarc_report_upload_views.xml",
         "wizard/mail_dmarc_setup_views.xml",
+        "data/mail_dkim_key_cron.xml",
+        "views/mail_dkim_key_views.xml",
+        "wizard/mail_deliverability_test_views.xml",
     ],
     "assets": {
         "web.assets_backend": ["mail_domain_health/static/src/scss/mail_domain_health.scss"],

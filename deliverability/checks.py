@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from . import dkim, dmarc, mx, spf
+from . import dkim, dkim_keys, dmarc, mx, spf
 from .dns import DnsResolver, Nameserver, Resolver
 from .domains import normalize_domain
 from .findings import DomainReport
@@ -18,12 +18,14 @@ class CheckOptions:
     """What to check a domain against.
 
     ``dkim_selectors`` are checked besides the provider's own selectors;
-    ``sending_ips`` are evaluated with SPF check_host().
+    ``sending_ips`` are evaluated with SPF check_host(); ``own_keys`` are the database's own DKIM
+    keys, each checked on its domain against the key stored (``dkim_keys.check``).
     """
 
     provider: Provider = FLECTRA
     dkim_selectors: tuple[str, ...] = ()
     sending_ips: tuple[str, ...] = ()
+    own_keys: tuple[dkim_keys.OwnKey, ...] = ()
 
     @property
     def selectors(self) -> tuple[str, ...]:
@@ -50,18 +52,25 @@ async def check_domain(domain: str, resolver: Resolver, options: CheckOptions) -
 
 
 async def _check_normalized(domain: str, resolver: Resolver, options: CheckOptions) -> DomainReport:
+    own = {key.selector: key for key in options.own_keys if key.domain == domain}
     (spf_finding, evaluations), dkim_findings, mx_finding = await asyncio.gather(
         spf.check(domain, resolver, options.provider.spf_include, options.sending_ips),
         asyncio.gather(
             *(
                 dkim.check(domain, resolver, selector, options.provider.dkim_target(selector))
                 for selector in options.selectors
-            )
+                if selector not in own
+            ),
+            *(_own_key(key, resolver) for key in own.values()),
         ),
         mx.check(domain, resolver),
     )
     dmarc_finding = await dmarc.check(domain, resolver, spf_finding, tuple(dkim_findings))
     return DomainReport(domain, (spf_finding, *dkim_findings, dmarc_finding, mx_finding), tuple(evaluations))
+
+
+async def _own_key(key: dkim_keys.OwnKey, resolver: Resolver):
+    return (await dkim_keys.check(key, resolver))[1]
 
 
 async def check_domains(

@@ -8,7 +8,8 @@ real arguments and adjusts an input or the one value that differs (see readme/SE
 them), ``connect`` applies the From filter to a server given by id as Odoo applies it to a server
 it chooses, ``_get_default_from_address`` adds a full-address ``mail.default.from`` when no alias
 domain exists to hold it. After Odoo prepared a message, ``_mdh_before_smtp`` is the one step before
-the SMTP session; what the message was sent as is recorded on its ``mail.mail``. Any failure of ours
+the SMTP session, then ``_dkim_sign`` signs the message as it will be sent; what the message was sent
+as is recorded on its ``mail.mail``. Any failure of ours
 falls back to Odoo's own value and is logged: a message is never lost. No DNS query is made here.
 
 The identity (default sender, bounce and catchall addresses) is one: the system parameters are
@@ -19,7 +20,8 @@ import logging
 
 from odoo import api, models, tools
 
-from ..deliverability import identity, sender
+from ..deliverability import dkim_sign, identity, sender
+from ..deliverability.domains import normalize_domain
 from .mail_domain_health import domains_of
 
 _logger = logging.getLogger(__name__)
@@ -186,6 +188,9 @@ class IrMailServer(models.Model):
                 message["Message-Id"],
                 exc_info=True,
             )
+        message, note = self._dkim_sign(message, smtp_from, smtp_to_list, explain=sent is not None)
+        if note:
+            sent = sent.with_note(note)
         sending = self.env.context.get("mdh_sending")
         if sending is not None:
             sending.sent = sent
@@ -195,6 +200,35 @@ class IrMailServer(models.Model):
                 sent.envelope_from, sent.rule.label,
             )  # fmt: skip
         return smtp_from, smtp_to_list, message
+
+    def _dkim_sign(self, message, smtp_from, smtp_to_list, explain=True):
+        """``(message to send, note)``, once nothing else changes the message: signed with the DKIM
+        keys of its From domain (``mail.dkim.key``), sent as the exact bytes signed, or ``message``
+        itself, unsigned, when the domain has no key that signs or signing failed (logged). The note,
+        with ``explain`` and when the domain has a key, is for the Sent As record."""
+        note = None
+        try:
+            domain = normalize_domain((_address(message["From"]) or "").rpartition("@")[2])
+        except ValueError:
+            return message, None
+        signers = None
+        try:
+            signers = self.env["mail.dkim.key"]._dkim_signers().get(domain)
+            if signers:
+                signed = dkim_sign.sign_message(message, smtp_from, smtp_to_list, signers)
+                if explain:
+                    selectors = ", ".join(s.selector for s in signers)
+                    note = self.env._("DKIM: signed for %(domain)s, selector %(selectors)s.",
+                                      domain=domain, selectors=selectors)  # fmt: skip
+                return signed, note
+            if explain and signers is not None:
+                note = self.env._("DKIM: not signed, the key of %s is not published yet.", domain)
+        except Exception as exc:  # noqa: BLE001 - a message is never lost to signing
+            _logger.warning("DKIM signing of %s failed, sent unsigned: %s", message["Message-Id"], exc)
+            if explain:
+                note = self.env._("DKIM: not signed, signing failed (%s); see the server log.",
+                                  type(exc).__name__)  # fmt: skip
+        return message, note
 
     def _mdh_sent_as(self, author, smtp_from, message, smtp_session):
         """``SentAs`` of a message Odoo has prepared: its headers and the rules that gave them;

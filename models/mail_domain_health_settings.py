@@ -5,6 +5,7 @@ The model gathers raw values (system parameters, outgoing servers' hosts, the pl
 sending provider with ``deliverability.providers``.
 """
 
+import dataclasses
 import logging
 
 from odoo import api, models, modules, release, tools
@@ -67,7 +68,8 @@ class MailDomainHealth(models.Model):
         )
         for text in settings.ignored_ips:
             _logger.warning("Domain health: ignoring sending IP %r: not an IP address", text)
-        return settings
+        own_keys = self.env["mail.dkim.key"]._dkim_own_keys()  # each checked on its domain
+        return dataclasses.replace(settings, options=dataclasses.replace(settings.options, own_keys=own_keys))
 
     @api.model
     def _health_assumption(self, setting=None, spf_include=None):

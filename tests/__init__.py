@@ -13,3 +13,6 @@ from . import test_sender_preview
 from . import test_dmarc_reports
 from . import test_sender_roundtrip
 from . import test_migration
+from . import test_dkim_keys
+from . import test_dkim_signing
+from . import test_deliverability_test

@@ -1,0 +1,186 @@
+"""Test Deliverability: a real message from a chosen author through the real send path, judged as a
+receiving server would judge it (``deliverability.verdict``).
+
+The message is built and prepared by ``mail.mail`` and ``ir.mail_server`` as any other (sender rules,
+DKIM signature) and captured at the SMTP session instead of being delivered; when the administrator
+gives a recipient, those very bytes are then delivered to it through the server.
+"""
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+from ..deliverability import dkim_sign, verdict
+from ..deliverability.verdict import Outcome
+
+OUTCOMES = [(outcome.value, outcome.label.capitalize()) for outcome in Outcome]
+CAPTURE_RECIPIENT = "deliverability-test@example.org"
+
+
+class _CapturingSession:
+    """Stands where Odoo's SMTP connection is: keeps the bytes ``send_message`` would send."""
+
+    def __init__(self, from_filter, smtp_from):
+        self.from_filter = from_filter
+        self.smtp_from = smtp_from
+        self.sent = None
+
+    def send_message(self, message, smtp_from, smtp_to_list):
+        self.sent = (smtp_from, list(smtp_to_list), dkim_sign.wire_bytes(message, smtp_from, smtp_to_list))
+
+    def quit(self):
+        pass
+
+
+class MailDeliverabilityTest(models.TransientModel):
+    _name = "mail.deliverability.test"
+    _description = "Test Deliverability"
+
+    author_type = fields.Selection(
+        [("user", "User"), ("partner", "Contact"), ("address", "Address")], default="user", required=True
+    )
+    user_id = fields.Many2one("res.users", string="User", default=lambda self: self.env.user)
+    partner_id = fields.Many2one("res.partner", string="Contact")
+    email_from = fields.Char(string="Address")
+    mail_server_id = fields.Many2one(
+        "ir.mail_server", string="Outgoing Server", help="Leave empty to let the sender rules choose."
+    )
+    recipient = fields.Char(help="Deliver the message to this address too; without one it is only captured.")
+    outcome = fields.Selection(OUTCOMES, readonly=True)
+    reason = fields.Text(readonly=True)
+    fixes = fields.Text(readonly=True)
+    spf_result = fields.Text(string="SPF", readonly=True)
+    dkim_result = fields.Text(string="DKIM", readonly=True)
+    dmarc_result = fields.Text(string="DMARC", readonly=True)
+    header_problems = fields.Text(readonly=True)
+    sent_from = fields.Char(string="From", readonly=True)
+    envelope_from = fields.Char(string="Envelope Sender", readonly=True)
+    delivered_to = fields.Char(readonly=True)
+    message_headers = fields.Text(string="Headers Sent", readonly=True)
+
+    def _author(self):
+        self.ensure_one()
+        if self.author_type == "user":
+            author = self.user_id.partner_id.email_formatted
+        elif self.author_type == "partner":
+            author = self.partner_id.email_formatted
+        else:
+            author = (self.email_from or "").strip()
+        if not author:
+            raise UserError(_("Choose an author with an email address."))
+        return author
+
+    def _capture(self, author):
+        """``(envelope sender, recipients, bytes)`` of the message ``mail.mail`` sends for ``author``."""
+        servers = self.env["ir.mail_server"].sudo()
+        if self.mail_server_id:
+            server, smtp_from = self.mail_server_id, author
+        else:
+            server, smtp_from = servers._find_mail_server(author)
+        session = _CapturingSession(server.from_filter if server else False, smtp_from)
+        mail = (
+            self.env["mail.mail"]
+            .sudo()
+            .create(
+                {
+                    "email_from": author,
+                    "email_to": CAPTURE_RECIPIENT,
+                    "subject": _("Deliverability test"),
+                    "body_html": _(
+                        "<p>This message tests how receiving servers judge the mail of this database.</p>"
+                    ),
+                    "mail_server_id": server.id if server else False,
+                    "auto_delete": False,
+                }
+            )
+        )
+        mail._send(smtp_session=session)
+        failure = mail.failure_reason
+        mail.unlink()
+        if session.sent is None:
+            raise UserError(_("The message could not be prepared: %s", failure or _("see the server log")))
+        return session.sent, server
+
+    def _deliver(self, server, envelope, data):
+        """Send the bytes judged to the recipient, through the server the message was prepared for."""
+        servers = self.env["ir.mail_server"].sudo()
+        try:
+            smtp = servers.connect(mail_server_id=server.id if server else None, smtp_from=envelope)
+            try:
+                smtp.sendmail(envelope, [self.recipient.strip()], data)
+            finally:
+                smtp.quit()
+        except Exception as exc:  # noqa: BLE001 - connection refused, TLS, SMTP refusal: say which
+            raise UserError(
+                _(
+                    "The test message could not be delivered to %(to)s: %(error)s",
+                    to=self.recipient,
+                    error=exc,
+                )
+            ) from None
+
+    def action_run(self):
+        self.ensure_one()
+        author = self._author()
+        (envelope, _recipients, data), server = self._capture(author)
+        if self.recipient:
+            self._deliver(server, envelope, data)
+        health = self.env["mail.domain.health"]
+        try:
+            settings = health._health_settings()
+        except ValueError as exc:
+            raise UserError(_("The test could not run: %s", exc)) from None
+        result = verdict.run(
+            data,
+            envelope,
+            settings.options.sending_ips,
+            settings.run_options,
+            catchall_domain=self._catchall_domain() or None,
+        )
+        self.write(self._result_values(result, envelope, data))
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self._name,
+            "res_id": self.id,
+            "view_mode": "form",
+            "target": "new",
+        }
+
+    @api.model
+    def _catchall_domain(self):
+        icp = self.env["ir.config_parameter"].sudo().get_param("mail.catchall.domain")
+        return (icp or self.env.company.sudo().alias_domain_id.name or "").strip().lower()
+
+    def _result_values(self, result, envelope, data):
+        spf = [f"{r.ip}: {r.result} for {r.domain} ({r.reason})" for r in result.spf] or [
+            _("no sending IP is known: set them in the Domain Health settings")
+        ]
+        dkim = [f"{r.selector}._domainkey.{r.domain}: {r.result} ({r.reason})" for r in result.dkim] or [
+            _("the message is not signed")
+        ]
+        policy = (
+            _("p=%(policy)s, from %(where)s", policy=result.dmarc_policy, where=result.dmarc_record_domain)
+            if result.dmarc_policy
+            else _("no DMARC policy")
+        )
+        yes, no = _("yes"), _("no")
+        dmarc = _(
+            "%(policy)s; SPF aligned: %(spf)s; DKIM aligned: %(dkim)s",
+            policy=policy,
+            spf=yes if result.spf_aligned else no,
+            dkim=yes if result.dkim_aligned else no,
+        )
+        headers = data[: data.find(b"\r\n\r\n")].decode("utf-8", "replace")
+        author = verdict.from_address(data)
+        return {
+            "outcome": result.outcome.value,
+            "reason": result.reason,
+            "fixes": "\n".join(result.fixes) or False,
+            "spf_result": "\n".join(spf),
+            "dkim_result": "\n".join(dkim),
+            "dmarc_result": dmarc,
+            "header_problems": "\n".join(result.header_problems) or False,
+            "sent_from": str(author) if author else False,
+            "envelope_from": envelope,
+            "delivered_to": self.recipient or False,
+            "message_headers": headers,
+        }
