@@ -31,6 +31,9 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/pip install -q --disable-pip-version-check -r requirements-test.txt
 
+say "README.rst is what readme/*.rst make"
+python3 tools/build_readme.py --check
+
 say "engine tests (deliverability/, against NSD on loopback)"
 .venv/bin/python -m pytest deliverability/tests
 
