@@ -82,6 +82,20 @@ def database_exists(args) -> bool:
         conn.close()
 
 
+def ensure_database(args) -> None:
+    """Create ``args.database`` with mail_domain_health installed unless it exists."""
+    if database_exists(args):
+        return
+    print(f"creating database {args.database} with mail_domain_health ...", file=sys.stderr)
+    subprocess.run(
+        [sys.executable, f"{args.odoo}/odoo-bin", f"--addons-path={args.addons_path}",
+         f"--db_host={args.db_host}", f"--db_user={args.db_user}", "-d", args.database,
+         "-i", "mail_domain_health", "--without-demo=all", "--stop-after-init", "--no-http",
+         "--log-level=warn"],
+        check=True,
+    )  # fmt: skip
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--odoo", default="/work/odoo18", help="Odoo 18 source tree")
@@ -92,15 +106,7 @@ def main() -> int:
     parser.add_argument("--domains", type=int, default=1000)
     args = parser.parse_args()
 
-    if not database_exists(args):
-        print(f"creating database {args.database} with mail_domain_health ...", file=sys.stderr)
-        subprocess.run(
-            [sys.executable, f"{args.odoo}/odoo-bin", f"--addons-path={args.addons_path}",
-             f"--db_host={args.db_host}", f"--db_user={args.db_user}", "-d", args.database,
-             "-i", "mail_domain_health", "--without-demo=all", "--stop-after-init", "--no-http",
-             "--log-level=warn"],
-            check=True,
-        )  # fmt: skip
+    ensure_database(args)
 
     sys.path.insert(0, args.odoo)
     import odoo

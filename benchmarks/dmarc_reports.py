@@ -224,17 +224,9 @@ def main() -> int:
         print(f"  peak RSS {engine['rss_peak']:.0f} MB (goal < {MEMORY_GOAL_MB} MB)")
         ok = engine["rows"] == LARGE_ROWS and engine["rss_peak"] < MEMORY_GOAL_MB
         if args.odoo:
-            from cron_scale import database_exists  # this folder is on the path of a script run from it
+            from cron_scale import ensure_database  # this folder is on the path of a script run from it
 
-            if not database_exists(args):
-                print(f"creating database {args.database} with mail_domain_health ...", file=sys.stderr)
-                subprocess.run(
-                    [sys.executable, f"{args.odoo}/odoo-bin", f"--addons-path={args.addons_path}",
-                     f"--db_host={args.db_host}", f"--db_user={args.db_user}", "-d", args.database,
-                     "-i", "mail_domain_health", "--without-demo=all", "--stop-after-init", "--no-http",
-                     "--log-level=warn"],
-                    check=True,
-                )  # fmt: skip
+            ensure_database(args)
             odoo = child("odoo", args, large)
             limit = odoo["limit"]
             print("Odoo (message_process on the reports alias, one process):")
