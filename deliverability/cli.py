@@ -315,10 +315,10 @@ def exit_status(reports: Sequence[DomainReport]) -> int:
 
 
 def provider_line(provider: Provider, args: argparse.Namespace) -> str:
-    """Which provider the checks expect, and why."""
-    dkim = (
-        ", ".join(provider.selectors)
-        or (
+    """Which provider the checks expect (with the selectors given with ``--dkim-selector``), and why."""
+    given = [s.lower() for s in args.dkim_selector if s.lower() not in provider.selectors]
+    dkim = ", ".join([*provider.selectors, *given]) or (
+        (
             "selectors given per domain"
             if provider.dkim_setup is DkimSetup.ACCOUNT_SELECTORS
             else "no selector"
