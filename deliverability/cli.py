@@ -24,7 +24,7 @@ from .checks import CheckOptions, RunOptions, check_domains
 from .dns import DnsResolver, Nameserver, system_nameservers
 from .domains import is_ip, normalize_domain
 from .findings import DkimFinding, DmarcFinding, DomainReport, Finding, Status
-from .providers import FLECTRA, PROVIDERS, DkimSetup, Provider, custom
+from .providers import FLECTRA, PROVIDERS, DkimSetup, Provider, custom, spf_include_name
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNKNOWN = 0, 1, 2, 3
 EPILOG = (
@@ -132,7 +132,7 @@ def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, list[str
             raise UsageError(f"{selector!r} is not a valid DKIM selector")
     if args.spf_include is not None:
         try:
-            provider = custom(normalize_domain(args.spf_include))
+            provider = custom(spf_include_name(args.spf_include))
         except ValueError as exc:
             raise UsageError(f"--spf-include: {exc}") from None
     else:

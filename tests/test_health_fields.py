@@ -87,6 +87,10 @@ class TestHealthFields(DomainHealthCase):
             self.env["res.config.settings"].create(
                 {"domain_health_provider": "custom", "domain_health_spf_include": False}
             )
+        with self.assertRaisesRegex(ValidationError, "'192.0.2.1' is not a domain name: an SPF include"):
+            self.env["res.config.settings"].create(
+                {"domain_health_provider": "custom", "domain_health_spf_include": "192.0.2.1"}
+            )
         settings = self.env["res.config.settings"].create(
             {"domain_health_nameservers": "127.0.0.1:5353, [::1]:53", "domain_health_provider": "flectra"}
         )

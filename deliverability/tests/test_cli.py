@@ -244,6 +244,8 @@ def test_progress_on_a_terminal_for_long_lists(ns):
             "'bad selector' is not a valid DKIM selector",
         ),
         (["check", "ok.example", "--spf-include=-x-.example"], "--spf-include: '-x-.example' is not a valid"),
+        (["check", "ok.example", "--spf-include", "192.0.2.1"], "--spf-include: '192.0.2.1' is not a domain"),
+        (["check", "ok.example", "--spf-include", "[2001:db8::1]"], "'[2001:db8::1]' is not a domain name"),
         (["check", "ok.example", "--provider", "gmail"], "invalid choice: 'gmail'"),
         (
             ["check", "ok.example", "--provider", "odoo", "--spf-include", "_spf.example.com"],
