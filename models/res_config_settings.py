@@ -8,7 +8,8 @@ from ..deliverability import providers
 from ..deliverability.dns import Nameserver
 from ..deliverability.health_settings import AUTOMATIC, CUSTOM, split_values
 
-_SELECTOR = re.compile(r"^[a-z0-9_-]{1,63}(\.[a-z0-9_-]{1,63})*$", re.IGNORECASE)
+# the DKIM check's rule (deliverability.dkim): a selector it would call invalid is refused here
+_SELECTOR = re.compile(r"(?!-)[a-z0-9_-]{1,63}(?<!-)(\.(?!-)[a-z0-9_-]{1,63}(?<!-))*\Z", re.IGNORECASE)
 
 
 class ResConfigSettings(models.TransientModel):

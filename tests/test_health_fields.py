@@ -79,6 +79,7 @@ class TestHealthFields(DomainHealthCase):
             ("domain_health_nameservers", "127.0.0.1:99999", "port '99999' is not in 1-65535"),
             ("domain_health_sending_ips", "192.0.2.300", "'192.0.2.300' is not an IP address"),
             ("domain_health_dkim_selectors", "bad selector!", "is not a valid DNS label"),
+            ("domain_health_dkim_selectors", "s1, -bad-", "'-bad-' is not a valid DNS label"),
             ("domain_health_retention_days", -1, "cannot be negative"),
         ]:
             with self.subTest(field=field), self.assertRaisesRegex(ValidationError, message):
