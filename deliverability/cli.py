@@ -22,7 +22,7 @@ from typing import TextIO
 
 from .checks import CheckOptions, RunOptions, check_domains
 from .dns import DnsResolver, Nameserver, system_nameservers
-from .domains import is_ip, normalize_domain
+from .domains import domain_to_check
 from .findings import DkimFinding, DmarcFinding, DomainReport, Finding, Status
 from .providers import FLECTRA, PROVIDERS, DkimSetup, Provider, custom, spf_include_name
 
@@ -114,13 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
 def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, list[str], CheckOptions, RunOptions]:
     """Parse and validate ``argv``; raises ``UsageError`` with a readable message."""
     args = build_parser().parse_args(argv)
-    for text in args.domains:
-        if is_ip(text.strip().rpartition("@")[2].strip("[]")):
-            raise UsageError(
-                f"{text!r}: an IP address is not a domain; give the domain your mail is sent from"
-            )
     try:
-        domains = list(dict.fromkeys(normalize_domain(d) for d in args.domains))
+        domains = list(dict.fromkeys(domain_to_check(d) for d in args.domains))
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     try:
