@@ -22,9 +22,9 @@ from typing import TextIO
 
 from .checks import CheckOptions, RunOptions, check_domains
 from .dns import DnsResolver, Nameserver, system_nameservers
-from .domains import is_ip, normalize_domain
+from .domains import domain_to_check
 from .findings import DkimFinding, DmarcFinding, DomainReport, Finding, Status
-from .providers import FLECTRA, PROVIDERS, DkimSetup, Provider, custom
+from .providers import FLECTRA, PROVIDERS, DkimSetup, Provider, custom, spf_include_name
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNKNOWN = 0, 1, 2, 3
 EPILOG = (
@@ -114,13 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
 def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, list[str], CheckOptions, RunOptions]:
     """Parse and validate ``argv``; raises ``UsageError`` with a readable message."""
     args = build_parser().parse_args(argv)
-    for text in args.domains:
-        if is_ip(text.strip().rpartition("@")[2].strip("[]")):
-            raise UsageError(
-                f"{text!r}: an IP address is not a domain; give the domain your mail is sent from"
-            )
     try:
-        domains = list(dict.fromkeys(normalize_domain(d) for d in args.domains))
+        domains = list(dict.fromkeys(domain_to_check(d) for d in args.domains))
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     try:
@@ -132,7 +127,7 @@ def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, list[str
             raise UsageError(f"{selector!r} is not a valid DKIM selector")
     if args.spf_include is not None:
         try:
-            provider = custom(normalize_domain(args.spf_include))
+            provider = custom(spf_include_name(args.spf_include))
         except ValueError as exc:
             raise UsageError(f"--spf-include: {exc}") from None
     else:
@@ -315,10 +310,10 @@ def exit_status(reports: Sequence[DomainReport]) -> int:
 
 
 def provider_line(provider: Provider, args: argparse.Namespace) -> str:
-    """Which provider the checks expect, and why."""
-    dkim = (
-        ", ".join(provider.selectors)
-        or (
+    """Which provider the checks expect (with the selectors given with ``--dkim-selector``), and why."""
+    given = [s.lower() for s in args.dkim_selector if s.lower() not in provider.selectors]
+    dkim = ", ".join([*provider.selectors, *given]) or (
+        (
             "selectors given per domain"
             if provider.dkim_setup is DkimSetup.ACCOUNT_SELECTORS
             else "no selector"

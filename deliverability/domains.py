@@ -30,6 +30,14 @@ def normalize_domain(text: str) -> str:
     return ascii_name
 
 
+def domain_to_check(text: str) -> str:
+    """``normalize_domain(text)`` for a domain to check; an IP address (``192.0.2.1``, ``[::1]``,
+    ``jane@192.0.2.1``) is refused with a readable ``ValueError``: it is not a domain."""
+    if is_ip((text or "").strip().rpartition("@")[2].strip("[]")):
+        raise ValueError(f"{text!r}: an IP address is not a domain; give the domain your mail is sent from")
+    return normalize_domain(text)
+
+
 def is_ip(text: str) -> bool:
     """True for an IPv4 or IPv6 address in text form."""
     try:

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from . import lookups, providers
 from .checks import CheckOptions, RunOptions
 from .dns import Nameserver
-from .domains import normalize_domain
 
 AUTOMATIC = "auto"  # the provider setting that lets the outgoing servers and the platform decide
 CUSTOM = "custom"
@@ -50,7 +49,7 @@ def choose_provider(setting: str | None, spf_include: str | None, smtp_hosts: Se
     if setting == CUSTOM:
         if not (spf_include or "").strip():
             raise ValueError("the custom sending provider has no SPF include in the settings")
-        provider = providers.custom(normalize_domain(spf_include))
+        provider = providers.custom(providers.spf_include_name(spf_include))
     elif setting in providers.PROVIDERS:
         provider = providers.PROVIDERS[setting]
     else:

@@ -38,6 +38,8 @@ import fnmatch
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from .domains import is_ip, normalize_domain
+
 
 class DkimSetup(str, enum.Enum):
     """How a provider's DKIM keys are published in the customer's zone."""
@@ -148,6 +150,18 @@ TABLE = (
 PROVIDERS = {p.name: p for p in TABLE}
 # The platform a database runs on (``odoo.release.product_name``) and the provider it sends through.
 PLATFORMS = {"odoo": ODOO, "flectra": FLECTRA}
+
+
+def spf_include_name(text: str) -> str:
+    """``text`` as the domain of an ``include:`` (IDNA, lower case); ``ValueError`` with a readable
+    message when it is not a domain name (an IP address is not: RFC 7208 includes a name)."""
+    value = (text or "").strip()
+    if is_ip(value.strip("[]")) or normalize_domain(value).rpartition(".")[2].isdigit():
+        raise ValueError(
+            f"{value!r} is not a domain name: an SPF include names a domain such as _spf.example.com, "
+            "not an IP address"
+        )
+    return normalize_domain(value)
 
 
 def custom(spf_include: str, dkim_selector: str | None = None) -> Provider:

@@ -13,7 +13,7 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..deliverability import checks
-from ..deliverability.domains import normalize_domain
+from ..deliverability.domains import domain_to_check, normalize_domain
 from ..deliverability.findings import DomainReport, Status
 
 _logger = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ def domains_of(value, addresses_only=False):
         if not part or (addresses_only and "@" not in part):
             continue
         try:
-            found.append(normalize_domain(part))
+            found.append(domain_to_check(part))
         except ValueError:
             continue
     return found
@@ -148,7 +148,7 @@ class MailDomainHealth(models.Model):
     @api.model
     def _normalize_name(self, name):
         try:
-            return normalize_domain(name)
+            return domain_to_check(name)
         except ValueError as exc:
             raise ValidationError(str(exc)) from None
 

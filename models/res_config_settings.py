@@ -6,10 +6,10 @@ from odoo.exceptions import ValidationError
 
 from ..deliverability import providers
 from ..deliverability.dns import Nameserver
-from ..deliverability.domains import normalize_domain
 from ..deliverability.health_settings import AUTOMATIC, CUSTOM, split_values
 
-_SELECTOR = re.compile(r"^[a-z0-9_-]{1,63}(\.[a-z0-9_-]{1,63})*$", re.IGNORECASE)
+# the DKIM check's rule (deliverability.dkim): a selector it would call invalid is refused here
+_SELECTOR = re.compile(r"(?!-)[a-z0-9_-]{1,63}(?<!-)(\.(?!-)[a-z0-9_-]{1,63}(?<!-))*\Z", re.IGNORECASE)
 
 
 class ResConfigSettings(models.TransientModel):
@@ -87,7 +87,7 @@ class ResConfigSettings(models.TransientModel):
             if not self.domain_health_spf_include:
                 raise ValidationError(_("A custom sending provider needs the SPF include to check."))
             try:
-                normalize_domain(self.domain_health_spf_include)
+                providers.spf_include_name(self.domain_health_spf_include)
             except ValueError as exc:
                 raise ValidationError(_("SPF include: %s", exc)) from None
         for selector in split_values(self.domain_health_dkim_selectors):

@@ -322,6 +322,13 @@ class TestDmarcReports(common.TransactionCase):
         self.assertIn("<td>mydb.test</td><td><code>brand.test._report._dmarc</code></td>", line.records)
         self.assertIn("<td>brand.test</td><td><code>_dmarc</code></td>", line.records)
 
+    def test_setup_claims_nothing_for_a_domain_dns_did_not_answer_for(self):
+        setup = self.env["mail.dmarc.setup"].create({"line_ids": [(0, 0, {"domain": "unserved.test"})]})
+        setup.action_propose()
+        line = setup.line_ids.filtered(lambda x: x.domain == "unserved.test")
+        self.assertIn("DNS did not answer", line.note)
+        self.assertFalse(line.records, "no DMARC record was read: nothing can be said about it")
+
     # ------------------------------------------------------------------ access
 
     def test_internal_and_portal_users_are_refused(self):

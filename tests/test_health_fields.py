@@ -79,6 +79,7 @@ class TestHealthFields(DomainHealthCase):
             ("domain_health_nameservers", "127.0.0.1:99999", "port '99999' is not in 1-65535"),
             ("domain_health_sending_ips", "192.0.2.300", "'192.0.2.300' is not an IP address"),
             ("domain_health_dkim_selectors", "bad selector!", "is not a valid DNS label"),
+            ("domain_health_dkim_selectors", "s1, -bad-", "'-bad-' is not a valid DNS label"),
             ("domain_health_retention_days", -1, "cannot be negative"),
         ]:
             with self.subTest(field=field), self.assertRaisesRegex(ValidationError, message):
@@ -86,6 +87,10 @@ class TestHealthFields(DomainHealthCase):
         with self.assertRaisesRegex(ValidationError, "needs the SPF include"):
             self.env["res.config.settings"].create(
                 {"domain_health_provider": "custom", "domain_health_spf_include": False}
+            )
+        with self.assertRaisesRegex(ValidationError, "'192.0.2.1' is not a domain name: an SPF include"):
+            self.env["res.config.settings"].create(
+                {"domain_health_provider": "custom", "domain_health_spf_include": "192.0.2.1"}
             )
         settings = self.env["res.config.settings"].create(
             {"domain_health_nameservers": "127.0.0.1:5353, [::1]:53", "domain_health_provider": "flectra"}

@@ -1,8 +1,9 @@
 """The Domain Health wizard: pre-filled domains, any added domain, verdicts with records, people problems."""
 
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import Form, tagged
 
+from ..models.mail_domain_health import domains_of
 from .common import DomainHealthCase
 
 
@@ -84,6 +85,14 @@ class TestHealthWizard(DomainHealthCase):
         with self.assertRaisesRegex(UserError, "'not a domain' is not a valid domain name"):
             wizard.action_check()
         self.assertFalse(self.Health.search([("name", "=", "not a domain")]))
+
+    def test_an_ip_address_is_not_a_domain_to_check(self):
+        wizard = self.env["mail.domain.health.wizard"].create({"line_ids": [(0, 0, {"domain": "192.0.2.1"})]})
+        with self.assertRaisesRegex(UserError, "'192.0.2.1': an IP address is not a domain"):
+            wizard.action_check()
+        with self.assertRaisesRegex(ValidationError, "an IP address is not a domain"):
+            self.Health.create({"name": "[2001:db8::1]"})
+        self.assertEqual(domains_of("192.0.2.1, jane@192.0.2.1, good.test"), ["good.test"], "no IP")
 
     def test_people_problems_of_the_seed(self):
         wizard = self.env["mail.domain.health.wizard"].create({"line_ids": [(0, 0, {"domain": "good.test"})]})

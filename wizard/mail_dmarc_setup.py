@@ -108,6 +108,8 @@ class MailDmarcSetupLine(models.TransientModel):
             % (organizational_domain(record.name), record.host(), record.type, record.value)
             for record in parse_fix(proposal.fix)
         )
+        if not rows and proposal.error:
+            return False  # nothing could be proposed: the note says why
         if not rows:
             return Markup("<p>%s</p>") % _("Nothing to publish: the DMARC record already sends reports here.")
         head = Markup("<tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr>") % (

@@ -3,7 +3,7 @@ from collections import Counter
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 
-from ..deliverability.domains import normalize_domain
+from ..deliverability.domains import domain_to_check, normalize_domain
 from ..models.mail_domain_health import GENERIC_MAILBOX_DOMAINS, STATES, domains_of
 
 STRICT_POLICIES = ("quarantine", "reject")
@@ -61,7 +61,7 @@ class MailDomainHealthWizard(models.TransientModel):
         names, errors = [], []
         for line in self.line_ids:
             try:
-                name = normalize_domain(line.domain)
+                name = domain_to_check(line.domain)
             except ValueError as exc:
                 errors.append(str(exc))
                 continue

@@ -73,7 +73,7 @@ def test_healthy_domain_passes_with_exit_0(ns):
         assert f"] {check}" in out
     assert "[FAIL]" not in out and "publish:" not in out
     assert out.rstrip().endswith("1 domain checked: 1 pass")
-    assert err.startswith("provider: Custom (SPF include:_spf.provider.example, DKIM no selector (add yours")
+    assert err.startswith("provider: Custom (SPF include:_spf.provider.example, DKIM mail): given with")
     assert err.endswith("given with --spf-include\n") and err.count("\n") == 1
 
 
@@ -89,6 +89,13 @@ def test_missing_records_fail_with_the_records_to_publish(ns):
         "provider: Flectra (SPF include:_spf.flectra.com, DKIM flectra): the default; "
         "choose yours with --provider or --spf-include\n"
     )
+
+
+def test_the_provider_line_names_the_selectors_given(ns):
+    _, _, err = run_cli("check", "bare.example", "--provider", "mailgun", "--dkim-selector", "K1", *ns)
+    assert err.startswith("provider: Mailgun (SPF include:mailgun.org, DKIM k1): chosen with --provider")
+    _, _, err = run_cli("check", "bare.example", "--dkim-selector", "s1", "--dkim-selector", "flectra", *ns)
+    assert err.startswith("provider: Flectra (SPF include:_spf.flectra.com, DKIM flectra, s1): the default")
 
 
 def test_odoo_provider_switches_include_and_selector(ns):
@@ -237,6 +244,8 @@ def test_progress_on_a_terminal_for_long_lists(ns):
             "'bad selector' is not a valid DKIM selector",
         ),
         (["check", "ok.example", "--spf-include=-x-.example"], "--spf-include: '-x-.example' is not a valid"),
+        (["check", "ok.example", "--spf-include", "192.0.2.1"], "--spf-include: '192.0.2.1' is not a domain"),
+        (["check", "ok.example", "--spf-include", "[2001:db8::1]"], "'[2001:db8::1]' is not a domain name"),
         (["check", "ok.example", "--provider", "gmail"], "invalid choice: 'gmail'"),
         (
             ["check", "ok.example", "--provider", "odoo", "--spf-include", "_spf.example.com"],

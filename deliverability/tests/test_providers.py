@@ -98,6 +98,8 @@ def test_the_setting_wins_and_bad_settings_say_why():
     assert (custom.spf_include, custom.selectors) == ("_spf.example.com", ())
     with pytest.raises(ValueError, match="no SPF include"):
         health_settings.choose_provider("custom", " ", [], "Odoo")
+    with pytest.raises(ValueError, match="'192.0.2.1' is not a domain name: an SPF include names a domain"):
+        health_settings.choose_provider("custom", "192.0.2.1", [], "Odoo")
     with pytest.raises(ValueError, match="unknown sending provider 'nope'"):
         health_settings.choose_provider("nope", None, [], "Odoo")
 
