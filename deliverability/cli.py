@@ -14,12 +14,12 @@ import asyncio
 import ipaddress
 import math
 import os
-import re
 import sys
 import time
 from collections.abc import Sequence
 from typing import TextIO
 
+from . import dkim
 from .checks import CheckOptions, RunOptions, check_domains
 from .dns import DnsResolver, Nameserver, system_nameservers
 from .domains import domain_to_check
@@ -33,7 +33,6 @@ EPILOG = (
 )
 RESOLV_CONF = "/etc/resolv.conf"
 PROGRESS_MIN_DOMAINS = 10
-_SELECTOR = re.compile(r"^(?!-)[A-Za-z0-9_-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9_-]{1,63}(?<!-))*$")
 _COLOURS = {
     Status.PASS: "32",  # green
     Status.WARNING: "33",  # yellow
@@ -123,7 +122,7 @@ def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, list[str
     except ValueError as exc:
         raise UsageError("--ip: " + str(exc).replace("does not appear to be", "is not")) from None
     for selector in args.dkim_selector:
-        if not _SELECTOR.match(selector):
+        if not dkim.SELECTOR.match(selector):
             raise UsageError(f"{selector!r} is not a valid DKIM selector")
     if args.spf_include is not None:
         try:

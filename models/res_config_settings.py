@@ -1,15 +1,11 @@
 import ipaddress
-import re
 
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
-from ..deliverability import providers
+from ..deliverability import dkim, providers
 from ..deliverability.dns import Nameserver
 from ..deliverability.health_settings import AUTOMATIC, CUSTOM, split_values
-
-# the DKIM check's rule (deliverability.dkim): a selector it would call invalid is refused here
-_SELECTOR = re.compile(r"(?!-)[a-z0-9_-]{1,63}(?<!-)(\.(?!-)[a-z0-9_-]{1,63}(?<!-))*\Z", re.IGNORECASE)
 
 
 class ResConfigSettings(models.TransientModel):
@@ -91,7 +87,7 @@ class ResConfigSettings(models.TransientModel):
             except ValueError as exc:
                 raise ValidationError(_("SPF include: %s", exc)) from None
         for selector in split_values(self.domain_health_dkim_selectors):
-            if not _SELECTOR.match(selector):
+            if not dkim.SELECTOR.match(selector):  # the DKIM check's own rule
                 raise ValidationError(_("DKIM selector %r is not a valid DNS label.", selector))
         for item in split_values(self.domain_health_nameservers):
             try:

@@ -94,7 +94,7 @@ class TestHealthWizard(DomainHealthCase):
             self.Health.create({"name": "[2001:db8::1]"})
         self.assertEqual(domains_of("192.0.2.1, jane@192.0.2.1, good.test"), ["good.test"], "no IP")
 
-    def test_people_problems_of_the_seed(self):
+    def test_people_problems_the_documentation_names(self):
         wizard = self.env["mail.domain.health.wizard"].create({"line_ids": [(0, 0, {"domain": "good.test"})]})
         wizard.action_check()
         problems = {(p.problem, p.user_id.login or p.domain): p for p in wizard.person_ids}
@@ -114,7 +114,14 @@ class TestHealthWizard(DomainHealthCase):
         partners = problems["partner_dmarc", "partner.test"]
         self.assertEqual(partners.partner_ids, self.strict)
         self.assertEqual((partners.policy, partners.partner_count), ("quarantine", 3))
-        self.assertIn("cannot be relayed", partners.advice)
+        self.assertIn("replies from these 3 contacts cannot be relayed", partners.advice)
+        self.strict[1:].write({"email": "someone@elsewhere.test"})
+        wizard = self.env["mail.domain.health.wizard"].create({})
+        wizard.action_check()
+        alone = wizard.person_ids.filtered(
+            lambda p: (p.problem, p.domain) == ("partner_dmarc", "partner.test")
+        )
+        self.assertIn("replies from this contact cannot be relayed", alone.advice)
 
     def test_users_on_a_company_domain_are_pointed_to_its_verdicts(self):
         wizard = self.env["mail.domain.health.wizard"].create({})

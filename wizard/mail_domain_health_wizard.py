@@ -199,6 +199,14 @@ class MailDomainHealthWizard(models.TransientModel):
                         "policy": policy,
                         "partner_ids": [Command.set(contacts.ids)],
                         "advice": _(
+                            "%(domain)s publishes p=%(policy)s: replies from this contact cannot be relayed "
+                            "to followers as they are. Have notifications handled in the database, or "
+                            "replace the contact's address with a default one.",
+                            domain=domain,
+                            policy=policy,
+                        )
+                        if len(contacts) == 1
+                        else _(
                             "%(domain)s publishes p=%(policy)s: replies from these %(count)s contacts "
                             "cannot be relayed to followers as they are. Have notifications handled in the "
                             "database, or replace their address with a default one.",

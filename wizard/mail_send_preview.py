@@ -4,8 +4,8 @@ from odoo import api, fields, models
 
 from ..deliverability import identity, sender
 from ..deliverability.findings import Status
+from ..models.mail_domain_health import STATES
 
-STATES = [(status.value, status.value.capitalize()) for status in Status]
 RULES = [(rule.value, rule.label) for rule in sender.Rule]
 
 
