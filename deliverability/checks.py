@@ -5,12 +5,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from . import dkim, dkim_keys, dmarc, mx, spf
+from . import dkim, dmarc, mx, spf
 from .dns import DnsResolver, Nameserver, Resolver
 from .domains import normalize_domain
 from .findings import DomainReport
 from .providers import FLECTRA, Provider
+
+if TYPE_CHECKING:
+    from .dkim_keys import OwnKey
 
 
 @dataclass(frozen=True)
@@ -25,7 +29,7 @@ class CheckOptions:
     provider: Provider = FLECTRA
     dkim_selectors: tuple[str, ...] = ()
     sending_ips: tuple[str, ...] = ()
-    own_keys: tuple[dkim_keys.OwnKey, ...] = ()
+    own_keys: tuple[OwnKey, ...] = ()
 
     @property
     def selectors(self) -> tuple[str, ...]:
@@ -69,7 +73,9 @@ async def _check_normalized(domain: str, resolver: Resolver, options: CheckOptio
     return DomainReport(domain, (spf_finding, *dkim_findings, dmarc_finding, mx_finding), tuple(evaluations))
 
 
-async def _own_key(key: dkim_keys.OwnKey, resolver: Resolver):
+async def _own_key(key: OwnKey, resolver: Resolver):
+    from . import dkim_keys  # cryptography is only loaded for a database's own keys
+
     return (await dkim_keys.check(key, resolver))[1]
 
 
