@@ -191,7 +191,7 @@ def spf_dmarc_only(server: Nameserver, domains: list[str], parallel: int = 128) 
 def cli_process(server: Nameserver, domains: list[str]) -> dict:
     """The command line as a user runs it over ``domains``: one whole process, wall time."""
     command = [sys.executable, "-m", "deliverability", "check", *domains, "--spf-include"]
-    command += [PROVIDER.spf_include, "--dkim-selector", PROVIDER.dkim_selector, "--json"]
+    command += [PROVIDER.spf_include, "--dkim-selector", PROVIDER.selectors[0], "--json"]
     command += ["--nameserver", str(server), "--timeout", "4"]
     start = time.perf_counter()
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)

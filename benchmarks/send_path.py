@@ -21,9 +21,9 @@ Run it with the Odoo shell::
 
     odoo-bin shell -c odoo.conf -d DB < benchmarks/send_path.py
 
-or as a script (same options as odoo-bin)::
+or as a script, with Odoo importable (same options as odoo-bin)::
 
-    python benchmarks/send_path.py --addons-path=... --db_host=... --db_user=... -d DB
+    PYTHONPATH=/path/to/odoo python benchmarks/send_path.py --addons-path=... --db_host=... -d DB
 """
 
 import gc

@@ -23,7 +23,7 @@ import enum
 import functools
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.utils import getaddresses
 
@@ -373,14 +373,15 @@ class SentAs:
 
 class Sending:
     """The state of one ``mail.mail`` send: the server of the batch going out, how its current message
-    went out, and Odoo's From filter verdicts already given in it (the same bounce address and filter
-    come back for every message). A plain class, compared by identity: Odoo never hands it to
-    another send."""
+    went out, Odoo's From filter verdicts already given in it (the same bounce address and filter
+    come back for every message) and the DKIM signers of its domains (read once per send). A plain
+    class, compared by identity: Odoo never hands it to another send."""
 
-    __slots__ = ("matches", "sent", "server_id", "server_name")
+    __slots__ = ("matches", "sent", "server_id", "server_name", "signers")
 
     def __init__(self, server_id: int | None = None, server_name: str = ""):
         self.matches: dict[tuple[str | None, str | None], bool] = {}
+        self.signers: Mapping[str, tuple] | None = None
         self.batch(server_id, server_name)
 
     def batch(self, server_id: int | None, server_name: str) -> None:

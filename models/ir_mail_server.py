@@ -213,7 +213,7 @@ class IrMailServer(models.Model):
             return message, None
         signers = None
         try:
-            signers = self.env["mail.dkim.key"]._dkim_signers().get(domain)
+            signers = self._dkim_signers_by_domain().get(domain)
             if signers:
                 signed = dkim_sign.sign_message(message, smtp_from, smtp_to_list, signers)
                 if explain:
@@ -229,6 +229,15 @@ class IrMailServer(models.Model):
                 note = self.env._("DKIM: not signed, signing failed (%s); see the server log.",
                                   type(exc).__name__)  # fmt: skip
         return message, note
+
+    def _dkim_signers_by_domain(self):
+        """``mail.dkim.key._dkim_signers()``, read once per ``mail.mail`` send (its ``Sending``)."""
+        sending = self.env.context.get("mdh_sending")
+        if sending is None:
+            return self.env["mail.dkim.key"]._dkim_signers()
+        if sending.signers is None:
+            sending.signers = self.env["mail.dkim.key"]._dkim_signers()
+        return sending.signers
 
     def _mdh_sent_as(self, author, smtp_from, message, smtp_session):
         """``SentAs`` of a message Odoo has prepared: its headers and the rules that gave them;

@@ -4,9 +4,8 @@ The private key is readable by the system only (``groups=NO_ACCESS``: no user re
 it; the signing code reads it as superuser). Lifecycle: the first key of a domain (per algorithm)
 signs once its record is published (or when the administrator forces it); a rotation creates a new
 key beside it, which takes over once DNS shows it; the old key is then kept published for a grace
-period and listed for removal, until DNS no longer shows it. The cron watches all of it.
-
-At the end of this file, separated: the signing hook on ``ir.mail_server``.
+period and listed for removal, until DNS no longer shows it. The cron watches all of it. Signing
+itself happens on the send path (``ir.mail_server._dkim_sign``), with the signers given here.
 """
 
 import logging

@@ -72,8 +72,13 @@ class TestDkimSigning(SinkMixin, DkimCase):
                 ]
             )
         )
-        with self.sending() as received:
+        keys = type(self.env["mail.dkim.key"])
+        with (
+            self.sending() as received,
+            patch.object(keys, "_dkim_signers", autospec=True, side_effect=keys._dkim_signers) as signers,
+        ):
             mails.send()
+        self.assertEqual(signers.call_count, 1, "the signers are read once per send, not per message")
         self.assertEqual(len(received), 3, mails.mapped("failure_reason"))
         for item, mail in zip(received, mails, strict=True):
             self.assert_signed(item.data, mail)
