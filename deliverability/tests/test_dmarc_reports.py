@@ -19,7 +19,10 @@ from deliverability.dmarc_reports import ReportError, parse_reports, propose_rua
 from deliverability.records import parse_fix
 from deliverability.report_archive import Limits, UnpackError, unpack
 
-SAMPLES = Path(os.environ.get("DMARC_SAMPLES", "/work/shared/dmarc-samples"))
+# the project's shared/ folder beside the repository (DMARC_SAMPLES to point elsewhere)
+SAMPLES = Path(
+    os.environ.get("DMARC_SAMPLES") or Path(__file__).resolve().parents[2].parent / "shared" / "dmarc-samples"
+)
 EXPECTED = json.loads((SAMPLES / "expected.json").read_text())["files"] if SAMPLES.is_dir() else {}
 VALID = sorted(k for k, e in EXPECTED.items() if e["kind"] == "aggregate" and e.get("xml_ok"))
 OTHERS = sorted(k for k, e in EXPECTED.items() if not (e["kind"] == "aggregate" and e.get("xml_ok")))
