@@ -46,6 +46,12 @@ class RunOptions:
     concurrency: int = 64
     domain_deadline: float = 30.0
 
+    def resolver(self) -> DnsResolver:
+        """A resolver (with its cache) for one run, as these options say."""
+        return DnsResolver(
+            list(self.nameservers), timeout=self.timeout, lifetime=self.lifetime, concurrency=self.concurrency
+        )
+
 
 async def check_domain(domain: str, resolver: Resolver, options: CheckOptions) -> DomainReport:
     """Every check on one domain. DMARC is judged last: it depends on SPF and DKIM.
@@ -120,10 +126,5 @@ async def check_domains(
 
 def run(domains: Iterable[str], options: CheckOptions, run_options: RunOptions) -> list[DomainReport]:
     """Blocking entry point (Odoo, scripts): builds the resolver and runs the event loop."""
-    resolver = DnsResolver(
-        list(run_options.nameservers),
-        timeout=run_options.timeout,
-        lifetime=run_options.lifetime,
-        concurrency=run_options.concurrency,
-    )
+    resolver = run_options.resolver()
     return asyncio.run(check_domains(domains, resolver, options, deadline=run_options.domain_deadline))

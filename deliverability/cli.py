@@ -21,7 +21,7 @@ from typing import TextIO
 
 from . import dkim
 from .checks import CheckOptions, RunOptions, check_domains
-from .dns import DnsResolver, Nameserver, system_nameservers
+from .dns import Nameserver, system_nameservers
 from .domains import domain_to_check
 from .findings import DkimFinding, DmarcFinding, DomainReport, Finding, Status
 from .providers import FLECTRA, PROVIDERS, DkimSetup, Provider, custom, spf_include_name
@@ -151,12 +151,7 @@ async def check(
     domains: list[str], options: CheckOptions, run_options: RunOptions, progress: TextIO | None = None
 ) -> list[DomainReport]:
     """Check ``domains`` concurrently with one shared resolver, drawing progress on ``progress``."""
-    resolver = DnsResolver(
-        list(run_options.nameservers),
-        timeout=run_options.timeout,
-        lifetime=run_options.lifetime,
-        concurrency=run_options.concurrency,
-    )
+    resolver = run_options.resolver()
     done = 0
     drawn = 0.0
 

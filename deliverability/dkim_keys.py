@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 from . import dkim
-from .dns import DnsResolver, Resolver
+from .dns import Resolver
 from .findings import Check, DkimFinding, Status
 from .records import DnsRecord, parse_zone_line
 
@@ -205,9 +205,7 @@ def check_keys(keys, run_options) -> list[tuple[Publication, DkimFinding]]:
     ``run_options`` (a ``checks.RunOptions``)."""
 
     async def main():
-        resolver = DnsResolver(
-            list(run_options.nameservers), timeout=run_options.timeout, lifetime=run_options.lifetime
-        )
+        resolver = run_options.resolver()
         return await asyncio.gather(*(check(key, resolver) for key in keys))
 
     return list(asyncio.run(main())) if keys else []

@@ -27,7 +27,6 @@ from lxml import etree
 from . import dmarc
 from .checks import RunOptions
 from .dmarc import DmarcParseError, parse_dmarc_record
-from .dmarc_sources import resolver_for
 from .dns import Resolver
 from .domains import normalize_domain, organizational_domain
 from .report_archive import DEFAULT_LIMITS, Limits, Payload, UnpackError, unpack
@@ -480,7 +479,7 @@ def propose_all(domains: Iterable[str], address: str, run_options: RunOptions) -
     """Blocking entry point: ``propose`` for every domain, concurrently, in the order given."""
 
     async def run() -> list[RuaProposal]:
-        resolver = resolver_for(run_options)
+        resolver = run_options.resolver()
         return list(await asyncio.gather(*(propose(d, address, resolver) for d in domains)))
 
     return asyncio.run(run())

@@ -19,7 +19,7 @@ import dns.reversename
 
 from . import spf_eval
 from .checks import RunOptions
-from .dns import DnsResolver, DnsStatus, Resolver
+from .dns import DnsStatus, Resolver
 from .domains import normalize_domain, organizational_domain
 
 MIN_VOLUME = 10  # unaligned messages before a source is worth an alert
@@ -115,16 +115,6 @@ async def identify(
     return SourceFacts(str(address), Kind.UNKNOWN, f"not authorized by the SPF record of {listed}", **facts)
 
 
-def resolver_for(run_options: RunOptions) -> DnsResolver:
-    """A resolver (with its cache) for one run, as ``run_options`` say."""
-    return DnsResolver(
-        list(run_options.nameservers),
-        timeout=run_options.timeout,
-        lifetime=run_options.lifetime,
-        concurrency=run_options.concurrency,
-    )
-
-
 def identify_sources(
     sources: Mapping[str, Iterable[str]],
     run_options: RunOptions,
@@ -135,7 +125,7 @@ def identify_sources(
     own = tuple(own_ips)
 
     async def run() -> dict[str, SourceFacts]:
-        resolver = resolver_for(run_options)
+        resolver = run_options.resolver()
 
         async def one(ip: str, domains: Iterable[str]) -> SourceFacts:
             try:

@@ -8,16 +8,7 @@ from collections.abc import Iterable
 
 from . import dmarc
 from .checks import RunOptions
-from .dns import DnsResolver, DnsStatus
-
-
-def _resolver(run_options: RunOptions) -> DnsResolver:
-    return DnsResolver(
-        list(run_options.nameservers),
-        timeout=run_options.timeout,
-        lifetime=run_options.lifetime,
-        concurrency=run_options.concurrency,
-    )
+from .dns import DnsStatus
 
 
 def host_addresses(names: Iterable[str], run_options: RunOptions) -> list[str]:
@@ -27,7 +18,7 @@ def host_addresses(names: Iterable[str], run_options: RunOptions) -> list[str]:
         return []
 
     async def resolve() -> list[str]:
-        resolver = _resolver(run_options)
+        resolver = run_options.resolver()
         queries = [resolver.query(name, rtype) for name in names for rtype in ("A", "AAAA")]
         answers = await asyncio.gather(*queries)
         return [record for answer in answers if answer.status is DnsStatus.OK for record in answer.records]
@@ -43,7 +34,7 @@ def dmarc_policies(names: Iterable[str], run_options: RunOptions) -> dict[str, s
         return {}
 
     async def lookup() -> dict[str, str | None]:
-        resolver = _resolver(run_options)
+        resolver = run_options.resolver()
 
         async def one(name: str) -> tuple[str, str | None]:
             try:
