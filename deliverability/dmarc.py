@@ -527,7 +527,7 @@ async def _judge(
 
 
 def _consequence(policy: str, label: str, spf: Finding, dkim: tuple[DkimFinding, ...]) -> tuple[Status, str]:
-    """The seed's rule: with quarantine/reject the domain must be SPF compliant or have DKIM enabled.
+    """The documented rule: with quarantine/reject the domain must be SPF compliant or have DKIM enabled.
 
     SPF counts when its record authorizes the provider, even with warnings (ptr, ?all, 9-10 lookups);
     DKIM when its signatures verify (PASS or WARNING).

@@ -519,7 +519,7 @@ def alignment(
 ) -> Alignment:
     """DMARC alignment (RFC 7489, relaxed) of a From header and an envelope sender.
 
-    SPF counts when it passes for the envelope domain (the seed's Note) and that domain shares the
+    SPF counts when it passes for the envelope domain (the documentation's note) and that domain shares the
     From domain's organizational domain; DKIM counts when the From domain's provider key is published
     (the provider signs with the From domain). ``health`` gives the last known verdicts of a domain.
     """

@@ -1,6 +1,6 @@
-"""System parameters: the seed's mail keys are validated on save (a bad address or domain is refused,
-nothing is saved) and the identity ones written through to the alias domains; and they show the
-health of the domain they name."""
+"""System parameters: the documented mail keys are validated on save (a bad address or domain is
+refused, nothing is saved) and the identity ones written through to the alias domains; and they show
+the health of the domain they name."""
 
 import logging
 
