@@ -3,6 +3,8 @@
 
 from odoo import api, models
 
+from .. import seams
+
 ALERT_TYPE = "mail_domain_health.mail_activity_type_domain_health_alert"
 
 
@@ -28,4 +30,5 @@ class MailDomainHealthAlertMixin(models.AbstractModel):
     @api.model
     def _health_admins(self):
         group = self.env.ref("base.group_system")
-        return self.env["res.users"].sudo().search([("groups_id", "in", group.ids), ("share", "=", False)])
+        users = self.env["res.users"].sudo()
+        return users.search([(seams.USER_GROUPS, "in", group.ids), ("share", "=", False)])
