@@ -25,12 +25,13 @@ def mail_server_method(name):
 
 def mail_server_renames(cls):
     """Class decorator of an ``ir.mail_server`` extension: on Odoo 19 its overrides of the renamed
-    methods are bound to the new names too (Odoo calls those: an override under the old name alone
-    would never run). Each override calls ``super()`` by ``mail_server_method(name)``."""
+    methods move to the new names (Odoo calls those: an override under the old name would never
+    run). Each override calls ``super()``, and the module calls them, by ``mail_server_method``."""
     if SERIES >= 19:
         for old, new in MAIL_SERVER_RENAMED.items():
             if old in cls.__dict__:
                 setattr(cls, new, cls.__dict__[old])
+                delattr(cls, old)
     return cls
 
 

@@ -299,7 +299,7 @@ class IrMailServer(models.Model):
                 domain_notifications_email=alias_domain.default_from_email,
                 domain_bounce_address=alias_domain.bounce_email,
             )
-        message = servers.build_email(
+        message = getattr(servers, BUILD_EMAIL)(
             author or False, ["recipient@example.com"], "Preview", "", reply_to=found.catchall.value or False,
             headers={"Return-Path": found.bounce.value} if found.bounce.value else None,
         )  # fmt: skip
@@ -312,7 +312,7 @@ class IrMailServer(models.Model):
         )
         name = mail_server.name if mail_server else CONFIGURATION_SERVER
         sending = sender.Sending(mail_server.id if mail_server else None, name)
-        servers.with_context(mdh_sending=sending)._prepare_email_message(message, session)
+        getattr(servers.with_context(mdh_sending=sending), PREPARE_EMAIL_MESSAGE)(message, session)
         return sending.sent, name, found
 
 
