@@ -93,9 +93,9 @@ def rename_keyword(source: str, old: str, new: str) -> str:
 
 def _is_module_path(text: str, package: str) -> bool:
     """Whether ``text`` is a dotted module path inside ``package`` (``odoo.addons.mail...``), as
-    ``mock.patch`` targets and logger names are."""
+    ``mock.patch`` targets and logger names are; the bare word is a value (a provider's name)."""
     parts = text.split(".")
-    return parts[0] == package and all(part.isidentifier() for part in parts)
+    return len(parts) > 1 and parts[0] == package and all(part.isidentifier() for part in parts)
 
 
 def rename_package(source: str, old: str = ODOO, new: str = "flectra") -> str:

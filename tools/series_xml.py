@@ -161,11 +161,13 @@ def chatter(root, activity_models):
             if activity_models[model]:
                 names.append("activity_ids")
             names.append("message_ids")
-            indent = element.getprevious().tail if element.getprevious() is not None else "\n"
-            div.text = indent + "    "
+            previous = element.getprevious()
+            indent = (previous.tail if previous is not None else element.getparent().text) or ""
+            inner = indent + "    " if indent else ""
+            div.text = inner
             for index, name in enumerate(names):
                 field = etree.SubElement(div, "field", {"name": name})
-                field.tail = indent + ("    " if index < len(names) - 1 else "")
+                field.tail = inner if index < len(names) - 1 else indent
             div.tail = element.tail
             element.getparent().replace(element, div)
 
