@@ -1,7 +1,9 @@
-"""Where Odoo 17, 18 and 19 differ for this module: one small helper per seam, named after it.
+"""What differs between the series this addon runs on, in one place: one small helper per seam,
+named after it.
 
-``SERIES`` is the Odoo series this copy of the addon is built for (``tools/series.py`` sets it;
-Flectra 3 builds get 17, its base). The rest of the addon is written once and asks here.
+The source is written for Odoo 18. ``tools/series.py`` writes the addon for another series and sets
+``SERIES`` below (17, 18 or 19; Flectra 3, which is based on Odoo 17, is 17). Code that depends on the
+series asks this module, never ``odoo.release``.
 """
 
 import threading
