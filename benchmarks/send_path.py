@@ -86,8 +86,18 @@ def _restore(message, headers, author):
 
 
 def run(env):
-    from odoo.addons.base.models.ir_mail_server import IrMailServer as CoreIrMailServer
     from odoo.addons.mail_domain_health.deliverability.sender import Sending
+    from odoo.addons.mail_domain_health.seams import mail_server_method
+
+    # Odoo's own class (named differently in each series) and its names for the methods measured
+    core_class = next(
+        cls
+        for cls in type(env["ir.mail_server"]).__mro__
+        if cls.__module__ == "odoo.addons.base.models.ir_mail_server"
+    )
+    connect, build_email, prepare = (
+        mail_server_method(name) for name in ("connect", "build_email", "_prepare_email_message")
+    )
 
     started = time.perf_counter()
     env["ir.mail_server"].search([]).write({"active": False})
@@ -106,10 +116,10 @@ def run(env):
         "domain_bounce_address": domain.bounce_email,
     }
     Servers = type(env["ir.mail_server"])
-    core_match = CoreIrMailServer._match_from_filter
+    core_match = core_class._match_from_filter
 
     headers = {"Return-Path": domain.bounce_email}
-    build = env["ir.mail_server"].build_email
+    build = getattr(env["ir.mail_server"], build_email)
     pools = [
         [
             build("placeholder@bench.example.com", ["dest@example.org"], "Subject", "<p>Body</p>",
@@ -138,7 +148,7 @@ def run(env):
             found, smtp_from = servers._find_mail_server(author, servers_found)
             key = (found.id, smtp_from)
             if key not in opened:
-                opened[key] = servers.connect(mail_server_id=found.id, smtp_from=smtp_from)
+                opened[key] = getattr(servers, connect)(mail_server_id=found.id, smtp_from=smtp_from)
             sessions[author] = opened[key]
         froms = {author: policy.header_factory("From", author) for author in authors}
         return [(froms[author], sessions[author]) for author in authors for _ in range(batch_size)]
@@ -184,11 +194,13 @@ def run(env):
                         **context, mdh_sending=Sending(server.id, server.name)
                     )
 
-                    def core_prepare(message, session, servers=core_servers):
-                        return CoreIrMailServer._prepare_email_message(servers, message, session)
+                    core_method, addon_method = getattr(core_class, prepare), getattr(addon_servers, prepare)
 
-                    def addon_prepare(message, session, servers=addon_servers):
-                        return servers._prepare_email_message(message, session)
+                    def core_prepare(message, session, servers=core_servers, method=core_method):
+                        return method(servers, message, session)
+
+                    def addon_prepare(message, session, method=addon_method):
+                        return method(message, session)
 
                     core_time, addon_time = timed(core_prepare, addon_prepare, sends)
                     core_times.append(core_time)
