@@ -184,7 +184,7 @@ def test_cname_loop_fails(resolver, run):
         ("revoked", Status.FAIL, None, None, "revoked"),
         ("badb64", Status.FAIL, None, None, "not valid base64"),
         ("notkey", Status.FAIL, None, None, "not an RSA public key"),
-        ("eckey", Status.FAIL, None, None, "p= holds a key of type EllipticCurve, not RSA"),
+        ("eckey", Status.FAIL, None, None, "p= holds a key of type EC, not RSA"),
         ("ed33", Status.FAIL, None, None, "32 raw bytes"),
         ("junk", Status.FAIL, None, None, "is not tag=value"),
     ],
