@@ -345,7 +345,8 @@ class MailDomainHealth(models.Model):
                         summary=v["summary"],
                     )
                 )
-        lines += [_("%s: no longer checked", check_label(key)) for key in before]
+        for key in before:  # a loop, not a comprehension: _() finds the language in this frame
+            lines.append(_("%s: no longer checked", check_label(key)))
         return "\n".join(lines) or False
 
     # ------------------------------------------------------------------

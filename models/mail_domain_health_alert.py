@@ -59,9 +59,10 @@ class MailDomainHealth(models.Model):
         """The record(s) to publish, as a zone line and as Host / Type / Value."""
         if not fix:
             return ""
+        host, kind, value = _("Host"), _("Type"), _("Value")  # here: _() finds the language in this frame
         records = Markup().join(
             Markup("<br/>%s <code>%s</code>, %s <code>%s</code>, %s <code>%s</code>")
-            % (_("Host"), record.host(), _("Type"), record.type, _("Value"), record.value)
+            % (host, record.host(), kind, record.type, value, record.value)
             for record in parse_fix(fix)
         )
         return Markup(" %s <code>%s</code>%s") % (_("Publish:"), fix, records)
