@@ -4,8 +4,9 @@
 # Always: README.rst up to date, the engine tests (against NSD on loopback), the tests of
 # tools/series.py, and the static checks of the addon built for every series (17.0, 18.0, 19.0,
 # flectra-3.0). Then, for every Odoo runtime it finds, the addon built by tools/series.py for that
-# series is installed on a throwaway database with test_mail, and its Odoo suite runs (the browser
-# tour included, and Odoo's own ir.mail_server tests re-run with the module loaded).
+# series is installed with README's commands (tools/install_check.sh), then on a throwaway database
+# with test_mail, where its Odoo suite runs (the browser tour included, and Odoo's own
+# ir.mail_server tests re-run with the module loaded).
 #
 # Runtimes (an Odoo source tree): ODOO17_PATH, ODOO18_PATH (ODOO_PATH is an alias), ODOO19_PATH;
 # when a variable is unset, /work/odoo17, /work/odoo18, /work/odoo19 are used if they hold odoo-bin.
@@ -59,7 +60,7 @@ for series in 17.0 18.0 19.0; do
         path=${path:-${ODOO_PATH:-}}
         py=${py:-${ODOO_PYTHON:-}}
     fi
-    if [ -z "$path" ] && [ -x "/work/odoo$major/odoo-bin" ]; then
+    if [ -z "$path" ] && [ -f "/work/odoo$major/odoo-bin" ]; then
         path=/work/odoo$major
     fi
     if [ "$path" = - ]; then
@@ -126,21 +127,23 @@ failed=0
 run_suite() {  # run_suite SERIES: prints the result line; returns 1 when the suite failed
     local series=$1 tree=${runtime[$1]} py=${python_of[$1]} log addons db port summary rc demo
     log=$root/odoo-test-$series.log
-    [ -x "$tree/odoo-bin" ] || { result[$series]="cannot run: $tree/odoo-bin not found"; return 1; }
+    [ -f "$tree/odoo-bin" ] || { result[$series]="cannot run: $tree/odoo-bin not found"; return 1; }
     if [ ! -x "$py" ]; then
         say "creating $py for Odoo $series"
         make_venv "$series" "$tree" "$py" || { result[$series]="cannot run: no Python for it"; return 1; }
     fi
+    say "Odoo $series: README's install commands ($tree, $py)"
+    bash tools/install_check.sh "$series" "$tree" "$py" || { result[$series]="the documented install failed"; return 1; }
+    "$py" -m pip install -q --disable-pip-version-check websocket-client \
+        || { result[$series]="cannot run: pip install websocket-client into $py failed"; return 1; }
     addons=$work/addons-$series
     .venv/bin/python tools/series.py "$series" "$addons" >/dev/null
-    "$py" -m pip install -q --disable-pip-version-check -r "$addons/mail_domain_health/requirements.txt" \
-        websocket-client || { result[$series]="cannot run: pip install into $py failed"; return 1; }
     db=mdh_test_${series%.0}_$$
     dbs+=("$db")
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     demo=--without-demo=all
     [ "$series" = 19.0 ] && demo=--without-demo  # 19 takes a boolean
-    say "Odoo $series suite ($tree, $py)"
+    say "Odoo $series suite"
     set +e
     "$py" "$tree/odoo-bin" \
         --addons-path="$tree/addons,$addons" --db_host="$PGHOST" --db_port="$PGPORT" --db_user="$db_user" \
@@ -153,7 +156,7 @@ run_suite() {  # run_suite SERIES: prints the result line; returns 1 when the su
         | sed -E 's/.*odoo.tests.result: //; s/ when loading.*//')
     local tour="tour NOT succeeded"
     grep -q "tour succeeded" "$log" && tour="tour succeeded"
-    result[$series]="${summary:-no test summary found}; $tour"
+    result[$series]="${summary:-no test summary found}; $tour; documented install ok"
     dropdb -U postgres --if-exists "$db" 2>/dev/null || true
     if [ "$rc" != 0 ] || [ -z "$summary" ] || [ "$tour" != "tour succeeded" ] \
         || grep -qE " (ERROR|CRITICAL) $db " "$log"; then
