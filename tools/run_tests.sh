@@ -6,7 +6,8 @@
 # flectra-3.0). Then, for every Odoo runtime it finds, the addon built by tools/series.py for that
 # series is installed with README's commands (tools/install_check.sh), then on a throwaway database
 # with test_mail, where its Odoo suite runs (the browser tour included, and Odoo's own
-# ir.mail_server tests re-run with the module loaded).
+# ir.mail_server tests re-run with the module loaded), and the wheel OCA-style
+# (tools/wheel_check.sh: odoo-addon-mail_domain_health <series>.x.y.z, built with whool, smoke-tested).
 #
 # Runtimes (an Odoo source tree): ODOO17_PATH, ODOO18_PATH (ODOO_PATH is an alias), ODOO19_PATH;
 # when a variable is unset, /work/odoo17, /work/odoo18, /work/odoo19 are used if they hold odoo-bin.
@@ -164,6 +165,9 @@ run_suite() {  # run_suite SERIES: prints the result line; returns 1 when the su
         return 1
     fi
     rm -f "$log"
+    say "Odoo $series: the wheel"
+    bash tools/wheel_check.sh "$series" "$tree" "$py" || { result[$series]+="; the wheel FAILED"; return 1; }
+    result[$series]+="; wheel ok"
 }
 
 for series in 17.0 18.0 19.0; do
