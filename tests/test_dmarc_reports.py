@@ -24,7 +24,7 @@ from ..deliverability.testing.nsd import NsdServer
 from .common import PARAMS, zones
 
 OWN_IP, PROVIDER_IP, KNOWN_IP, UNKNOWN_IP = "192.0.2.10", "192.0.2.25", "203.0.113.5", "198.51.100.66"
-ALERT_TYPE = "mail_domain_health.mail_activity_type_domain_health_alert"
+ALERT_TYPE = "mail_domain_health.mail_activity_type_dmarc_source_alert"
 # the project's shared/ folder beside the repository (DMARC_SAMPLES to point elsewhere)
 SAMPLES = Path(
     os.environ.get("DMARC_SAMPLES") or Path(__file__).resolve().parents[1].parent / "shared" / "dmarc-samples"
