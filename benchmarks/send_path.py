@@ -233,7 +233,8 @@ def main(argv):
     from odoo.modules.registry import Registry
 
     odoo.tools.config.parse_config(argv)
-    registry = Registry(odoo.tools.config["db_name"])
+    db_name = odoo.tools.config["db_name"]
+    registry = Registry(db_name[0] if isinstance(db_name, list) else db_name)  # a list of names on 19
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
         _ratio, dns_calls = run(env)
