@@ -155,8 +155,9 @@ run_suite() {  # run_suite SERIES: prints the result line; returns 1 when the su
     grep -E "(ERROR|FAIL|tour succeeded)" "$log" | grep -v " INFO " | head -n 40 || true
     summary=$(grep -E "[0-9]+ failed, [0-9]+ error\(s\) of [0-9]+ tests" "$log" | tail -n 1 \
         | sed -E 's/.*odoo.tests.result: //; s/ when loading.*//')
-    local tour="tour NOT succeeded"
-    grep -q "tour succeeded" "$log" && tour="tour succeeded"
+    local tour="tour NOT succeeded" marker="tour succeeded"
+    [ "$series" = 17.0 ] && marker="browser: test successful"  # what Odoo 17's tour service logs
+    grep -q "$marker" "$log" && tour="tour succeeded"
     result[$series]="${summary:-no test summary found}; $tour; documented install ok"
     dropdb -U postgres --if-exists "$db" 2>/dev/null || true
     if [ "$rc" != 0 ] || [ -z "$summary" ] || [ "$tour" != "tour succeeded" ] \
