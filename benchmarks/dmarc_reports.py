@@ -215,7 +215,7 @@ def main() -> int:
               f"{large.stat().st_size / 2**20:.1f} MB gzipped")  # fmt: skip
         del xml
         engine = child("engine", args, large)
-        print("engine (deliverability.dmarc_reports in a process of its own; times measured in it):")
+        print("engine (deliverability.dmarc_reports, own process; times measured in it):")
         print(f"  {engine['rows']} rows parsed in {engine['large_seconds']:.2f} s "
               f"({engine['rows'] / engine['large_seconds']:.0f} rows/s, "
               f"{engine['messages']} messages)")  # fmt: skip
@@ -230,7 +230,7 @@ def main() -> int:
             ensure_database(args)
             odoo = child("odoo", args, large)
             limit = odoo["limit"]
-            print("Odoo (message_process on the reports alias in a process of its own; times measured in it):")
+            print("Odoo (message_process on the reports alias, own process; times measured in it):")
             print(f"  RSS after loading the registry: {odoo['rss_loaded']:.0f} MB")
             share = (
                 f"{100 * odoo['large_seconds'] / limit:.0f}% of Odoo's cron limit of {limit} s"

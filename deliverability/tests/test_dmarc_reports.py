@@ -47,6 +47,7 @@ def needs_samples(test):
 
     return wrapper
 
+
 # what expected.json keeps raw and the parser lower-cases
 LOWERED = ("disposition", "dkim", "spf", "header_from", "envelope_from", "envelope_to")
 

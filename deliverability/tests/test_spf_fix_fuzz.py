@@ -93,9 +93,12 @@ def test_every_suggested_record_walks_within_the_limits_or_is_flagged():
         with NsdServer(_zones(record)) as server:
             finding = asyncio.run(_check(server))
         if finding.fix is None:
-            if finding.status is Status.FAIL:  # flagged, or broken in a way only its owner can repair (a loop)
+            # flagged, or broken in a way only its owner can repair (a loop)
+            if finding.status is Status.FAIL:
                 said = (finding.summary, *finding.details)
-                assert any(t.startswith(("No record can be suggested", "Include loop")) for t in said), finding
+                assert any(t.startswith(("No record can be suggested", "Include loop")) for t in said), (
+                    finding
+                )
                 flagged.append(record)
             return
         text = "".join(finding.fix.partition(" IN TXT ")[2].strip('"').split('" "'))

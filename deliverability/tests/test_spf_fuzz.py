@@ -7,9 +7,9 @@ from unittest.mock import patch
 import dns.rdata
 import dns.rdataclass
 import dns.rdatatype
+import spf as pyspf
 from hypothesis import given, settings
 from hypothesis import strategies as st
-import spf as pyspf
 
 from deliverability.spf_record import (
     SpfSyntaxError,
@@ -114,7 +114,7 @@ def test_merged_record_is_spf_with_the_include():
     def merged_authorizes_the_provider(existing, include):
         merged = merged_record(existing, include)
         assert merged.startswith("v=spf1 ")
-        assert merged_record(merged, include) == merged  # publishing the fix and checking again changes nothing
+        assert merged_record(merged, include) == merged  # publishing the fix and checking again: no change
         if existing is None or _pyspf(existing, include) != "permerror":
             assert _pyspf(merged, include) == "pass", merged
             judged.append(merged)
