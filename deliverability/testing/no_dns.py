@@ -4,7 +4,7 @@ It watches every way this module can ask DNS: its own resolver (``deliverability
 its asyncio datagram endpoints and its TCP retry), dnspython (the resolvers and ``dns.query`` /
 ``dns.asyncquery``), and the socket layer, through an audit hook (``getaddrinfo`` of a name,
 ``gethostbyname``, ``gethostbyaddr``, ``getnameinfo``, and any UDP datagram or connection to
-port 53, whatever library sends it). A question is refused with ``DnsRefused`` (an ``OSError``, as a
+port 53 over IP, whatever library sends it). A question is refused with ``DnsRefused`` (an ``OSError``, as a
 network failure would be) and recorded; on leaving the block ``DnsAsked`` (an ``AssertionError``)
 names every question, also those the code under test caught and recovered from.
 
@@ -35,7 +35,7 @@ _NAME_EVENTS = ("socket.gethostbyname", "socket.gethostbyaddr", "socket.getnamei
 _SEND_EVENTS = ("socket.sendto", "socket.sendmsg", "socket.connect")
 _DNS_PORT = 53
 _active: list[NoDns] = []
-_lock = threading.Lock()
+_lock = threading.RLock()
 _hooked = False
 
 
@@ -161,13 +161,14 @@ def _audit(event: str, args: tuple) -> None:
             what = f"{event}{args!r}"
     elif event in _SEND_EVENTS and len(args) > 1:
         sock, address = args[0], args[-1]
+        if getattr(sock, "family", None) not in (socket.AF_INET, socket.AF_INET6):
+            return  # a local socket (syslog's, say): not the network
         port = address[1] if isinstance(address, tuple) and len(address) > 1 else None
-        datagram = getattr(sock, "type", None) == socket.SOCK_DGRAM
+        datagram = sock.type == socket.SOCK_DGRAM
         if datagram or port == _DNS_PORT:
             what = f"{event} {'UDP' if datagram else 'TCP'} to {address!r}"
     if what is not None:
         with _lock:
-            guards = list(_active)
-        for guard in guards:
-            error = guard.refuse(what)
-        raise error
+            errors = [guard.refuse(what) for guard in _active]
+        if errors:
+            raise errors[0]

@@ -166,9 +166,17 @@ def test_a_question_the_code_recovers_from_is_still_reported(nsd):
             pass
 
 
-def test_addresses_and_streams_that_are_not_dns_pass(nsd):
-    """Addresses as literals (no lookup) and a TCP connection to another port than 53 (an SMTP server)."""
+def test_addresses_and_streams_that_are_not_dns_pass(nsd, tmp_path):
+    """Addresses as literals (no lookup), a TCP connection to another port than 53 (an SMTP server),
+    a datagram on a local socket (syslog's kind)."""
     with no_dns() as guard:
+        with (
+            socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as local,
+            socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sender,
+        ):
+            local.bind(str(tmp_path / "log"))
+            sender.sendto(b"a log line", str(tmp_path / "log"))
+            assert local.recv(64) == b"a log line"
         assert socket.getaddrinfo("127.0.0.1", 25)[0][4][0] == "127.0.0.1"
         assert socket.gethostbyname("127.0.0.1") == "127.0.0.1"
         with socket.socket() as listener:
