@@ -31,7 +31,7 @@ from .dns import Resolver
 from .domains import is_ip
 from .findings import Check, Finding, SpfEvaluation, SpfFinding, Status
 from .spf_record import SpfSyntaxError, merge_records, merged_record, parse, txt_line
-from .spf_tree import MAX_LOOKUPS, Problem, SpfTree, walk
+from .spf_tree import MAX_LOOKUPS, Memo, Problem, SpfTree, walk
 
 __all__ = [
     "SpfAnalysis",
@@ -73,23 +73,37 @@ class SpfAnalysis:
 
 
 async def check(
-    domain: str, resolver: Resolver, provider_include: str, sending_ips: Sequence[str]
+    domain: str,
+    resolver: Resolver,
+    provider_include: str,
+    sending_ips: Sequence[str] | asyncio.Future[Sequence[str]],
+    memo: Memo | None = None,
 ) -> tuple[Finding, tuple[SpfEvaluation, ...]]:
     """The SPF finding for ``domain`` and check_host() of each sending IP."""
-    analysis = await analyze(domain, resolver, provider_include, sending_ips)
+    analysis = await analyze(domain, resolver, provider_include, sending_ips, memo)
     return analysis.finding, analysis.evaluations
 
 
 async def analyze(
-    domain: str, resolver: Resolver, provider_include: str, sending_ips: Sequence[str] = ()
+    domain: str,
+    resolver: Resolver,
+    provider_include: str,
+    sending_ips: Sequence[str] | asyncio.Future[Sequence[str]] = (),
+    memo: Memo | None = None,
 ) -> SpfAnalysis:
+    """Walk the tree of ``domain`` and evaluate ``sending_ips`` (or the future that gives them: the
+    walk does not wait for it), then judge; ``memo`` is the run's (``spf_tree.Memo``)."""
     domain = domain.rstrip(".")
-    ips = [ip for ip in sending_ips if is_ip(ip)]
-    tree, evaluations = await asyncio.gather(
-        walk(domain, resolver, provider_include),
-        asyncio.gather(*(_evaluate(ip, domain, resolver) for ip in ips)),
+
+    async def evaluate_ips() -> tuple[Sequence[str], tuple[SpfEvaluation, ...]]:
+        given = await sending_ips if isinstance(sending_ips, asyncio.Future) else sending_ips
+        ips = [ip for ip in given if is_ip(ip)]
+        return given, tuple(await asyncio.gather(*(_evaluate(ip, domain, resolver) for ip in ips)))
+
+    tree, (given, evaluations) = await asyncio.gather(
+        walk(domain, resolver, provider_include, memo), evaluate_ips()
     )
-    bad_ips = [ip for ip in sending_ips if ip not in ips]
+    bad_ips = [ip for ip in given if not is_ip(ip)]
     finding = await _judge(domain, provider_include, tree, tuple(evaluations), bad_ips, resolver)
     return SpfAnalysis(finding, tree, tuple(evaluations))
 

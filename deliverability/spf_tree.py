@@ -12,15 +12,15 @@ are sent concurrently; counting follows evaluation order, so results do not
 depend on timing.
 
 The subtree of an include (a provider's, met in thousands of domains) is walked
-once and reused (``_MEMO``) wherever it gives exactly what a walk would: its DNS
-answers are unchanged, it cannot break a limit there and it meets no name of
-the path that leads to it; elsewhere it is walked in place.
+once per run and reused (``Memo``, made by the run and handed to ``walk``) wherever
+it gives exactly what a walk would: its DNS answers are unchanged, it cannot break
+a limit there and it meets no name of the path that leads to it; elsewhere it is
+walked in place. Nothing is remembered beyond the run that learnt it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 
@@ -147,30 +147,25 @@ def _shift(node: RecordNode, offset: int) -> RecordNode:
     return replace(node, terms=terms)
 
 
-class _Memo:
-    """Walked subtrees by (target, via, passing, include), least recently used dropped first."""
+class Memo:
+    """The subtrees one run walked, by (target, via, passing, include); least recently used
+    dropped first. Made by a run (one event loop) and dropped with it."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int = 512) -> None:
         self.size = size
         self._items: OrderedDict[tuple, _Subtree] = OrderedDict()
-        self._lock = threading.Lock()  # the Odoo layer runs checks in several threads
 
     def get(self, key: tuple) -> _Subtree | None:
-        with self._lock:
-            item = self._items.get(key)
-            if item is not None:
-                self._items.move_to_end(key)
-            return item
+        item = self._items.get(key)
+        if item is not None:
+            self._items.move_to_end(key)
+        return item
 
     def put(self, key: tuple, item: _Subtree) -> None:
-        with self._lock:
-            self._items[key] = item
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-
-
-_MEMO = _Memo(512)
+        self._items[key] = item
+        self._items.move_to_end(key)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
 
 
 class _Recorder:
@@ -200,7 +195,8 @@ class _Walker:
     voids: int = 0
     include_found: bool = False
     problems: list[Problem] = field(default_factory=list)
-    alone: bool = False  # walking a subtree alone, for _MEMO: limits end it, no nested reuse
+    memo: Memo | None = None  # the run's walked subtrees (None: every include walked in place)
+    alone: bool = False  # walking a subtree alone, for the memo: limits end it, no nested reuse
     targets: set[str] = field(default_factory=set)
 
     def problem(self, status: Status, message: str, limit: bool = False) -> None:
@@ -367,7 +363,7 @@ class _Walker:
             return None, "loop"
         self._void(answer, term, path[-1])
         child_passing = passing and (term.name == "redirect" or term.qualifier == "+")
-        if not self.alone and answer.records and self.lookups < MAX_LOOKUPS:
+        if self.memo is not None and not self.alone and answer.records and self.lookups < MAX_LOOKUPS:
             sub = await self._subtree(target, term.name, child_passing, answer)
             if sub.fits(self.lookups, self.voids, path):
                 node = sub.at(self.lookups)
@@ -380,14 +376,13 @@ class _Walker:
         return child, ""
 
     async def _subtree(self, target: str, via: str, passing: bool, answer: Answer) -> _Subtree:
-        """``target`` walked alone: from ``_MEMO`` while its answers are unchanged, else walked now."""
+        """``target`` walked alone: from the memo while its answers are unchanged (asked again
+        all at once: in a run they are the resolver's cached answers), else walked now."""
         key = (target.lower(), via, passing, self.include)
-        known = _MEMO.get(key)
+        known = self.memo.get(key)
         if known is not None and known.answer == answer:
-            for name, rtype, dep in known.deps:
-                if await self.resolver.query(name, rtype) != dep:
-                    break
-            else:
+            now = await asyncio.gather(*(self.resolver.query(name, rtype) for name, rtype, _ in known.deps))
+            if all(got == dep for got, (_, _, dep) in zip(now, known.deps, strict=True)):
                 return known
         recorder = _Recorder(self.resolver)
         walker = _Walker(recorder, self.include, alone=True)
@@ -407,7 +402,7 @@ class _Walker:
                 frozenset(walker.targets),
             )
         if recorder.stable:
-            _MEMO.put(key, sub)
+            self.memo.put(key, sub)
         return sub
 
     async def _mx(self, where: str, target: str, answer: Answer) -> str:
@@ -470,9 +465,10 @@ class _Walker:
 _RTYPES = {"include": ("TXT",), "redirect": ("TXT",), "a": ("A", "AAAA"), "mx": ("MX",), "exists": ("A",)}
 
 
-async def walk(domain: str, resolver: Resolver, include: str) -> SpfTree:
-    """Walk the SPF tree of ``domain``; ``include`` is the provider include looked for in it."""
-    walker = _Walker(resolver, include.lower().rstrip("."))
+async def walk(domain: str, resolver: Resolver, include: str, memo: Memo | None = None) -> SpfTree:
+    """Walk the SPF tree of ``domain``; ``include`` is the provider include looked for in it;
+    ``memo`` the subtrees its run walked already (the tree is the same with or without)."""
+    walker = _Walker(resolver, include.lower().rstrip("."), memo=memo)
     root = await walker.record(domain, "", (domain.lower(),), True)
     return SpfTree(root, walker.lookups, walker.voids, tuple(walker.problems), walker.include_found)
 

@@ -13,7 +13,7 @@ import json
 import os
 from pathlib import Path
 
-from deliverability import checks, health_settings, lookups
+from deliverability import checks, health_settings
 from deliverability.testing import world
 
 EXPECTED = Path(__file__).parent / "data" / "world_verdicts.json"
@@ -25,11 +25,8 @@ def verdicts(nsd) -> dict:
     """Everything the Domain Health wizard learns about the world, as plain data."""
     params = {**PARAMS, "nameservers": nsd.address}
     settings = health_settings.resolve(params, [world.SMTP_HOST], "Odoo", system_nameservers=None)
-    reports = checks.run(world.DOMAINS, settings.options, settings.run_options)
-    return {
-        "reports": [report.to_dict() for report in reports],
-        "people": lookups.dmarc_policies(world.PEOPLE, settings.run_options),
-    }
+    run = checks.run(world.DOMAINS, settings.options, settings.run_options, world.PEOPLE)
+    return {"reports": [report.to_dict() for report in run.reports], "people": run.policies}
 
 
 def test_the_verdicts_are_the_recorded_ones(nsd):
@@ -43,4 +40,5 @@ def test_the_verdicts_are_the_recorded_ones(nsd):
     assert first["people"] == expected["people"]
     statuses = {r["status"] for r in first["reports"]}
     assert statuses == {"pass", "warning", "fail"}, "the world exercises every verdict"
-    assert {e["ip"] for r in first["reports"] for e in r["spf_evaluations"]} == {"192.0.2.25", "2001:db8:25::25"}
+    evaluated = {e["ip"] for r in first["reports"] for e in r["spf_evaluations"]}
+    assert evaluated == {"192.0.2.25", "2001:db8:25::25"}, "the SMTP host's addresses"
