@@ -7,9 +7,10 @@ term (include, a, mx, ptr, exists, redirect) in evaluation order, per term and
 in total (limit 10), and void lookups (limit 2; an ``a`` or MX host counts as
 void when it has neither A nor AAAA). The tree is built even when a limit is
 broken; the problem names the term at fault. Targets built from macros depend
-on the sender and are counted, not followed. Lookups of one record
-are sent concurrently; counting follows evaluation order, so results do not
-depend on timing.
+on the sender and are counted, not followed. Every question of the tree is asked
+as soon as the answer it depends on is in (``_warm``: the records of sibling
+includes and their subtrees all at once, at most ``MAX_FOLLOWED`` lookups); the
+walk itself counts in evaluation order, so results do not depend on timing.
 
 The subtree of an include (a provider's, met in thousands of domains) is walked
 once per run and reused (``Memo``, made by the run and handed to ``walk``) wherever
@@ -281,14 +282,20 @@ class _Walker:
     async def _terms(
         self, domain: str, record: SpfRecord, path: tuple[str, ...], passing: bool
     ) -> tuple[TermNode, ...]:
-        order = list(record.evaluated)
-        if record.all is None and record.redirect is not None:
-            order.append(record.redirect)
+        order = self._order(record)
         answers = await self._prefetch(domain, order)
         nodes = {t.position: TermNode(t, note=self._idle_note(t, record)) for t in record.terms}
         for term in order:
             nodes[term.position] = await self._term(domain, term, answers, path, passing)
         return tuple(nodes[p] for p in sorted(nodes))
+
+    @staticmethod
+    def _order(record: SpfRecord) -> list[Term]:
+        """The terms as check_host() evaluates them: the mechanisms, then a redirect without all."""
+        order = list(record.evaluated)
+        if record.all is None and record.redirect is not None:
+            order.append(record.redirect)
+        return order
 
     @staticmethod
     def _idle_note(term: Term, record: SpfRecord) -> str:
@@ -469,16 +476,65 @@ async def walk(domain: str, resolver: Resolver, include: str, memo: Memo | None 
     """Walk the SPF tree of ``domain``; ``include`` is the provider include looked for in it;
     ``memo`` the subtrees its run walked already (the tree is the same with or without)."""
     walker = _Walker(resolver, include.lower().rstrip("."), memo=memo)
-    root = await walker.record(domain, "", (domain.lower(),), True)
-    return SpfTree(root, walker.lookups, walker.voids, tuple(walker.problems), walker.include_found)
+    return await _walked(walker, domain, await resolver.query(domain, "TXT"))
 
 
 async def walk_record(domain: str, text: str, resolver: Resolver, include: str) -> SpfTree:
     """Walk ``text`` as if it were the SPF record published at ``domain`` (a record to suggest)."""
     walker = _Walker(resolver, include.lower().rstrip("."))
-    answer = Answer(domain, "TXT", DnsStatus.OK, (text,), ttl=0)
-    root = await walker.record(domain, "", (domain.lower(),), True, answer)
+    return await _walked(walker, domain, Answer(domain, "TXT", DnsStatus.OK, (text,), ttl=0))
+
+
+async def _walked(walker: _Walker, domain: str, answer: Answer) -> SpfTree:
+    """The tree of ``answer`` (the TXT records of ``domain``), its questions asked ahead by ``_warm``."""
+    warming = asyncio.ensure_future(_warm(walker.resolver, domain, answer, {domain.lower()}, [MAX_FOLLOWED]))
+    try:
+        root = await walker.record(domain, "", (domain.lower(),), True, answer)
+    finally:
+        if not warming.done():
+            warming.cancel()  # what it still asks, the walk did not need
+        await asyncio.wait((warming,))
     return SpfTree(root, walker.lookups, walker.voids, tuple(walker.problems), walker.include_found)
+
+
+async def _warm(resolver: Resolver, domain: str, answer: Answer, seen: set[str], budget: list[int]) -> None:
+    """Ask every question the SPF record in ``answer`` leads to, each as soon as the answer it
+    depends on is in: the records of all its includes at once, then theirs, MX hosts' addresses.
+
+    The walk, which counts in evaluation order, then finds them answered or on their way (the
+    resolver shares a question in flight). ``seen`` are the records asked already, ``budget``
+    the lookups still allowed for the whole tree (``MAX_FOLLOWED``, as the walk follows).
+    """
+    records = select(answer.records) if answer.answered else []
+    if len(records) != 1:
+        return
+    try:
+        record = parse(records[0])
+    except SpfSyntaxError:
+        return
+    keys = []
+    for term in _Walker._order(record):
+        if not term.is_lookup or term.has_macro or term.name == "ptr":
+            continue
+        if budget[0] <= 0:
+            break
+        budget[0] -= 1
+        target = (term.target or domain).rstrip(".")
+        if term.name in ("include", "redirect"):
+            if target.lower() in seen:
+                continue
+            seen.add(target.lower())
+        keys += [(target, rtype) for rtype in _RTYPES[term.name]]
+    keys = list(dict.fromkeys(keys))
+    answers = await asyncio.gather(*(resolver.query(*key) for key in keys))
+    follow = []
+    for (name, rtype), found in zip(keys, answers, strict=True):
+        if rtype == "TXT" and found.records:
+            follow.append(_warm(resolver, name, found, seen, budget))
+        elif rtype == "MX":
+            exchanges = [r.split()[-1].rstrip(".") for r in found.records][:MAX_MX]
+            follow += [resolver.query(x, t) for x in exchanges if x for t in ("A", "AAAA")]
+    await asyncio.gather(*follow)
 
 
 def _render(node: RecordNode, depth: int) -> list[str]:

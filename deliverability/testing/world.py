@@ -12,7 +12,8 @@ provider's include missing, too many lookups, no DKIM, an unauthorized report ad
 
 ``PEOPLE`` are the domains of users and contacts whose DMARC policy the wizard's People
 tab asks. ``floor_round_trips()`` is the deepest chain of questions whose answers depend
-on each other in this world: the least number of round trips any checker needs.
+on each other in this world, each asked once: the least number of round trips in a row any
+checker waits.
 """
 
 from __future__ import annotations
@@ -120,37 +121,44 @@ def zones() -> dict[str, str]:
     return result
 
 
-_TERM = re.compile(r"^[+?~-]?(include|redirect|a|mx)[:=]?(\S*)$")
-
-
-def _spf_depth(name: str, records: dict[str, str], seen: frozenset[str] = frozenset()) -> int:
-    """Round trips from asking ``name``'s TXT to the last answer its SPF tree needs."""
-    text = records.get(name)
-    if text is None or name in seen:
-        return 1
-    deepest = 0
-    for term in text.split()[1:]:
-        match = _TERM.match(term)
-        if not match:
-            continue
-        kind, target = match.groups()
-        if kind in ("include", "redirect"):
-            deepest = max(deepest, _spf_depth(target, records, seen | {name}))
-        else:
-            deepest = max(deepest, 1 if kind == "a" else 2)  # A/AAAA; MX then the hosts' A/AAAA
-    return 1 + deepest
+_TERM = re.compile(r"^[+?~-]?(include|redirect|a|mx)(?:[:=/](\S*))?$")
 
 
 def floor_round_trips() -> int:
-    """The deepest chain of dependent questions: SPF trees, DKIM (NSD follows the CNAME in one
-    answer), DMARC (own record, the tree walk, the report authorization), MX (then its hosts),
-    the SMTP host (then nothing: its addresses are matched against answers already asked) and
-    the People tab's policies (own record, then the tree walk)."""
+    """The least number of round trips in a row any checker of this world waits: a question can
+    only be asked once the answer that names it is in, and it is asked once for every domain
+    that needs it (one resolver, one cache). For each question, the earliest round it can be
+    asked in; the floor is the latest of those rounds.
+
+    SPF records name includes (asked the round after), ``a`` (its A/AAAA: one round) and ``mx``
+    (MX, then the hosts' addresses: two); DKIM needs one round (NSD follows the CNAME in its
+    answer), MX two (then its hosts), DMARC two (the tree walk after the own record; the report
+    authorization of a parent's record is named by the parent's own record, asked in round 1),
+    the SMTP host one and the People tab's policies two.
+    """
     records = dict(PROVIDER_SPF)
     for i, brand in enumerate(BRANDS, 1):
         records[brand] = _brand_spf(i, brand)
         records[f"_spf.{brand}"] = f"v=spf1 include:_spf.google.example ip4:198.51.100.{i} ~all"
         records[f"news.{brand}"] = f"v=spf1 include:{INCLUDE} -all"
-    chains = [_spf_depth(domain, records) for domain in DOMAINS]
-    chains += [1, 3, 2, 1, 2]  # DKIM; DMARC found on a parent + authorization; MX; SMTP host; People
-    return max(chains)
+    earliest: dict[str, int] = {}
+
+    def ask(name: str, round_: int) -> None:
+        if earliest.get(name, round_ + 1) <= round_:
+            return
+        earliest[name] = round_
+        for term in records.get(name, "").split()[1:]:
+            match = _TERM.match(term)
+            if match and match.group(1) in ("include", "redirect"):
+                ask(match.group(2), round_ + 1)
+
+    for domain in DOMAINS:
+        ask(domain, 1)
+    deepest = 2  # DKIM, MX and its hosts, DMARC and its tree walk, the SMTP host, the People tab
+    for name, round_ in earliest.items():
+        deepest = max(deepest, round_)
+        for term in records.get(name, "").split()[1:]:
+            match = _TERM.match(term)
+            if match and match.group(1) in ("a", "mx"):
+                deepest = max(deepest, round_ + (1 if match.group(1) == "a" else 2))
+    return deepest
