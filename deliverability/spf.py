@@ -104,7 +104,7 @@ async def analyze(
         walk(domain, resolver, provider_include, memo), evaluate_ips()
     )
     bad_ips = [ip for ip in given if not is_ip(ip)]
-    finding = await _judge(domain, provider_include, tree, tuple(evaluations), bad_ips, resolver)
+    finding = await _judge(domain, provider_include, tree, tuple(evaluations), bad_ips, resolver, memo)
     return SpfAnalysis(finding, tree, tuple(evaluations))
 
 
@@ -114,10 +114,10 @@ async def _evaluate(ip: str, domain: str, resolver: Resolver) -> SpfEvaluation:
     return await evaluate(ip, domain, resolver)
 
 
-async def _suggest(domain: str, records, include: str, resolver: Resolver):
+async def _suggest(domain: str, records, include: str, resolver: Resolver, memo: Memo | None):
     from .spf_fix import suggest  # loaded only when there is a record to suggest
 
-    return await suggest(domain, records, include, resolver)
+    return await suggest(domain, records, include, resolver, memo)
 
 
 def __getattr__(name: str):
@@ -130,13 +130,13 @@ def __getattr__(name: str):
 
 
 async def _judge(
-    domain: str, include: str, tree: SpfTree, evaluations, bad_ips, resolver: Resolver
+    domain: str, include: str, tree: SpfTree, evaluations, bad_ips, resolver: Resolver, memo: Memo | None
 ) -> Finding:
     root = tree.root
     if not root.answer.answered:
         return SpfFinding(Check.SPF, Status.UNKNOWN, tree.problems[0].message)
     if not root.records:
-        suggestion = await _suggest(domain, [], include, resolver)
+        suggestion = await _suggest(domain, [], include, resolver, memo)
         summary = f"{domain} has no SPF record: receivers cannot tell which servers may send its mail."
         if suggestion.text is None:
             return SpfFinding(Check.SPF, Status.FAIL, summary, (suggestion.reason,))
@@ -145,7 +145,7 @@ async def _judge(
     problems = list(tree.problems)
     suggestion = None
     if len(root.records) > 1:
-        suggestion = await _suggest(domain, root.records, include, resolver)
+        suggestion = await _suggest(domain, root.records, include, resolver, memo)
         listed = " | ".join(f'"{r}"' for r in root.records)
         problems = [
             Problem(
@@ -164,7 +164,7 @@ async def _judge(
         problems += _record_problems(domain, include, tree)
         over = any(p.limit for p in tree.problems)
         if over or (merged_record(root.text, include) != root.text and _fixable(tree)):
-            suggestion = await _suggest(domain, [root.text], include, resolver)
+            suggestion = await _suggest(domain, [root.text], include, resolver, memo)
     fix = None
     if suggestion is not None and suggestion.text is None:
         problems.append(Problem(Status.FAIL, suggestion.reason))

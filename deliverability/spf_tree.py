@@ -22,7 +22,7 @@ walked in place. Nothing is remembered beyond the run that learnt it.
 from __future__ import annotations
 
 import asyncio
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field, replace
 
 from .dns import Answer, DnsStatus, Resolver
@@ -155,6 +155,11 @@ class Memo:
     def __init__(self, size: int = 512) -> None:
         self.size = size
         self._items: OrderedDict[tuple, _Subtree] = OrderedDict()
+        self._targets: Counter[str] = Counter()  # how many items each target has
+
+    def __contains__(self, target: str) -> bool:
+        """True when a subtree of ``target`` (lower case) was walked in this run and is kept."""
+        return self._targets[target] > 0
 
     def get(self, key: tuple) -> _Subtree | None:
         item = self._items.get(key)
@@ -163,10 +168,13 @@ class Memo:
         return item
 
     def put(self, key: tuple, item: _Subtree) -> None:
+        if key not in self._items:
+            self._targets[key[0]] += 1
         self._items[key] = item
         self._items.move_to_end(key)
         while len(self._items) > self.size:
-            self._items.popitem(last=False)
+            dropped, _ = self._items.popitem(last=False)
+            self._targets[dropped[0]] -= 1
 
 
 class _Recorder:
@@ -479,15 +487,19 @@ async def walk(domain: str, resolver: Resolver, include: str, memo: Memo | None 
     return await _walked(walker, domain, await resolver.query(domain, "TXT"))
 
 
-async def walk_record(domain: str, text: str, resolver: Resolver, include: str) -> SpfTree:
+async def walk_record(
+    domain: str, text: str, resolver: Resolver, include: str, memo: Memo | None = None
+) -> SpfTree:
     """Walk ``text`` as if it were the SPF record published at ``domain`` (a record to suggest)."""
-    walker = _Walker(resolver, include.lower().rstrip("."))
+    walker = _Walker(resolver, include.lower().rstrip("."), memo=memo)
     return await _walked(walker, domain, Answer(domain, "TXT", DnsStatus.OK, (text,), ttl=0))
 
 
 async def _walked(walker: _Walker, domain: str, answer: Answer) -> SpfTree:
     """The tree of ``answer`` (the TXT records of ``domain``), its questions asked ahead by ``_warm``."""
-    warming = asyncio.ensure_future(_warm(walker.resolver, domain, answer, {domain.lower()}, [MAX_FOLLOWED]))
+    warming = asyncio.ensure_future(
+        _warm(walker.resolver, domain, answer, {domain.lower()}, [MAX_FOLLOWED], walker.memo)
+    )
     try:
         root = await walker.record(domain, "", (domain.lower(),), True, answer)
     finally:
@@ -497,13 +509,16 @@ async def _walked(walker: _Walker, domain: str, answer: Answer) -> SpfTree:
     return SpfTree(root, walker.lookups, walker.voids, tuple(walker.problems), walker.include_found)
 
 
-async def _warm(resolver: Resolver, domain: str, answer: Answer, seen: set[str], budget: list[int]) -> None:
+async def _warm(
+    resolver: Resolver, domain: str, answer: Answer, seen: set[str], budget: list[int], memo: Memo | None
+) -> None:
     """Ask every question the SPF record in ``answer`` leads to, each as soon as the answer it
     depends on is in: the records of all its includes at once, then theirs, MX hosts' addresses.
 
     The walk, which counts in evaluation order, then finds them answered or on their way (the
     resolver shares a question in flight). ``seen`` are the records asked already, ``budget``
-    the lookups still allowed for the whole tree (``MAX_FOLLOWED``, as the walk follows).
+    the lookups still allowed for the whole tree (``MAX_FOLLOWED``, as the walk follows); the
+    subtrees the run's ``memo`` holds were asked by the walk that made them.
     """
     records = select(answer.records) if answer.answered else []
     if len(records) != 1:
@@ -529,8 +544,8 @@ async def _warm(resolver: Resolver, domain: str, answer: Answer, seen: set[str],
     answers = await asyncio.gather(*(resolver.query(*key) for key in keys))
     follow = []
     for (name, rtype), found in zip(keys, answers, strict=True):
-        if rtype == "TXT" and found.records:
-            follow.append(_warm(resolver, name, found, seen, budget))
+        if rtype == "TXT" and found.records and not (memo is not None and name.lower() in memo):
+            follow.append(_warm(resolver, name, found, seen, budget, memo))
         elif rtype == "MX":
             exchanges = [r.split()[-1].rstrip(".") for r in found.records][:MAX_MX]
             follow += [resolver.query(x, t) for x in exchanges if x for t in ("A", "AAAA")]
