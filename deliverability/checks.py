@@ -124,8 +124,10 @@ class _Run:
             self.ips = asyncio.ensure_future(sending_ips(options, resolver))
 
     async def close(self) -> None:
+        """Stop looking up the sending hosts if no domain is left to wait for them."""
         if isinstance(self.ips, asyncio.Future):
-            await self.ips  # looked up even when no domain got to ask
+            self.ips.cancel()  # nothing when done
+            await asyncio.wait((self.ips,))
 
     async def check(self, domain: str) -> DomainReport:
         """Every check on ``domain`` (normalized), its look-ups all started at once."""
