@@ -149,25 +149,26 @@ def _shift(node: RecordNode, offset: int) -> RecordNode:
 
 
 class Memo:
-    """The subtrees one run walked, by (target, via, passing, include); least recently used
-    dropped first. Made by a run (one event loop) and dropped with it."""
+    """The subtrees one run walked, by (target, via, passing, include), or the future of one
+    being walked by another domain of the run; least recently used dropped first. Made by a run
+    (one event loop) and dropped with it."""
 
     def __init__(self, size: int = 512) -> None:
         self.size = size
-        self._items: OrderedDict[tuple, _Subtree] = OrderedDict()
+        self._items: OrderedDict[tuple, _Subtree | asyncio.Future] = OrderedDict()
         self._targets: Counter[str] = Counter()  # how many items each target has
 
     def __contains__(self, target: str) -> bool:
-        """True when a subtree of ``target`` (lower case) was walked in this run and is kept."""
+        """True when a subtree of ``target`` (lower case) is kept, or being walked, in this run."""
         return self._targets[target] > 0
 
-    def get(self, key: tuple) -> _Subtree | None:
+    def get(self, key: tuple) -> _Subtree | asyncio.Future | None:
         item = self._items.get(key)
         if item is not None:
             self._items.move_to_end(key)
         return item
 
-    def put(self, key: tuple, item: _Subtree) -> None:
+    def put(self, key: tuple, item: _Subtree | asyncio.Future) -> None:
         if key not in self._items:
             self._targets[key[0]] += 1
         self._items[key] = item
@@ -175,6 +176,12 @@ class Memo:
         while len(self._items) > self.size:
             dropped, _ = self._items.popitem(last=False)
             self._targets[dropped[0]] -= 1
+
+    def drop(self, key: tuple, item: _Subtree | asyncio.Future) -> None:
+        """Forget ``key`` if it still holds ``item``."""
+        if self._items.get(key) is item:
+            del self._items[key]
+            self._targets[key[0]] -= 1
 
 
 class _Recorder:
@@ -391,16 +398,24 @@ class _Walker:
         return child, ""
 
     async def _subtree(self, target: str, via: str, passing: bool, answer: Answer) -> _Subtree:
-        """``target`` walked alone: from the memo while its answers are unchanged (asked again
-        all at once: in a run they are the resolver's cached answers), else walked now."""
+        """``target`` walked alone: from the memo while its answers are unchanged (asked again: in
+        a run they are the resolver's cached answers, no round trip), else walked now."""
         key = (target.lower(), via, passing, self.include)
         known = self.memo.get(key)
+        if isinstance(known, asyncio.Future):  # another domain of the run is walking it: its walk
+            await asyncio.wait((known,))
+            known = None if known.cancelled() else known.result()
         if known is not None and known.answer == answer:
-            now = await asyncio.gather(*(self.resolver.query(name, rtype) for name, rtype, _ in known.deps))
-            if all(got == dep for got, (_, _, dep) in zip(now, known.deps, strict=True)):
+            for name, rtype, dep in known.deps:
+                if await self.resolver.query(name, rtype) != dep:
+                    break
+            else:
                 return known
+        walking = asyncio.get_running_loop().create_future()
+        self.memo.put(key, walking)
         recorder = _Recorder(self.resolver)
         walker = _Walker(recorder, self.include, alone=True)
+        sub = None
         try:
             node = await walker.record(target, via, (target.lower(),), passing, answer)
         except _TooMany:
@@ -416,8 +431,13 @@ class _Walker:
                 walker.include_found,
                 frozenset(walker.targets),
             )
-        if recorder.stable:
-            self.memo.put(key, sub)
+        finally:
+            kept = sub if sub is not None and recorder.stable else None
+            walking.set_result(kept)  # None: the domains waiting for it walk it themselves
+            if kept is not None:
+                self.memo.put(key, kept)
+            else:
+                self.memo.drop(key, walking)
         return sub
 
     async def _mx(self, where: str, target: str, answer: Answer) -> str:
