@@ -3,6 +3,8 @@ the same tree (real NSD)."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from deliverability import spf_tree
@@ -120,3 +122,21 @@ def test_changed_answers_are_walked_again(run, fresh_memo, nsd):
         after = walk(run, changed_resolver, "plain.example.test", fresh_memo)
     assert not any("ptr" in p.message for p in before.problems)
     assert any("ptr is deprecated" in p.message for p in after.problems)
+
+
+def test_the_domains_of_a_run_walk_a_shared_include_once(run, resolver, fresh_memo, monkeypatch):
+    walked, subtree = [], spf_tree._Subtree
+
+    def noted(answer, *args):
+        walked.append(answer.name)
+        return subtree(answer, *args)
+
+    monkeypatch.setattr(spf_tree, "_Subtree", noted)
+    domains = ("plain.example.test", "late.example.test", "plain.example.test")
+
+    async def together():
+        return await asyncio.gather(*(spf_tree.walk(d, resolver, PROVIDER, fresh_memo) for d in domains))
+
+    trees = run(together())
+    assert walked.count(PROVIDER) == 1, "walked for the first domain, waited for by the others"
+    assert trees == [walk(run, resolver, domain, None) for domain in domains]
