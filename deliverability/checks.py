@@ -130,23 +130,29 @@ class _Run:
             await asyncio.wait((self.ips,))
 
     async def check(self, domain: str) -> DomainReport:
-        """Every check on ``domain`` (normalized), its look-ups all started at once."""
+        """Every check on ``domain`` (normalized), its look-ups all started at once, its SPF record
+        first: the longest chain of questions starts there (the walk shares the question)."""
         options, resolver = self.options, self.resolver
         own = {key.selector: key for key in options.own_keys if key.domain == domain}
         ips = asyncio.shield(self.ips) if isinstance(self.ips, asyncio.Future) else self.ips
-        (spf_finding, evaluations), dkim_findings, mx_finding, dmarc_found = await asyncio.gather(
-            spf.check(domain, resolver, options.provider.spf_include, ips, self.memo),
-            asyncio.gather(
-                *(
-                    dkim.check(domain, resolver, selector, options.provider.dkim_target(selector))
-                    for selector in options.selectors
-                    if selector not in own
+        spf_record = asyncio.ensure_future(resolver.query(domain, "TXT"))
+        try:
+            (spf_finding, evaluations), dkim_findings, mx_finding, dmarc_found = await asyncio.gather(
+                spf.check(domain, resolver, options.provider.spf_include, ips, self.memo),
+                asyncio.gather(
+                    *(
+                        dkim.check(domain, resolver, selector, options.provider.dkim_target(selector))
+                        for selector in options.selectors
+                        if selector not in own
+                    ),
+                    *(_own_key(key, resolver) for key in own.values()),
                 ),
-                *(_own_key(key, resolver) for key in own.values()),
-            ),
-            mx.check(domain, resolver),
-            dmarc.inspect(domain, resolver),
-        )
+                mx.check(domain, resolver),
+                dmarc.inspect(domain, resolver),
+            )
+        finally:
+            spf_record.cancel()  # nothing when done (the walk waited for it)
+            await asyncio.wait((spf_record,))
         dmarc_finding = dmarc.judge(dmarc_found, spf_finding, tuple(dkim_findings))
         findings = (spf_finding, *dkim_findings, dmarc_finding, mx_finding)
         return DomainReport(domain, findings, tuple(evaluations))
