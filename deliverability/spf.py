@@ -100,9 +100,12 @@ async def analyze(
         ips = [ip for ip in given if is_ip(ip)]
         return given, tuple(await asyncio.gather(*(_evaluate(ip, domain, resolver) for ip in ips)))
 
-    tree, (given, evaluations) = await asyncio.gather(
-        walk(domain, resolver, provider_include, memo), evaluate_ips()
-    )
+    if sending_ips:
+        tree, (given, evaluations) = await asyncio.gather(
+            walk(domain, resolver, provider_include, memo), evaluate_ips()
+        )
+    else:  # no IP to evaluate: no task to wait for
+        tree, given, evaluations = await walk(domain, resolver, provider_include, memo), (), ()
     bad_ips = [ip for ip in given if not is_ip(ip)]
     finding = await _judge(domain, provider_include, tree, tuple(evaluations), bad_ips, resolver, memo)
     return SpfAnalysis(finding, tree, tuple(evaluations))

@@ -518,7 +518,7 @@ async def walk_record(
 async def _walked(walker: _Walker, domain: str, answer: Answer) -> SpfTree:
     """The tree of ``answer`` (the TXT records of ``domain``), its questions asked ahead by ``_warm``."""
     warming = asyncio.ensure_future(
-        _warm(walker.resolver, domain, answer, {domain.lower()}, [MAX_FOLLOWED], walker.memo)
+        _warm(walker.resolver, domain, answer, {domain.lower()}, [MAX_FOLLOWED], walker.memo, root=True)
     )
     try:
         root = await walker.record(domain, "", (domain.lower(),), True, answer)
@@ -530,7 +530,13 @@ async def _walked(walker: _Walker, domain: str, answer: Answer) -> SpfTree:
 
 
 async def _warm(
-    resolver: Resolver, domain: str, answer: Answer, seen: set[str], budget: list[int], memo: Memo | None
+    resolver: Resolver,
+    domain: str,
+    answer: Answer,
+    seen: set[str],
+    budget: list[int],
+    memo: Memo | None,
+    root: bool = False,
 ) -> None:
     """Ask every question the SPF record in ``answer`` leads to, each as soon as the answer it
     depends on is in: the records of all its includes at once, then theirs, MX hosts' addresses.
@@ -538,7 +544,8 @@ async def _warm(
     The walk, which counts in evaluation order, then finds them answered or on their way (the
     resolver shares a question in flight). ``seen`` are the records asked already, ``budget``
     the lookups still allowed for the whole tree (``MAX_FOLLOWED``, as the walk follows); the
-    subtrees the run's ``memo`` holds were asked by the walk that made them.
+    subtrees the run's ``memo`` holds were asked by the walk that made them. Of the ``root``
+    record, only what leads further is asked here: the walk asks its own terms at once.
     """
     records = select(answer.records) if answer.answered else []
     if len(records) != 1:
@@ -548,6 +555,7 @@ async def _warm(
     except SpfSyntaxError:
         return
     keys = []
+    deeper = False  # an include before: the walk comes to the next terms only after its subtree
     for term in _Walker._order(record):
         if not term.is_lookup or term.has_macro or term.name == "ptr":
             continue
@@ -559,8 +567,15 @@ async def _warm(
             if target.lower() in seen:
                 continue
             seen.add(target.lower())
+            if root and memo is not None and target.lower() in memo:
+                continue
+            deeper = True
+        elif root and not (term.name == "mx" and deeper):
+            continue  # the walk asks it at once, and its hosts as soon as it comes to it
         keys += [(target, rtype) for rtype in _RTYPES[term.name]]
     keys = list(dict.fromkeys(keys))
+    if not keys:
+        return
     answers = await asyncio.gather(*(resolver.query(*key) for key in keys))
     follow = []
     for (name, rtype), found in zip(keys, answers, strict=True):
