@@ -9,6 +9,7 @@ import ssl
 import pytest
 
 from deliverability.refusals import GIVE_UP_AFTER, Kind, Scope, Stage, classify, from_exception, given_up
+from deliverability.testing.smtp_sink import CLOSING, QUOTA, Script, SmtpSink
 
 T, Q, P = Kind.TEMPORARY, Kind.QUOTA, Kind.PERMANENT
 M, S = Scope.MAIL, Scope.SERVER
@@ -162,3 +163,48 @@ def test_given_up_after_five_days():
     assert not given_up(None, now)
     assert not given_up(now - GIVE_UP_AFTER + datetime.timedelta(seconds=1), now)
     assert given_up(now - GIVE_UP_AFTER, now)
+
+
+def _send(sink, rcpt="to@x.test"):
+    """One message through a fresh session to ``sink``: None when accepted, else the refusal."""
+    try:
+        with smtplib.SMTP(sink.host, sink.port, timeout=5) as smtp:
+            smtp.sendmail("from@x.test", [rcpt], b"Subject: t\r\n\r\nbody\r\n")
+    except smtplib.SMTPException as exc:
+        return from_exception(exc)
+    return None
+
+
+@pytest.mark.parametrize(
+    ("stage", "refusal", "kind", "code"),
+    [
+        ("mail", QUOTA, Q, 550),
+        ("data", "554 5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededException", Q, 554),
+        ("mail", "454 Throttling failure: Maximum sending rate exceeded.", Q, 454),
+        ("data", CLOSING, T, 421),
+        ("connect", CLOSING, T, 421),
+    ],
+)
+def test_the_scripted_relay_refuses_as_relays_do(stage, refusal, kind, code):
+    with SmtpSink(script=Script(accept=1, stage=stage, refusal=refusal)) as sink:
+        assert _send(sink) is None
+        found = _send(sink)
+        assert (found.kind, found.scope, found.code) == (kind, S, code)
+        assert len(sink.received) == 1 and sink.refused == [(stage, refusal)]
+
+
+def test_the_scripted_relay_closes_after_a_421():
+    with SmtpSink(script=Script(accept=0, stage="mail", refusal=CLOSING)) as sink:
+        smtp = smtplib.SMTP(sink.host, sink.port, timeout=5)
+        with pytest.raises(smtplib.SMTPSenderRefused):
+            smtp.sendmail("from@x.test", ["to@x.test"], b"Subject: t\r\n\r\nbody\r\n")
+        assert smtp.sock is None  # smtplib closed its side: the next command raises
+        with pytest.raises(smtplib.SMTPServerDisconnected):
+            smtp.sendmail("from@x.test", ["to@x.test"], b"Subject: t\r\n\r\nbody\r\n")
+
+
+def test_the_scripted_relay_refuses_recipients():
+    with SmtpSink(script=Script(unknown=("nobody@x.test",), greylisted=("grey@x.test",))) as sink:
+        unknown, grey = _send(sink, "nobody@x.test"), _send(sink, "grey@x.test")
+        assert (unknown.kind, unknown.enhanced, grey.kind, grey.scope) == (P, "5.1.1", T, M)
+        assert _send(sink) is None and len(sink.received) == 1
