@@ -146,6 +146,35 @@ def from_exception(exc: BaseException) -> Refusal | None:
     return None
 
 
-def given_up(deferred_since: datetime.datetime | None, now: datetime.datetime) -> bool:
+def given_up(deferred_since: datetime.datetime | None | bool, now: datetime.datetime) -> bool:
     """Whether a mail first deferred at ``deferred_since`` has waited long enough: refused now, final."""
-    return deferred_since is not None and now - deferred_since >= GIVE_UP_AFTER
+    return bool(deferred_since) and now - deferred_since >= GIVE_UP_AFTER
+
+
+class Deferred(BaseException):  # noqa: N818 - a signal, not an error
+    """Stops Odoo's loop over a batch at a refusal that defers the mail being sent. A
+    ``BaseException``: no ``except Exception`` on the way takes it for a failure of the mail."""
+
+    def __init__(self, refusal: Refusal):
+        super().__init__(refusal.reason())
+        self.refusal = refusal
+
+
+class Deferrals:
+    """The deferral state of one ``mail.mail`` send: the batch going out and the mails of the
+    batches after it, the mail being sent, whether a refusal may still defer it (not when it waited
+    ``GIVE_UP_AFTER``, nor once one of its messages went out: it would go twice), the messages sent
+    and not yet counted, the servers that refused during the send (``{server id or None: (until,
+    reason)}``) and the usage record of each server (``{server id or None: record id}``)."""
+
+    __slots__ = ("batch_ids", "mail_id", "mail_sent", "may_defer", "messages", "paused", "pending", "usage")
+
+    def __init__(self):
+        self.batch_ids: list[int] = []
+        self.pending: list[int] = []
+        self.mail_id: int | None = None
+        self.may_defer = True
+        self.mail_sent = 0
+        self.messages = 0
+        self.paused: dict[int | None, tuple[datetime.datetime, str]] = {}
+        self.usage: dict[int | None, int] = {}
