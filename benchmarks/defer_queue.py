@@ -81,7 +81,9 @@ def run(env):
             ("relay refuses for quota", Script(accept=0, stage="mail", refusal=QUOTA), 0),
             ("relay refuses the connection", Script(accept=0, stage="connect", refusal=CLOSING), 0),
         ]
-        results = [(label, *_scenario(env, server, sink, script, limit)) for label, script, limit in scenarios]
+        results = [
+            (label, *_scenario(env, server, sink, script, limit)) for label, script, limit in scenarios
+        ]
         server.unlink()
         env["ir.config_parameter"].sudo().set_param("mail.mail.queue.batch.size", "")
         env.cr.commit()
