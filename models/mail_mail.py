@@ -165,6 +165,7 @@ class MailMail(models.Model):
         """The relay refused the mail being sent of this batch (``refusal``): it waits; so does the
         rest when the refusal concerns the server. Return the mails Odoo may go on with."""
         deferrals = sending.deferrals
+        sending.sent = None  # recorded when the mail goes
         ids = self.ids
         position = ids.index(deferrals.mail_id) if deferrals.mail_id in ids else -1
         current, rest = self.browse(ids[position : position + 1]), self.browse(ids[position + 1 :])

@@ -29,6 +29,13 @@ class MailServerUsage(models.Model):
     pause_reason = fields.Char("Relay Refusal", readonly=True)
     alerted_on = fields.Date("Alerted On", readonly=True)
 
+    def init(self):
+        # one record per server, the configuration file's (no server) included
+        self.env.cr.execute(
+            "CREATE UNIQUE INDEX IF NOT EXISTS mail_server_usage_server_uniq"
+            " ON mail_server_usage (COALESCE(server_id, 0))"
+        )
+
     @api.depends("server_id")
     def _compute_display_name(self):
         for usage in self:
