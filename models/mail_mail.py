@@ -198,9 +198,8 @@ class MailMail(models.Model):
         }
         mails = self.sudo()
         if refused:
-            mails.filtered(
-                lambda mail: not mail.mdh_deferred_since
-            ).mdh_deferred_since = fields.Datetime.now()
+            first_refused = mails.filtered(lambda mail: not mail.mdh_deferred_since)
+            first_refused.mdh_deferred_since = fields.Datetime.now()
         mails.write(values)
         notifications = self.env["mail.notification"].sudo().search([
             ("mail_mail_id", "in", self.ids),
