@@ -248,16 +248,16 @@ class MailMail(models.Model):
         until = refusal.retry_at(fields.Datetime.now())
         _logger.info("Connection to %s refused, %s mails wait until %s: %s", sending.server_name,
                      len(deferrals.batch_ids), until, refusal.reason())  # fmt: skip
-        self._mdh_pause(sending, refusal, until)
+        self._mdh_pause(sending, refusal, until, connection=True)
         self.browse(deferrals.batch_ids)._mdh_defer(refusal.reason(), until)
         return self.browse(deferrals.pending)
 
-    def _mdh_pause(self, sending, refusal, until):
+    def _mdh_pause(self, sending, refusal, until, connection=False):
         """The relay of the current batch's server refuses every mail until ``until``."""
         sending.deferrals.paused[sending.server_id] = (until, refusal.reason())
         usage = self.env["mail.server.usage"].browse(sending.deferrals.usage.get(sending.server_id))
         if usage:
-            usage._mdh_pause(until, refusal)
+            usage._mdh_pause(until, refusal, connection)
 
     def _mdh_record(self, sent, sending):
         """Write ``sent`` (``sender.SentAs``) on the Sent As tab of this mail."""

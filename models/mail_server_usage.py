@@ -9,7 +9,7 @@ reaches its limit or its relay starts refusing for quota (``mail.domain.health.a
 from markupsafe import Markup
 from odoo import _, api, fields, models
 
-from ..deliverability import sending_limit
+from ..deliverability import refusals, sending_limit
 from .ir_mail_server import CONFIGURATION_SERVER
 
 DAILY_LIMIT_PARAMETER = "mail_domain_health.daily_limit"
@@ -92,21 +92,29 @@ class MailServerUsage(models.Model):
             ),  # fmt: skip
         )
 
-    def _mdh_pause(self, until, refusal):
-        """The relay refuses (``refusals.Refusal``) every mail until ``until``; alert once for a quota."""
+    def _mdh_pause(self, until, refusal, connection=False):
+        """The relay refuses (``refusals.Refusal``) every mail until ``until``; alert once for a quota
+        or a refused ``connection`` (mails are held and nothing shows as failed)."""
         self.sudo().write({"paused_until": until, "pause_reason": refusal.reason()})
-        if refusal.kind.value == "quota":
-            self._mdh_alert_once(
-                _("The relay of %(server)s refuses mail for quota", server=self.display_name),
-                _(
-                    "The relay of %(server)s refused a mail for quota (%(reason)s). The mails wait in "
-                    "the queue and are tried again from %(until)s UTC; none is lost. Check the "
-                    "relay's sending limit and set it as the server's Daily Sending Limit.",
-                    server=self.display_name,
-                    reason=refusal.reason(),
-                    until=until,
-                ),  # fmt: skip
+        values = {"server": self.display_name, "reason": refusal.reason(), "until": until}
+        if refusal.kind is refusals.Kind.QUOTA:
+            summary = _("The relay of %(server)s refuses mail for quota", **values)
+            note = _(
+                "The relay of %(server)s refused a mail for quota (%(reason)s). The mails wait in the "
+                "queue and are tried again from %(until)s UTC; none is lost. Check the relay's sending "
+                "limit and set it as the server's Daily Sending Limit.",
+                **values,
             )
+        elif connection:
+            summary = _("%(server)s refuses connections", **values)
+            note = _(
+                "Odoo could not connect to %(server)s (%(reason)s). The mails wait in the queue and are "
+                "tried again from %(until)s UTC; none is lost. Check the server with Test Connection.",
+                **values,
+            )
+        else:
+            return
+        self._mdh_alert_once(summary, note)
 
     def _mdh_alert_once(self, summary, note):
         today = fields.Datetime.now().date()

@@ -146,6 +146,9 @@ class TestDefer(SinkMixin, TransactionCase):
         self.assertEqual(received, [])
         self.assert_waiting(mails, "421 4.7.0", fields.Datetime.now().replace(microsecond=0))
         self.assertEqual(mails.mapped("failure_type"), [False] * 3)
+        usage = self.usage()
+        self.assertIn("refuses connections", self.alerts(usage)[0].summary)
+        self.assertEqual(len(self.alerts(usage)), len(usage._health_admins()))
 
     @mute_logger(MAIL_LOGGER)
     def test_greylisted_recipient_waits_alone_unknown_user_fails(self):
