@@ -52,7 +52,8 @@ class MailMail(models.Model):
     )
 
     def send(self, auto_commit=False, raise_exception=False, **kwargs):
-        """Odoo's sending, with one ``Sending`` for all its batches (see ``_send``). When the relay
+        """Odoo's sending, with one ``Sending`` for all its batches: ``ir.mail_server`` starts a batch
+        on each connection and puts in it how each message went out. When the relay
         refuses a connection for now (``refusals.Deferred`` from ``ir.mail_server.connect``), that
         batch waits in the queue and Odoo goes on with the others."""
         sending = Sending()
@@ -78,7 +79,7 @@ class MailMail(models.Model):
 
     def _split_by_mail_configuration(self):
         """Odoo's batches, each within its server's daily limit and while its relay accepts: the mails
-        beyond wait in the queue (``_mdh_defer``). The ``Sending`` learns each batch's server."""
+        beyond wait in the queue (``_mdh_defer``)."""
         batches = list(super()._split_by_mail_configuration())
         sending = self.env.context.get("mdh_sending")
         if sending is None or not batches:
@@ -97,8 +98,6 @@ class MailMail(models.Model):
                 self.browse(batch)._mdh_defer(paused[1], paused[0])
                 continue
             if batch:
-                server = self.env["ir.mail_server"].sudo().browse(server_id)
-                sending.batch(server_id or None, server.name or "")
                 yield server_id, alias_domain_id, smtp_from, batch
 
     def _mdh_allot(self, sending, batches, now):
