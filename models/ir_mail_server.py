@@ -64,17 +64,17 @@ class IrMailServer(models.Model):
         "order. 0: no limit.",
     )
     mdh_sent_today = fields.Integer(
-        "Sent Today", compute="_compute_mdh_usage", groups="base.group_system",
+        "Sent Today", compute="_mdh_compute_usage", groups="base.group_system",
         help="Messages sent through this server today (UTC).",
     )  # fmt: skip
     mdh_paused_until = fields.Datetime(
-        "Relay Refusing Until", compute="_compute_mdh_usage", groups="base.group_system",
+        "Relay Refusing Until", compute="_mdh_compute_usage", groups="base.group_system",
         help="The relay refused a mail for quota or temporarily: the mails through this server wait "
         "in the queue until then.",
     )  # fmt: skip
-    mdh_pause_reason = fields.Char("Relay Refusal", compute="_compute_mdh_usage", groups="base.group_system")
+    mdh_pause_reason = fields.Char("Relay Refusal", compute="_mdh_compute_usage", groups="base.group_system")
 
-    def _compute_mdh_usage(self):
+    def _mdh_compute_usage(self):
         usages = self.env["mail.server.usage"].sudo().search([("server_id", "in", self.ids)])
         by_server = {usage.server_id: usage for usage in usages}
         now = fields.Datetime.now()
