@@ -6,9 +6,11 @@ import time
 from datetime import timedelta
 
 from markupsafe import Markup
-from odoo import _, api, fields, models, modules
+from odoo import _, api, fields, models
 from odoo.tools import split_every
 
+from .. import seams
+from ..deliverability import lookups
 from ..deliverability.dmarc_sources import Alert, AlertState, Kind, identify_sources, next_alert
 from .mail_domain_health_cron import _cron_time_budget
 
@@ -24,6 +26,7 @@ BATCH_SIZE = 200
 RECLASSIFY_AFTER = timedelta(days=7)
 
 
+@seams.unique("ip_uniq", "UNIQUE(ip)", "This source is already known.")
 class MailDmarcSource(models.Model):
     _name = "mail.dmarc.source"
     _inherit = ["mail.thread", "mail.domain.health.alert.mixin"]
@@ -54,8 +57,6 @@ class MailDmarcSource(models.Model):
     alerted_record_id = fields.Integer(
         readonly=True, copy=False, help="The last report row the alerts looked at."
     )
-
-    _sql_constraints = [("ip_uniq", "UNIQUE(ip)", "This source is already known.")]
 
     @api.depends("ip", "reverse_name")
     def _compute_name(self):
@@ -115,7 +116,8 @@ class MailDmarcSource(models.Model):
         Raises ``ValueError`` when they are unusable.
         """
         settings = self.env["mail.domain.health"]._health_settings()
-        return settings.run_options, settings.options.sending_ips, settings.options.provider.spf_include
+        sending_ips = lookups.sending_ips(settings.options, settings.run_options)
+        return settings.run_options, sending_ips, settings.options.provider.spf_include
 
     @api.model
     def _cron_dmarc_sources(self, time_budget=None):
@@ -131,7 +133,7 @@ class MailDmarcSource(models.Model):
         except ValueError as exc:
             _logger.warning("DMARC sources: not classified: %s", exc)
             return
-        auto_commit = not modules.module.current_test
+        auto_commit = not seams.testing(self.env)
         now = fields.Datetime.now()
         stale = [
             "&",

@@ -9,9 +9,10 @@ findings it returns. Settings are gathered in ``mail_domain_health_settings.py``
 import logging
 from collections import defaultdict
 
-from odoo import Command, api, fields, models
+from odoo import Command, _, api, fields, models
 from odoo.exceptions import ValidationError
 
+from .. import seams
 from ..deliverability import checks
 from ..deliverability.domains import domain_to_check, normalize_domain
 from ..deliverability.findings import DomainReport, Status
@@ -82,6 +83,7 @@ def signature(values, evaluations):
     )
 
 
+@seams.unique("name_uniq", "UNIQUE(name)", "This domain is already watched.")
 class MailDomainHealth(models.Model):
     """A domain the database sends from (or an administrator watches), its current health and history."""
 
@@ -115,8 +117,6 @@ class MailDomainHealth(models.Model):
         copy=False,
         help="Last known verdict of each check and the checks an alert is open for.",
     )
-
-    _sql_constraints = [("name_uniq", "UNIQUE(name)", "This domain is already watched.")]
 
     @api.depends("last_run_id.check_ids.status")
     def _compute_check_states(self):
@@ -168,14 +168,14 @@ class MailDomainHealth(models.Model):
                     found[domain].append(source)
 
         for alias_domain in self.env["mail.alias.domain"].sudo().search([]):
-            add(domains_of(alias_domain.name), self.env._("Alias domain (catchall, bounce)"))
-            add(domains_of(alias_domain.default_from, addresses_only=True), self.env._("Default from"))
+            add(domains_of(alias_domain.name), _("Alias domain (catchall, bounce)"))
+            add(domains_of(alias_domain.default_from, addresses_only=True), _("Default from"))
         icp = self.env["ir.config_parameter"].sudo()
         add(domains_of(icp.get_param("mail.catchall.domain")), "mail.catchall.domain")
         add(domains_of(icp.get_param("mail.default.from"), addresses_only=True), "mail.default.from")
         add(domains_of(icp.get_param("mail.default.from_filter")), "mail.default.from_filter")
         for server in self.env["ir.mail_server"].sudo().search([("from_filter", "!=", False)]):
-            add(domains_of(server.from_filter), self.env._("Outgoing server %s", server.name))
+            add(domains_of(server.from_filter), _("Outgoing server %s", server.name))
         return dict(found)
 
     @api.model
@@ -185,7 +185,7 @@ class MailDomainHealth(models.Model):
         found = self._health_sending_domains()
         users = self.env["res.users"].sudo().search([("share", "=", False), ("email", "!=", False)])
         user_domains = {d for email in users.mapped("email") for d in domains_of(email, addresses_only=True)}
-        source = self.env._("Internal users' addresses")
+        source = _("Internal users' addresses")
         for domain in sorted(user_domains - GENERIC_MAILBOX_DOMAINS):
             found.setdefault(domain, []).append(source)
         return found
@@ -244,8 +244,10 @@ class MailDomainHealth(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _health_reports(self, names, settings=None):
-        """``{domain: DomainReport}``; never raises: what could not be checked is ``unknown``.
+    def _health_reports(self, names, settings=None, policies_of=()):
+        """``({domain: DomainReport}, {domain: DMARC policy})``: the reports of ``names`` and, looked
+        up in the same run, the DMARC policies of ``policies_of``; never raises: what could not be
+        checked is ``unknown`` (a policy None).
 
         ``settings`` is ``_health_settings()`` (or the ``ValueError`` it raised) when the caller
         has it already.
@@ -256,31 +258,39 @@ class MailDomainHealth(models.Model):
             except ValueError as exc:
                 settings = exc
         if isinstance(settings, ValueError):
-            summary = self.env._("The checks could not run: %s", settings)
-            return {name: DomainReport.uniform(name, (), Status.UNKNOWN, summary) for name in names}
-        return self._health_run_engine(list(names), settings.options, settings.run_options)
+            summary = _("The checks could not run: %s", settings)
+            reports = {name: DomainReport.uniform(name, (), Status.UNKNOWN, summary) for name in names}
+            return reports, dict.fromkeys(policies_of)
+        return self._health_run_engine(list(names), settings.options, settings.run_options, policies_of)
 
     @api.model
-    def _health_run_engine(self, names, options, run_options):
+    def _health_run_engine(self, names, options, run_options, policies_of=()):
         try:
-            reports = checks.run(names, options, run_options)
+            result = checks.run(names, options, run_options, policies_of)
         except Exception:  # noqa: BLE001 - one broken domain must never stop the others
             if len(names) > 1:
                 _logger.warning("Domain health: a batch failed, checking its domains one by one")
                 results = {}
                 for name in names:
-                    results.update(self._health_run_engine([name], options, run_options))
-                return results
-            _logger.exception("Domain health: checking %s failed", names[0])
-            summary = self.env._("The check failed unexpectedly; the server log has the details.")
-            return {names[0]: DomainReport.uniform(names[0], options.selectors, Status.UNKNOWN, summary)}
-        return {report.domain: report for report in reports}
+                    results.update(self._health_run_engine([name], options, run_options)[0])
+                return results, self._health_run_engine([], options, run_options, policies_of)[1]
+            if names:
+                _logger.exception("Domain health: checking %s failed", names[0])
+                summary = _("The check failed unexpectedly; the server log has the details.")
+                report = DomainReport.uniform(names[0], options.selectors, Status.UNKNOWN, summary)
+                return {names[0]: report}, dict.fromkeys(policies_of)
+            _logger.exception("Domain health: looking up DMARC policies failed")
+            return {}, dict.fromkeys(policies_of)
+        return {report.domain: report for report in result.reports}, result.policies
 
-    def _health_check(self, settings=None):
-        """Check these domains concurrently and store the results, each domain isolated."""
-        if not self:
-            return True
-        reports = self._health_reports(self.mapped("name"), settings)
+    def _health_check(self, settings=None, policies_of=()):
+        """Check these domains concurrently and store the results, each domain isolated.
+
+        Returns the DMARC policies of ``policies_of`` (``{domain: policy}``), looked up in the same run.
+        """
+        if not self and not policies_of:
+            return {}
+        reports, policies = self._health_reports(self.mapped("name"), settings, policies_of)
         now = fields.Datetime.now()
         for record in self:
             try:
@@ -288,7 +298,7 @@ class MailDomainHealth(models.Model):
                     record._health_store(reports[record.name], now)
             except Exception:  # noqa: BLE001 - one domain's failure must not stop the others
                 _logger.exception("Domain health: storing the results of %s failed", record.name)
-        return True
+        return policies
 
     def _health_store(self, report, now):
         """Store ``report``: a new run when a verdict changed, else the last run is seen again.
@@ -327,7 +337,6 @@ class MailDomainHealth(models.Model):
     def _health_describe_changes(self, last, values):
         """What changed since ``last`` (a run), one line per check."""
         labels = dict(self._fields["state"]._description_selection(self.env))
-        _ = self.env._
         before = {line._check_key(): line for line in last.check_ids}
         lines = []
         for v in values:
@@ -346,7 +355,8 @@ class MailDomainHealth(models.Model):
                         summary=v["summary"],
                     )
                 )
-        lines += [_("%s: no longer checked", check_label(key)) for key in before]
+        for key in before:  # a loop, not a comprehension: _() finds the language in this frame
+            lines.append(_("%s: no longer checked", check_label(key)))
         return "\n".join(lines) or False
 
     # ------------------------------------------------------------------

@@ -9,8 +9,9 @@ gives a recipient, those very bytes are then delivered to it through the server.
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from ..deliverability import dkim_sign, verdict
+from ..deliverability import dkim_sign, lookups, verdict
 from ..deliverability.verdict import Outcome
+from ..models.ir_mail_server import CONNECT
 
 OUTCOMES = [(outcome.value, outcome.label.capitalize()) for outcome in Outcome]
 CAPTURE_RECIPIENT = "deliverability-test@example.org"
@@ -104,7 +105,7 @@ class MailDeliverabilityTest(models.TransientModel):
         """Send the bytes judged to the recipient, through the server the message was prepared for."""
         servers = self.env["ir.mail_server"].sudo()
         try:
-            smtp = servers.connect(mail_server_id=server.id if server else None, smtp_from=envelope)
+            smtp = getattr(servers, CONNECT)(mail_server_id=server.id if server else None, smtp_from=envelope)
             try:
                 smtp.sendmail(envelope, [self.recipient.strip()], data)
             finally:
@@ -132,7 +133,7 @@ class MailDeliverabilityTest(models.TransientModel):
         result = verdict.run(
             data,
             envelope,
-            settings.options.sending_ips,
+            lookups.sending_ips(settings.options, settings.run_options),
             settings.run_options,
             catchall_domain=self._catchall_domain() or None,
         )

@@ -1,6 +1,6 @@
 from collections import Counter
 
-from odoo import Command, api, fields, models
+from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
 
 from ..deliverability.domains import domain_to_check, normalize_domain
@@ -35,7 +35,7 @@ class MailDomainHealthWizard(models.TransientModel):
     pass_count = fields.Integer(compute="_compute_counts")
 
     def _compute_display_name(self):
-        self.display_name = self.env._("Domain Health")
+        self.display_name = _("Domain Health")
 
     @api.depends("check_ids.status")
     def _compute_counts(self):
@@ -51,7 +51,7 @@ class MailDomainHealthWizard(models.TransientModel):
         in_use = health._health_domains_in_use()
         lines = [Command.create({"domain": name, "source": ", ".join(src)}) for name, src in in_use.items()]
         watched = health.search([("manual", "=", True), ("name", "not in", list(in_use))])
-        manual = self.env._("Added manually")
+        manual = _("Added manually")
         lines += [Command.create({"domain": record.name, "source": manual}) for record in watched]
         return lines
 
@@ -68,26 +68,32 @@ class MailDomainHealthWizard(models.TransientModel):
             if name not in names:
                 names.append(name)
         if errors:
-            raise UserError(self.env._("Please correct the domains to check:\n%s", "\n".join(errors)))
+            raise UserError(_("Please correct the domains to check:\n%s", "\n".join(errors)))
         if not names:
-            raise UserError(self.env._("Add at least one domain to check."))
+            raise UserError(_("Add at least one domain to check."))
         health = self.env["mail.domain.health"]
         health._health_sync_domains()
         in_use = set(health.search([("in_use", "=", True), ("name", "in", names)]).mapped("name"))
         records = health._health_ensure([n for n in names if n in in_use])
         records |= health._health_ensure([n for n in names if n not in in_use], manual=True)
-        records._health_check()
+        people = self._people_addresses()
+        user_domains, _by_domain, partner_domains = people
+        # the People tab's DMARC look-ups go out with the checks, in the same run
+        policies = records._health_check(
+            policies_of=sorted({d for d in user_domains.values() if d} | set(partner_domains))
+        )
         self.write(
             {
                 "state": "done",
                 "check_ids": [Command.set(records.last_run_id.check_ids.ids)],
-                "person_ids": [Command.clear()] + [Command.create(v) for v in self._people_problems()],
+                "person_ids": [Command.clear()]
+                + [Command.create(v) for v in self._people_problems(people, policies)],
             }
         )
         # reopen on the verdicts, in place of the form that asked for them
         return {
             "type": "ir.actions.act_window",
-            "name": self.env._("Domain Health"),
+            "name": _("Domain Health"),
             "res_model": self._name,
             "res_id": self.id,
             "view_mode": "form",
@@ -103,9 +109,8 @@ class MailDomainHealthWizard(models.TransientModel):
     # ------------------------------------------------------------------
 
     @api.model
-    def _people_problems(self):
-        _ = self.env._
-        health = self.env["mail.domain.health"]
+    def _people_addresses(self):
+        """``(users' domains, contacts by domain, contact domains)``: whose DMARC the People tab asks."""
         users = self.env["res.users"].sudo().search([("share", "=", False), ("email", "!=", False)])
         user_domains = {user: next(iter(domains_of(user.email, addresses_only=True)), None) for user in users}
         partners = (
@@ -120,8 +125,14 @@ class MailDomainHealthWizard(models.TransientModel):
                 by_domain[domain] |= partner
         # the most common partner domains first; the DMARC lookups stay bounded
         partner_domains = sorted(by_domain, key=lambda d: -len(by_domain[d]))[:PARTNER_DOMAINS_LIMIT]
-        lookups = {d for d in user_domains.values() if d} | set(partner_domains)
-        policies = health._health_dmarc_policies(sorted(lookups))
+        return user_domains, by_domain, partner_domains
+
+    @api.model
+    def _people_problems(self, people, policies):
+        """The People tab's rows, from ``_people_addresses()`` and the DMARC ``policies`` of their domains."""
+        _ = self.env._
+        health = self.env["mail.domain.health"]
+        user_domains, by_domain, partner_domains = people
         # a domain whose mail passes its own DMARC policy (SPF/DKIM set up for us) is no problem
         authorized = set(health.search([("dmarc_state", "=", "pass")]).mapped("name"))
         policies = {d: p for d, p in policies.items() if d not in authorized}
