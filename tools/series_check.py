@@ -194,7 +194,8 @@ def only_from_18(addon: Path) -> list[str]:
         for node in ast.walk(tree):
             if isinstance(node, ast.Attribute) and node.attr == "_":
                 if getattr(node.value, "attr", None) == "env":
-                    errors.append(f"{relative}: line {node.lineno}: env._ does not exist on Odoo 17 (use odoo's _)")
+                    where = f"{relative}: line {node.lineno}"
+                    errors.append(f"{where}: env._ does not exist on Odoo 17 (use odoo's _)")
     return errors
 
 
