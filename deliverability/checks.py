@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from . import dkim, dmarc, mx, spf
+from . import dkim, dmarc, judgement, mx, spf
 from .dns import DnsResolver, Nameserver, Resolver
 from .domains import normalize_domain
 from .findings import DomainReport
@@ -63,26 +63,39 @@ async def check_domain(domain: str, resolver: Resolver, options: CheckOptions) -
 
 async def _check_normalized(domain: str, resolver: Resolver, options: CheckOptions) -> DomainReport:
     own = {key.selector: key for key in options.own_keys if key.domain == domain}
-    (spf_finding, evaluations), dkim_findings, mx_finding = await asyncio.gather(
+    (spf_finding, evaluations), provider_dkim, own_dkim, mx_finding = await asyncio.gather(
         spf.check(domain, resolver, options.provider.spf_include, options.sending_ips),
         asyncio.gather(
             *(
                 dkim.check(domain, resolver, selector, options.provider.dkim_target(selector))
                 for selector in options.selectors
                 if selector not in own
-            ),
-            *(_own_key(key, resolver) for key in own.values()),
+            )
         ),
+        asyncio.gather(*(_own_key(key, resolver) for key in own.values())),
         mx.check(domain, resolver),
     )
-    dmarc_finding = await dmarc.check(domain, resolver, spf_finding, tuple(dkim_findings))
-    return DomainReport(domain, (spf_finding, *dkim_findings, dmarc_finding, mx_finding), tuple(evaluations))
+    facts = judgement.domain_facts(
+        domain,
+        options.provider,
+        spf_finding,
+        evaluations,
+        provider_dkim,
+        zip(own.values(), own_dkim, strict=True),
+    )
+    if any(r.signer is judgement.Signer.DATABASE and r.result == "pass" for r in facts.dkim):
+        # the database signs with its own published key: the provider's selectors are not needed
+        provider_dkim = [f for f in provider_dkim if f.selector not in options.provider.selectors]
+    dmarc_finding = await dmarc.check(domain, resolver, facts.spf, facts.dkim)
+    facts = judgement.with_policy(facts, dmarc_finding.judgement)
+    checks = (spf_finding, *provider_dkim, *(finding for _, finding in own_dkim), dmarc_finding, mx_finding)
+    return DomainReport(domain, checks, tuple(evaluations), facts)
 
 
 async def _own_key(key: OwnKey, resolver: Resolver):
     from . import dkim_keys  # cryptography is only loaded for a database's own keys
 
-    return (await dkim_keys.check(key, resolver))[1]
+    return await dkim_keys.check(key, resolver)
 
 
 async def check_domains(

@@ -319,7 +319,8 @@ def provider_line(provider: Provider, args: argparse.Namespace) -> str:
         else "chosen with --provider" if args.provider
         else "the default; choose yours with --provider or --spf-include"
     )  # fmt: skip
-    return f"provider: {provider.label} (SPF include:{provider.spf_include}, DKIM {dkim}): {why}"
+    spf = "SPF by the --ip addresses" if provider.authorized_by_ips else f"SPF include:{provider.spf_include}"
+    return f"provider: {provider.label} ({spf}, DKIM {dkim}): {why}"
 
 
 def _isatty(stream: TextIO) -> bool:

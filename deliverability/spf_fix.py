@@ -39,19 +39,20 @@ class Suggestion:
     reason: str = ""
 
 
-def sound(tree: SpfTree) -> bool:
-    """True when receivers evaluate the record without permerror and it authorizes the provider."""
-    return tree.include_found and not any(p.status is Status.FAIL for p in tree.problems)
+def sound(tree: SpfTree, include: str) -> bool:
+    """True when receivers evaluate the record without permerror and it authorizes the provider
+    (a relay authorized by its addresses has no ``include``)."""
+    return (tree.include_found or not include) and not any(p.status is Status.FAIL for p in tree.problems)
 
 
 async def suggest(domain: str, records: Sequence[str], include: str, resolver: Resolver) -> Suggestion:
     """The merged record of ``records`` and ``include`` for ``domain``, within the limits, or why not."""
     text = merge_records(records, include)
     tree = await walk_record(domain, text, resolver, include)
-    if sound(tree):
+    if sound(tree, include):
         return Suggestion(text, tree)
     other = [p for p in tree.problems if p.status is Status.FAIL and not p.limit]
-    if other or not tree.include_found:
+    if other or not (tree.include_found or not include):
         first = other[0].message.splitlines()[0] if other else f"it would not include {include}"
         return Suggestion(
             None, tree, reason=f"No record can be suggested: merged, it would still fail ({first})"
@@ -63,7 +64,7 @@ async def suggest(domain: str, records: Sequence[str], include: str, resolver: R
     if changes:
         tree = await walk_record(domain, text, resolver, include)
     for term in reversed(_address_terms(text)):
-        if sound(tree):
+        if sound(tree, include):
             break
         words = await _addresses(term, domain, resolver)
         if words is None:
@@ -77,7 +78,7 @@ async def suggest(domain: str, records: Sequence[str], include: str, resolver: R
         else:
             changes.append(f"{term.raw} is left out of the record below: it resolves to no address (void).")
         tree = await walk_record(domain, text, resolver, include)
-    if sound(tree):
+    if sound(tree, include):
         return Suggestion(text, tree, tuple(changes))
     return Suggestion(
         None,
