@@ -1,6 +1,5 @@
 """The sending preview wizard: same decision as the send path, alignment from the last known health."""
 
-
 from odoo.exceptions import AccessError
 from odoo.tests import Form, tagged
 

@@ -122,7 +122,8 @@ def test_what_a_real_message_adds_is_said_never_the_opposite(run, resolver):
     )
     assert same(health.judgement, preview, tested.expected) == {(Outcome.DELIVERED, True, True)}
     assert (tested.outcome, tested.spf_aligned, tested.dkim_aligned) == (Outcome.DELIVERED, True, False)
-    assert tested.additions() == ("the message is not signed with mdh1._domainkey.own.test, published for it",)
+    unsigned = "the message is not signed with mdh1._domainkey.own.test, published for it"
+    assert tested.additions() == (unsigned,)
 
 
 def test_own_key_unpublished_spf_still_aligned(run, resolver):
