@@ -135,10 +135,10 @@ def effective(parameters: Parameters, alias: AliasDomain | None) -> AliasDomain 
     if not name:
         return None
     base = alias if alias is not None and _same("name", alias.name, name) else AliasDomain(name)
-    return AliasDomain(
+    return AliasDomain(  # local parts as Odoo stores them on an alias domain: lower case
         name=name,
-        catchall_alias=parameters.catchall_alias or base.catchall_alias,
-        bounce_alias=parameters.bounce_alias or base.bounce_alias,
+        catchall_alias=(parameters.catchall_alias or "").lower() or base.catchall_alias,
+        bounce_alias=(parameters.bounce_alias or "").lower() or base.bounce_alias,
         default_from=parameters.default_from or base.default_from,
     )
 
@@ -199,7 +199,8 @@ class Source(str, enum.Enum):
 _SOURCE_LABELS = {
     Source.CONTEXT: "the alias domain of the record the message is sent for",
     Source.ALIAS_DOMAIN: "the alias domain",
-    Source.PARAMETER: "the system parameters",
+    Source.PARAMETER: "the system parameters mail.catchall.domain, mail.bounce.alias, mail.catchall.alias, "
+    "mail.default.from",
     Source.CONFIGURATION: "the email_from option of the server's configuration file",
     Source.NONE: "not set",
 }

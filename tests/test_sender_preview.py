@@ -76,7 +76,7 @@ class TestSendPreview(SenderCase):
         self.set_params(mail_default_from="noreply@test.mycompany.com")
         wizard = self.preview(author="jane@gmail.com")
         self.assertEqual(wizard.result_from, "jane <noreply@test.mycompany.com>")
-        self.assertIn("(the system parameter mail.default.from)", wizard.result_settings)
+        self.assertIn("(the system parameters mail.catchall.domain,", wizard.result_settings)
         self.assertIn("Reply-To (catchall): none", wizard.result_settings)
 
     def test_nothing_to_send_from_is_said(self):
