@@ -86,6 +86,8 @@ async def _check_normalized(domain: str, resolver: Resolver, options: CheckOptio
     if any(r.signer is judgement.Signer.DATABASE and r.result == "pass" for r in facts.dkim):
         # the database signs with its own published key: the provider's selectors are not needed
         provider_dkim = [f for f in provider_dkim if f.selector not in options.provider.selectors]
+    if not provider_dkim and not own_dkim and options.provider.authorized_by_ips:
+        provider_dkim = [dkim.unsigned(domain)]  # the database signs, or nothing does
     dmarc_finding = await dmarc.check(domain, resolver, facts.spf, facts.dkim)
     facts = judgement.with_policy(facts, dmarc_finding.judgement)
     checks = (spf_finding, *provider_dkim, *(finding for _, finding in own_dkim), dmarc_finding, mx_finding)

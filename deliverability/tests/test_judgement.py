@@ -182,6 +182,10 @@ def test_own_relay_needs_no_include(run, resolver):
     spf = next(f for f in unknown.checks if f.check is Check.SPF)
     assert spf.status is Status.WARNING and "No sending IP is known" in spf.summary
     assert unknown.judgement.outcome is Outcome.SPAM
+    # nobody signs its mail: said, as a warning (DMARC rests on SPF alone)
+    dkim = [f for f in unknown.checks if f.check is Check.DKIM]
+    assert [(f.status, f.selector) for f in dkim] == [(Status.WARNING, "")]
+    assert "not DKIM-signed: create a DKIM key" in dkim[0].summary
     # no record: the one to publish authorizes the sending IPs
     missing = next(f for f in report(run, resolver, "norecord.test").checks if f.check is Check.SPF)
     assert missing.status is Status.FAIL and f"v=spf1 ip4:{IP} ~all" in missing.fix
