@@ -1,6 +1,6 @@
 """Preview how a message would be sent: From, envelope sender, server, rule, and DMARC alignment."""
 
-from odoo import api, fields, models
+from odoo import _, api, fields, models
 
 from ..deliverability import identity, judgement, sender
 from ..models.mail_domain_health import OUTCOMES, STATES
@@ -117,24 +117,24 @@ class MailSendPreview(models.TransientModel):
         facts = {d: health._health_mail_facts(d) for d in (from_domain, envelope_domain) if d}
         unknown = [d for d in (from_domain, envelope_domain) if d and facts.get(d) is None]
         if not from_domain or not envelope_domain:
-            return judgement.unknown(from_domain, envelope_domain, self.env._("no usable address"))
+            return judgement.unknown(from_domain, envelope_domain, _("no usable address"))
         if unknown:
             return judgement.unknown(
                 from_domain,
                 envelope_domain,
-                self.env._(
+                _(
                     "No Domain Health check is known for %s: run the check.",
                     ", ".join(dict.fromkeys(unknown)),
                 ),
             )
-        found, signing = facts[from_domain], facts[envelope_domain]
-        return judgement.judge(from_domain, envelope_domain, signing.spf, found.dkim, found.policy)
+        author, envelope = facts[from_domain], facts[envelope_domain]
+        return judgement.judge(from_domain, envelope_domain, envelope.spf, author.dkim, author.policy)
 
     def _mdh_judgement_text(self, verdict):
         lines = []
         if verdict.from_domain and verdict.envelope_domain:
             lines.append(
-                self.env._(
+                _(
                     "SPF is checked on the envelope domain: %s.",
                     judgement.alignment_words(verdict.envelope_domain, verdict.from_domain),
                 )
