@@ -9,8 +9,9 @@ import dataclasses
 import logging
 import os
 
-from odoo import api, models, modules, tools
+from odoo import _, api, models, tools
 
+from .. import seams
 from ..deliverability import health_settings, lookups, providers
 from ..deliverability.dns import system_nameservers
 
@@ -63,7 +64,7 @@ class MailDomainHealth(models.Model):
     @api.model
     def _health_system_nameservers(self):
         """The machine's resolvers; None in tests, which only ever talk to loopback."""
-        return None if modules.module.current_test else system_nameservers
+        return None if seams.testing(self.env) else system_nameservers
 
     @api.model
     def _health_params(self):
@@ -102,7 +103,6 @@ class MailDomainHealth(models.Model):
     def _health_provider_explanation(self, setting=None, spf_include=None):
         """One or two sentences saying which provider the checks assume, why, and how its DKIM is
         checked (arguments as for ``_health_assumption``)."""
-        _ = self.env._
         try:
             assumption = self._health_assumption(setting, spf_include)
         except ValueError as exc:
@@ -140,7 +140,6 @@ class MailDomainHealth(models.Model):
 
     @api.model
     def _health_dkim_explanation(self, provider):
-        _ = self.env._
         if provider.authorized_by_ips:
             ips = ", ".join(health_settings.split_values(self._health_param("sending_ips")))
             spf = (
