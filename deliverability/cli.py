@@ -77,7 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     sender.add_argument(
         "--provider",
         choices=sorted(PROVIDERS),
-        help="sending provider whose SPF include and DKIM selectors are expected (default: flectra)",
+        help="sending provider whose SPF include and DKIM selectors are expected (default: flectra); "
+        "own: your own SMTP server, authorized in SPF by the --ip addresses",
     )
     sender.add_argument(
         "--spf-include",
