@@ -331,8 +331,9 @@ class MailDomainHealth(models.Model):
             {
                 "state": report.status.value,
                 "last_check": now,
-                "mail_outcome": found.outcome.value if found else False,
-                "mail_verdict": found.reason if found else False,
+                # no judgement when the checks could not run (DNS did not answer in time, a crash)
+                "mail_outcome": found.outcome.value if found else Outcome.UNKNOWN.value,
+                "mail_verdict": found.reason if found else report.checks[0].summary,
                 "mail_facts": report.facts.to_json() if report.facts else False,
             }
         )

@@ -122,7 +122,8 @@ class MailSendPreview(models.TransientModel):
                 from_domain,
                 envelope_domain,
                 _(
-                    "No Domain Health check is known for %s: run the check.",
+                    "No Domain Health check has judged the mail of %s yet: run the check (a check DNS "
+                    "did not answer judges nothing).",
                     ", ".join(dict.fromkeys(unknown)),
                 ),
             )
