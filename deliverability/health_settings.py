@@ -2,7 +2,8 @@
 ``mail_domain_health.*``) turned into the options of a run.
 
 The caller gathers the raw values; ``resolve`` parses them, chooses the sending provider and
-finds the sending IPs (resolving the SMTP hosts), or raises ``ValueError`` with a message an
+says where the sending IPs come from (the SMTP host names are looked up by the run that
+evaluates them, beside its other look-ups), or raises ``ValueError`` with a message an
 administrator can act on.
 """
 
@@ -13,35 +14,26 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from . import lookups, providers
-from .checks import CheckOptions, RunOptions
+from . import providers
+from .checks import CheckOptions, RunOptions, usable_ips
 from .dns import Nameserver
 
 AUTOMATIC = "auto"  # the provider setting that lets the outgoing servers and the platform decide
 CUSTOM = "custom"
 OWN_SERVER = providers.OWN.name  # my own SMTP server, authorized by its addresses
-# Networks receivers never see a message come from: the address of a relay there is not the one SPF
-# judges (RFC 1918 / RFC 6598 / RFC 4193 private ranges; loopback, link-local, unspecified besides).
-# Documentation ranges (192.0.2.0/24, 2001:db8::/32...) are not among them.
-PRIVATE_NETWORKS = tuple(
-    ipaddress.ip_network(n)
-    for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7")
-)
 DEFAULT_TIMEOUT = 2.0
 DEFAULT_DOMAIN_DEADLINE = 30.0
 
 
 @dataclass(frozen=True)
 class HealthSettings:
-    """What a run checks against (``options``), how it reaches DNS, why this provider, the
-    configured sending IPs that were left out (not IP addresses), and the outgoing servers'
-    addresses left out with the reason (``unusable_ips``: ``(address, reason)``)."""
+    """What a run checks against (``options``), how it reaches DNS, why this provider, and the
+    configured sending IPs that were left out (not IP addresses)."""
 
     options: CheckOptions
     run_options: RunOptions
     assumption: providers.Assumption
     ignored_ips: tuple[str, ...] = ()
-    unusable_ips: tuple[tuple[str, str], ...] = ()
 
 
 def split_values(text: str | None) -> list[str]:
@@ -51,8 +43,8 @@ def split_values(text: str | None) -> list[str]:
 
 def choose_provider(setting: str | None, spf_include: str | None, smtp_hosts: Sequence[str],
                     hosted_on: str | None = None) -> providers.Assumption:  # fmt: skip
-    """The provider of the setting (a table name, ``own``, ``custom`` with its include), else the one
-    the outgoing servers' hosts and the hosting platform suggest (``providers.assume``)."""
+    """The provider of the setting (a table name, ``custom`` with its include), else the one the
+    outgoing servers' hosts and the platform suggest (``providers.assume``)."""
     setting = (setting or AUTOMATIC).strip().lower()
     if setting == AUTOMATIC:
         return providers.assume(smtp_hosts, hosted_on)
@@ -107,41 +99,6 @@ def run_options_of(
     )
 
 
-def address_problem(text: str) -> str | None:
-    """Why ``text`` cannot be a sending IP receivers judge (not an IP address, loopback, private,
-    link-local, unspecified), or None."""
-    try:
-        address = ipaddress.ip_address(text.strip())
-    except ValueError:
-        return "not an IP address"
-    if address.is_loopback:
-        return "a loopback address: receivers never see mail come from it"
-    if address.is_unspecified or address.is_link_local:
-        return "not the address of a host on the Internet: receivers never see mail come from it"
-    if any(address in network for network in PRIVATE_NETWORKS):
-        return "a private address: receivers see the public address the relay sends from, give that one"
-    return None
-
-
-Unusable = tuple[tuple[str, str], ...]  # (address, why receivers never see mail come from it)
-
-
-def sending_ips(addresses: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...], Unusable]:
-    """``(usable, ignored, unusable)`` of the outgoing servers' addresses: ``ignored`` are the items
-    that are not IP addresses, ``unusable`` the ``(address, reason)`` of those receivers never see
-    (``address_problem``)."""
-    usable, ignored, unusable = [], [], []
-    for text in addresses:
-        problem = address_problem(text)
-        if problem is None:
-            usable.append(str(ipaddress.ip_address(text.strip())))
-        elif problem == "not an IP address":
-            ignored.append(text)
-        else:
-            unusable.append((text, problem))
-    return tuple(dict.fromkeys(usable)), tuple(ignored), tuple(dict.fromkeys(unusable))
-
-
 def configured_ips(text: str | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """``(ips, ignored)`` of the Sending IPs setting, used as given: the settings form refuses the
     addresses ``address_problem`` names before they are saved, and a value written directly as a
@@ -167,27 +124,30 @@ def resolve(
     ``nameservers``, ``sending_ips``, ``dns_timeout``, ``domain_deadline``: raw text or None).
 
     ``smtp_hosts`` are the outgoing servers' hosts in priority order: they suggest the provider
-    and, without ``sending_ips``, give the IPs SPF is evaluated for (host names are resolved
-    through the run's nameservers; addresses receivers never see are left out, with the reason).
+    and, without ``sending_ips``, give the IPs SPF is evaluated for (host names become the
+    options' ``sending_hosts``, looked up by the run through its nameservers).
     ``hosted_on`` names the hosting platform (``odoo`` on Odoo.sh), None when self-hosted.
-    ``extra_selectors`` are DKIM selectors to check besides the provider's and the settings' (e.g.
-    the database's own signing keys).
+    ``extra_selectors`` are DKIM selectors to check besides the provider's and the settings'
+    (e.g. the database's own signing keys).
     """
     run_options = run_options_of(params, system_nameservers)
     assumption = choose_provider(params.get("provider"), params.get("spf_include"), smtp_hosts, hosted_on)
-    ips, ignored = configured_ips(params.get("sending_ips"))
-    unusable: Unusable = ()
-    if not split_values(params.get("sending_ips")):
-        literal, names = [], []
+    names: list[str] = []
+    if split_values(params.get("sending_ips")):
+        ips, ignored = configured_ips(params.get("sending_ips"))
+    else:
+        addresses = []
         for host in smtp_hosts:
             try:
-                literal.append(str(ipaddress.ip_address(host)))
+                addresses.append(str(ipaddress.ip_address(host)))
             except ValueError:
                 names.append(host)
-        ips, not_ips, unusable = sending_ips(literal + lookups.host_addresses(names, run_options))
-        ignored += not_ips
+        ips, ignored = usable_ips(addresses)
     selectors = tuple(s.lower() for s in (*split_values(params.get("dkim_selectors")), *extra_selectors))
     options = CheckOptions(
-        provider=assumption.provider, dkim_selectors=tuple(dict.fromkeys(selectors)), sending_ips=ips
+        provider=assumption.provider,
+        dkim_selectors=tuple(dict.fromkeys(selectors)),
+        sending_ips=ips,
+        sending_hosts=tuple(dict.fromkeys(names)),
     )
-    return HealthSettings(options, run_options, assumption, ignored, unusable)
+    return HealthSettings(options, run_options, assumption, ignored)

@@ -12,7 +12,7 @@ import os
 from odoo import _, api, models, tools
 
 from .. import seams
-from ..deliverability import health_settings, lookups, providers
+from ..deliverability import health_settings, providers
 from ..deliverability.dns import system_nameservers
 
 _logger = logging.getLogger(__name__)
@@ -82,10 +82,6 @@ class MailDomainHealth(models.Model):
         )
         for text in settings.ignored_ips:
             _logger.warning("Domain health: ignoring sending IP %r: not an IP address", text)
-        for address, reason in settings.unusable_ips:
-            _logger.warning(
-                "Domain health: the outgoing servers' address %s is left out: %s", address, reason
-            )
         own_keys = self.env["mail.dkim.key"]._dkim_own_keys()  # each checked on its domain
         return dataclasses.replace(settings, options=dataclasses.replace(settings.options, own_keys=own_keys))
 
@@ -186,18 +182,3 @@ class MailDomainHealth(models.Model):
                 provider=provider.label,
             )
         return ""
-
-    @api.model
-    def _health_dmarc_policies(self, names):
-        """``{domain: policy}``: the effective DMARC policy (none, quarantine, reject), None without
-        a usable record or answer; empty when the settings are unusable."""
-        if not names:
-            return {}
-        try:
-            run_options = health_settings.run_options_of(
-                self._health_params(), self._health_system_nameservers()
-            )
-        except ValueError as exc:
-            _logger.warning("Domain health: %s", exc)
-            return {}
-        return lookups.dmarc_policies(names, run_options)

@@ -3,7 +3,8 @@ from odoo.exceptions import ValidationError
 
 from ..deliverability import dkim, providers
 from ..deliverability.dns import Nameserver
-from ..deliverability.health_settings import AUTOMATIC, CUSTOM, OWN_SERVER, address_problem, split_values
+from ..deliverability.domains import address_problem
+from ..deliverability.health_settings import AUTOMATIC, CUSTOM, OWN_SERVER, split_values
 
 
 class ResConfigSettings(models.TransientModel):
