@@ -7,7 +7,7 @@ from unittest.mock import patch
 
 from odoo.tests import Form, tagged
 
-from ..deliverability import providers
+from ..deliverability import lookups, providers
 from .common import DomainHealthCase
 
 
@@ -31,7 +31,9 @@ class TestHealthProvider(DomainHealthCase):
         self.set_servers("smtp.mailer.test")
         settings = self.Health._health_settings()
         self.assertEqual(settings.options.provider, providers.OWN)
-        self.assertEqual(settings.options.sending_ips, ("192.0.2.25", "2001:db8::25"))
+        self.assertEqual(settings.options.sending_hosts, ("smtp.mailer.test",))  # looked up by the run
+        resolved = lookups.sending_ips(settings.options, settings.run_options)
+        self.assertEqual(resolved, ("192.0.2.25", "2001:db8::25"))
         self.assertEqual(settings.options.selectors, ("mdh",), "the settings' selectors only")
         note = self.Health._health_provider_explanation()
         self.assertIn("My own SMTP server: the outgoing servers (smtp.mailer.test) are not a provider", note)
