@@ -18,3 +18,4 @@ from . import test_dkim_signing
 from . import test_deliverability_test
 from . import test_defer
 from . import test_send_hooks
+from . import test_one_judgement

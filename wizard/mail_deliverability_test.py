@@ -1,5 +1,6 @@
 """Test Deliverability: a real message from a chosen author through the real send path, judged as a
-receiving server would judge it (``deliverability.verdict``).
+receiving server would judge it (``deliverability.verdict``): Domain Health's judgement of its domains
+(``deliverability.judgement``, the same facts), with what the real message adds.
 
 The message is built and prepared by ``mail.mail`` and ``ir.mail_server`` as any other (sender rules,
 DKIM signature) and captured at the SMTP session instead of being delivered; when the administrator
@@ -9,11 +10,11 @@ gives a recipient, those very bytes are then delivered to it through the server.
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from ..deliverability import dkim_sign, lookups, verdict
-from ..deliverability.verdict import Outcome
+from ..deliverability import dkim_sign, verdict
+from ..deliverability.judgement import Signer
 from ..models.ir_mail_server import CONNECT
+from ..models.mail_domain_health import OUTCOMES
 
-OUTCOMES = [(outcome.value, outcome.label.capitalize()) for outcome in Outcome]
 CAPTURE_RECIPIENT = "deliverability-test@example.org"
 
 
@@ -133,7 +134,7 @@ class MailDeliverabilityTest(models.TransientModel):
         result = verdict.run(
             data,
             envelope,
-            lookups.sending_ips(settings.options, settings.run_options),
+            settings.options,
             settings.run_options,
             catchall_domain=self._catchall_domain() or None,
         )
@@ -152,12 +153,15 @@ class MailDeliverabilityTest(models.TransientModel):
         return (icp or self.env.company.sudo().alias_domain_id.name or "").strip().lower()
 
     def _result_values(self, result, envelope, data):
-        spf = [f"{r.ip}: {r.result} for {r.domain} ({r.reason})" for r in result.spf] or [
+        provider = _("the provider's servers")
+        spf = [f"{r.ip or provider}: {r.result} for {r.domain} ({r.reason})" for r in result.spf] or [
             _("no sending IP is known: set them in the Domain Health settings")
         ]
-        dkim = [f"{r.selector}._domainkey.{r.domain}: {r.result} ({r.reason})" for r in result.dkim] or [
-            _("the message is not signed")
-        ]
+        signers = {Signer.MESSAGE: _("on the message"), Signer.PROVIDER: _("added by the provider")}
+        dkim = [
+            f"{r.selector}._domainkey.{r.domain}: {r.result}, {signers.get(r.signer, '')} ({r.reason})"
+            for r in result.dkim
+        ] or [_("the message is not signed")]
         policy = (
             _("p=%(policy)s, from %(where)s", policy=result.dmarc_policy, where=result.dmarc_record_domain)
             if result.dmarc_policy
@@ -172,9 +176,20 @@ class MailDeliverabilityTest(models.TransientModel):
         )
         headers = data[: data.find(b"\r\n\r\n")].decode("utf-8", "replace")
         author = verdict.from_address(data)
+        reason = result.reason
+        if result.expected is not None:
+            reason = _(
+                "%(reason)s\nDomain Health for these domains: %(outcome)s (%(why)s).",
+                reason=reason,
+                outcome=result.expected.outcome.label,
+                why=result.expected.reason,
+            )
+            added = result.additions()
+            if added:
+                reason = _("%(reason)s\nThis message adds: %(added)s.", reason=reason, added="; ".join(added))
         return {
             "outcome": result.outcome.value,
-            "reason": result.reason,
+            "reason": reason,
             "fixes": "\n".join(result.fixes) or False,
             "spf_result": "\n".join(spf),
             "dkim_result": "\n".join(dkim),
