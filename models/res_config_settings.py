@@ -52,6 +52,13 @@ class ResConfigSettings(models.TransientModel):
         help="Check results unchanged for longer are removed; 0 keeps everything.",
     )
 
+    domain_health_dmarc_retention_days = fields.Integer(
+        string="Keep DMARC Reports (days)",
+        default=180,
+        config_parameter="mail_domain_health.dmarc_retention_days",
+        help="DMARC reports (and their rows) older than this are removed every day; 0 keeps everything.",
+    )
+
     @api.model
     def _domain_health_provider_choices(self):
         _ = self.env._
@@ -73,6 +80,7 @@ class ResConfigSettings(models.TransientModel):
         "domain_health_nameservers",
         "domain_health_sending_ips",
         "domain_health_retention_days",
+        "domain_health_dmarc_retention_days",
     )
     def _check_domain_health_settings(self):
         for settings in self:
@@ -99,5 +107,5 @@ class ResConfigSettings(models.TransientModel):
                 ipaddress.ip_address(item)
             except ValueError:
                 raise ValidationError(_("Sending IPs: %r is not an IP address.", item)) from None
-        if self.domain_health_retention_days < 0:
-            raise ValidationError(_("The history retention cannot be negative."))
+        if self.domain_health_retention_days < 0 or self.domain_health_dmarc_retention_days < 0:
+            raise ValidationError(_("A retention cannot be negative."))
