@@ -21,7 +21,7 @@ from ..deliverability.domains import normalize_domain
 _logger = logging.getLogger(__name__)
 
 STATES = [
-    ("active", "Signing"),
+    ("active", "Current key"),
     ("new", "Next key (waits for DNS)"),
     ("previous", "Replaced (kept during the grace period)"),
     ("remove", "To remove from DNS"),

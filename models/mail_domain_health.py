@@ -9,7 +9,7 @@ findings it returns. Settings are gathered in ``mail_domain_health_settings.py``
 import logging
 from collections import defaultdict
 
-from odoo import Command, api, fields, models
+from odoo import Command, _, api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..deliverability import checks
@@ -355,4 +355,23 @@ class MailDomainHealth(models.Model):
 
     def action_check_now(self):
         self._health_check()
-        return True
+        return self._health_checked_notification()
+
+    def _health_checked_notification(self):
+        """What a Check button answers: a notification saying what the check found, then the form
+        reloads its record (saved first, also when it was just created)."""
+        if not self:
+            message, kind = _("No sending domain to check."), "warning"
+        else:
+            states = dict(self._fields["state"]._description_selection(self.env))
+            message = _(
+                "Checked %(domains)s: %(states)s",
+                domains=", ".join(self.mapped("name")),
+                states=", ".join(f"{r.name} {states.get(r.state, r.state or '?')}" for r in self),
+            )
+            kind = "success" if set(self.mapped("state")) <= {"pass"} else "warning"
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"message": message, "type": kind, "next": {"type": "ir.actions.act_window_close"}},
+        }
