@@ -437,10 +437,11 @@ def _check_from_filter(value: str) -> str | None:
     for part in (p.strip() for p in value.split(",")):
         reason = part and (_address_error(part) if "@" in part else _domain_error(part))
         if reason:
+            why = f": {reason}" if "@" in part else ""
             return (
                 "mail.default.from_filter must be a domain name (example.com) or a full email address "
                 "(notifications@example.com), or a comma-separated list of them: "
-                f"{part!r} is neither, {reason}."
+                f"{part!r} is neither{why}."
             )
     return None
 
@@ -448,7 +449,7 @@ def _check_from_filter(value: str) -> str | None:
 def _check_catchall_domain(value: str) -> str | None:
     reason = _domain_error(value)
     if reason:
-        return f"mail.catchall.domain must be a domain name such as example.com: {value!r} is not, {reason}."
+        return f"mail.catchall.domain must be a domain name such as example.com: {reason}."
     return None
 
 
@@ -530,11 +531,13 @@ def alignment(
         )
     aligned = organizational_domain(from_domain) == organizational_domain(envelope_domain)
     from_health, envelope_health = health(from_domain), health(envelope_domain)
-    reasons = [
-        f"SPF is checked on {envelope_domain} (envelope sender); it is "
-        + ("aligned with" if aligned else "not aligned with")
-        + f" the From domain {from_domain} (relaxed alignment: same organizational domain)."
-    ]
+    if envelope_domain == from_domain:
+        how = "the From domain itself: aligned."
+    elif aligned:
+        how = f"aligned with the From domain {from_domain} (relaxed alignment: same organizational domain)."
+    else:
+        how = f"not aligned with the From domain {from_domain} (different organizational domains)."
+    reasons = [f"SPF is checked on {envelope_domain} (envelope sender), {how}"]
     spf_ok = bool(envelope_health and envelope_health.spf is Status.PASS)
     dkim_ok = bool(from_health and from_health.dkim is Status.PASS)
     if spf_ok and aligned:

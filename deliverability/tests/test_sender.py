@@ -351,3 +351,20 @@ def test_alignment(header, envelope, known, status, aligned):
     assert verdict.status is status
     assert verdict.spf_aligned is aligned
     assert verdict.reasons
+
+
+def test_a_bad_catchall_domain_is_named_once():
+    error = parameter_error("mail.catchall.domain", "not a domain!")
+    assert error == (
+        "mail.catchall.domain must be a domain name such as example.com: "
+        "'not a domain!' is not a valid domain name."
+    )
+
+
+def test_alignment_says_identical_domains_are_the_same_domain():
+    same = alignment("jane@example.org", "bounce@example.org", lambda domain: None).reasons[0]
+    assert same == "SPF is checked on example.org (envelope sender), the From domain itself: aligned."
+    sub = alignment("jane@example.org", "bounce@mail.example.org", lambda domain: None).reasons[0]
+    assert "aligned with the From domain example.org (relaxed alignment: same organizational domain)" in sub
+    other = alignment("jane@example.org", "bounce@example.net", lambda domain: None).reasons[0]
+    assert "not aligned with the From domain example.org (different organizational domains)" in other
