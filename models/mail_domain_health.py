@@ -13,7 +13,7 @@ from odoo import Command, _, api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..deliverability import checks
-from ..deliverability.domains import domain_to_check, normalize_domain
+from ..deliverability.domains import domain_to_check, is_reserved, normalize_domain
 from ..deliverability.findings import DomainReport, Status
 
 _logger = logging.getLogger(__name__)
@@ -34,16 +34,19 @@ GENERIC_MAILBOX_DOMAINS = frozenset(
 
 
 def domains_of(value, addresses_only=False):
-    """Normalized domains named by a parameter value: domains and/or addresses, comma separated."""
+    """Normalized domains named by a parameter value: domains and/or addresses, comma separated;
+    reserved names (example.com...) left out: no DNS answers for them."""
     found = []
     for part in (value or "").split(","):
         part = part.strip()
         if not part or (addresses_only and "@" not in part):
             continue
         try:
-            found.append(domain_to_check(part))
+            name = domain_to_check(part)
         except ValueError:
             continue
+        if not is_reserved(name):
+            found.append(name)
     return found
 
 
@@ -148,9 +151,20 @@ class MailDomainHealth(models.Model):
     @api.model
     def _normalize_name(self, name):
         try:
-            return domain_to_check(name)
+            name = domain_to_check(name)
         except ValueError as exc:
             raise ValidationError(str(exc)) from None
+        if is_reserved(name):
+            raise ValidationError(self._health_reserved_error(name))
+        return name
+
+    @api.model
+    def _health_reserved_error(self, name):
+        """Why a reserved name (``deliverability.domains.is_reserved``) is not checked."""
+        return _(
+            "%s is a reserved name (RFC 2606, RFC 6761): no DNS answers for it, there is nothing to check.",
+            name,
+        )
 
     # ------------------------------------------------------------------
     # Domains in use
@@ -205,7 +219,8 @@ class MailDomainHealth(models.Model):
             elif (record.in_use, record.source) != (True, values["source"]):
                 record.write(values)
         gone = existing.filtered(lambda r: r.in_use and r.name not in in_use)
-        gone.write({"in_use": False, "source": False})
+        gone.filtered("manual").write({"in_use": False, "source": self._health_manual_source()})
+        (gone - gone.filtered("manual")).write({"in_use": False, "source": False})
         self.create(to_create)
         return self.search(["|", ("in_use", "=", True), ("manual", "=", True)])
 
@@ -214,10 +229,19 @@ class MailDomainHealth(models.Model):
         """The (active) records of ``names`` (normalized domains), created when missing."""
         existing = self.with_context(active_test=False).search([("name", "in", list(names))])
         existing.filtered(lambda r: not r.active).write({"active": True})
+        source = self._health_manual_source() if manual else False
         if manual:
             existing.filtered(lambda r: not r.manual).write({"manual": True})
+            existing.filtered(lambda r: not r.source).write({"source": source})
         missing = [name for name in names if name not in set(existing.mapped("name"))]
-        return existing | self.create([{"name": name, "manual": manual} for name in missing])
+        return existing | self.create(
+            [{"name": name, "manual": manual, "source": source} for name in missing]
+        )
+
+    @api.model
+    def _health_manual_source(self):
+        """The "Used By" of a domain an administrator added by hand and the database does not send from."""
+        return _("Added manually")
 
     @api.model
     def _health_facts(self, domain):
