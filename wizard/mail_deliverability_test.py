@@ -139,6 +139,7 @@ class MailDeliverabilityTest(models.TransientModel):
         self.write(self._result_values(result, envelope, data))
         return {
             "type": "ir.actions.act_window",
+            "name": _("Test Deliverability"),
             "res_model": self._name,
             "res_id": self.id,
             "view_mode": "form",
