@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from .dns import Answer, DnsStatus, Resolver
 from .domains import normalize_domain, organizational_domain, public_suffix
 from .findings import Check, DkimFinding, DmarcFinding, Finding, Status
+from .texts import _lt
 
 POLICIES = ("none", "quarantine", "reject")
 MAX_WALK_LABELS = 8
@@ -466,7 +467,9 @@ async def check(
     found = await discover(domain, resolver, tree_walk=tree_walk)
     ignored = tuple(f"ignored TXT record (does not start with v=DMARC1): {t}" for t in found.ignored)
     if found.dns_error:
-        summary = f"DMARC could not be checked: DNS did not answer for {found.dns_error}"
+        summary = _lt("DMARC could not be checked: DNS did not answer for %(name)s") % {
+            "name": found.dns_error
+        }
         return DmarcFinding(Check.DMARC, Status.UNKNOWN, summary)
     if found.error and found.record is None:
         details = (*(f"record: {t}" for t in found.texts), *ignored, *found.notes)
@@ -504,10 +507,10 @@ async def _judge(
     details += [*notes, *found.notes, *found.legacy]
     if policy == "none":
         status = Status.WARNING
-        summary = (
-            f"DMARC policy {label}: receivers only send reports; it neither protects the domain "
+        summary = _lt(
+            "DMARC policy %(label)s: receivers only send reports; it neither protects the domain "
             "from spoofing nor affects deliverability"
-        )
+        ) % {"label": label}
     else:
         status, summary = _consequence(policy, label, spf, dkim)
     if problems:
@@ -533,18 +536,34 @@ def _consequence(policy: str, label: str, spf: Finding, dkim: tuple[DkimFinding,
     DKIM when its signatures verify (PASS or WARNING).
     """
     authorized = spf.status is Status.PASS or getattr(spf, "authorizes_provider", False)
-    passing = ["SPF" + (" (see its warnings)" if spf.status is Status.WARNING else "")] if authorized else []
+    passing = [_lt("SPF (see its warnings)") if spf.status is Status.WARNING else "SPF"] if authorized else []
     if any(f.status in (Status.PASS, Status.WARNING) for f in dkim):
         passing.append("DKIM")
     if passing:
-        return Status.PASS, f"DMARC policy {label} is met: mail passes {' and '.join(passing)}"
-    action = "quarantined (sent to spam)" if policy == "quarantine" else "rejected"
+        passes = (
+            _lt("%(spf)s and %(dkim)s") % {"spf": passing[0], "dkim": passing[1]}
+            if len(passing) > 1
+            else passing[0]
+        )
+        return Status.PASS, _lt("DMARC policy %(label)s is met: mail passes %(passes)s") % {
+            "label": label,
+            "passes": passes,
+        }
     if spf.status is Status.UNKNOWN or any(f.status is Status.UNKNOWN for f in dkim):
-        return Status.UNKNOWN, f"DMARC policy {label}: SPF or DKIM could not be checked"
+        return Status.UNKNOWN, _lt("DMARC policy %(label)s: SPF or DKIM could not be checked") % {
+            "label": label
+        }
     return Status.FAIL, (
-        f"DMARC policy {label}: mail from this domain will be {action}, "
-        "because it is neither SPF compliant nor signed with DKIM; publish the SPF and DKIM records"
-    )
+        _lt(
+            "DMARC policy %(label)s: mail from this domain will be quarantined (sent to spam), "
+            "because it is neither SPF compliant nor signed with DKIM; publish the SPF and DKIM records"
+        )
+        if policy == "quarantine"
+        else _lt(
+            "DMARC policy %(label)s: mail from this domain will be rejected, "
+            "because it is neither SPF compliant nor signed with DKIM; publish the SPF and DKIM records"
+        )
+    ) % {"label": label}
 
 
 def _related(a: str, b: str) -> bool:

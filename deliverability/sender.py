@@ -29,6 +29,7 @@ from email.utils import getaddresses
 
 from .domains import normalize_domain, organizational_domain
 from .findings import Status
+from .texts import _lt
 
 
 class Rule(str, enum.Enum):
@@ -49,22 +50,22 @@ class Rule(str, enum.Enum):
 
 
 _RULE_LABELS = {
-    Rule.AUTHOR_MATCHES: "Sent as the author: the server's From filter accepts the author's address",
-    Rule.NO_FROM_FILTER: "Sent as the author: the server has no From filter",
-    Rule.DEFAULT_FROM: (
+    Rule.AUTHOR_MATCHES: _lt("Sent as the author: the server's From filter accepts the author's address"),
+    Rule.NO_FROM_FILTER: _lt("Sent as the author: the server has no From filter"),
+    Rule.DEFAULT_FROM: _lt(
         "Sent as the default sender address under the author's name: the server's From filter does "
         "not accept the author's address"
     ),
-    Rule.ENCAPSULATED: (
+    Rule.ENCAPSULATED: _lt(
         "Sent as the default sender address under the author's name: the server sends only as that address"
     ),
-    Rule.AUTHOR_NOT_ALLOWED: (
+    Rule.AUTHOR_NOT_ALLOWED: _lt(
         "Sent as the author although the server's From filter does not accept it: no default sender "
         "address is set"
     ),
-    Rule.CONNECTION_FROM: "Sent as the address the connection to the server was opened for",
-    Rule.BOUNCE_ADDRESS: "Envelope sender: the bounce address (the server's From filter accepts it)",
-    Rule.FROM_ADDRESS: (
+    Rule.CONNECTION_FROM: _lt("Sent as the address the connection to the server was opened for"),
+    Rule.BOUNCE_ADDRESS: _lt("Envelope sender: the bounce address (the server's From filter accepts it)"),
+    Rule.FROM_ADDRESS: _lt(
         "Envelope sender: the From address (the server's From filter does not accept the bounce address)"
     ),
 }
@@ -361,14 +362,20 @@ class SentAs:
 
     def explain(self, server_name: str) -> str:
         """A few lines for an administrator: what was sent, and by which rule."""
+        return "\n".join(self.explain_lines(server_name))
+
+    def explain_lines(self, server_name: str) -> list[str]:
+        """The lines of ``explain`` (engine texts, translatable)."""
         lines = [
-            f"From: {self.header_from} - {self.rule.label}.",
-            f"Envelope sender: {self.envelope_from} - {self.envelope_rule.label}.",
-            f"Server: {server_name}; From filter: {self.from_filter or 'none'}.",
+            _lt("From: %(address)s - %(rule)s.") % {"address": self.header_from, "rule": self.rule.label},
+            _lt("Envelope sender: %(address)s - %(rule)s.")
+            % {"address": self.envelope_from, "rule": self.envelope_rule.label},
+            _lt("Server: %(server)s; From filter: %(filter)s.")
+            % {"server": server_name, "filter": self.from_filter or _lt("none")},
         ]
         if self.reply_to:
-            lines.append(f"Reply-To: {self.reply_to}.")
-        return "\n".join([*lines, *self.notes])
+            lines.append(_lt("Reply-To: %(address)s.") % {"address": self.reply_to})
+        return [*lines, *self.notes]
 
 
 class Sending:
@@ -527,43 +534,64 @@ def alignment(
     from_domain, envelope_domain = _domain_of(header_from), _domain_of(envelope_from)
     if not from_domain or not envelope_domain:
         return Alignment(
-            Status.UNKNOWN, from_domain or "", envelope_domain or "", False, ("no usable address",)
+            Status.UNKNOWN, from_domain or "", envelope_domain or "", False, (_lt("no usable address"),)
         )
     aligned = organizational_domain(from_domain) == organizational_domain(envelope_domain)
     from_health, envelope_health = health(from_domain), health(envelope_domain)
     if envelope_domain == from_domain:
-        how = "the From domain itself: aligned."
+        how = _lt("SPF is checked on %(envelope)s (envelope sender), the From domain itself: aligned.")
     elif aligned:
-        how = f"aligned with the From domain {from_domain} (relaxed alignment: same organizational domain)."
+        how = _lt(
+            "SPF is checked on %(envelope)s (envelope sender), aligned with the From domain %(domain)s "
+            "(relaxed alignment: same organizational domain)."
+        )
     else:
-        how = f"not aligned with the From domain {from_domain} (different organizational domains)."
-    reasons = [f"SPF is checked on {envelope_domain} (envelope sender), {how}"]
+        how = _lt(
+            "SPF is checked on %(envelope)s (envelope sender), not aligned with the From domain %(domain)s "
+            "(different organizational domains)."
+        )
+    reasons = [how % {"envelope": envelope_domain, "domain": from_domain}]
     spf_ok = bool(envelope_health and envelope_health.spf is Status.PASS)
     dkim_ok = bool(from_health and from_health.dkim is Status.PASS)
     if spf_ok and aligned:
-        reasons.append(f"SPF passes for {envelope_domain}: DMARC passes through SPF.")
+        reasons.append(
+            _lt("SPF passes for %(domain)s: DMARC passes through SPF.") % {"domain": envelope_domain}
+        )
     if dkim_ok:
-        reasons.append(f"DKIM is published for {from_domain}: DMARC passes through DKIM.")
+        reasons.append(
+            _lt("DKIM is published for %(domain)s: DMARC passes through DKIM.") % {"domain": from_domain}
+        )
     if (spf_ok and aligned) or dkim_ok:
         return Alignment(Status.PASS, from_domain, envelope_domain, aligned, tuple(reasons))
     unknown = [d for d, h in ((from_domain, from_health), (envelope_domain, envelope_health)) if h is None]
     if unknown:
         reasons.append(
-            f"No health check is known for {', '.join(dict.fromkeys(unknown))}: run the Domain Health check."
+            _lt("No health check is known for %(domains)s: run the Domain Health check.")
+            % {"domains": ", ".join(dict.fromkeys(unknown))}
         )
         return Alignment(Status.UNKNOWN, from_domain, envelope_domain, aligned, tuple(reasons))
     reasons.append(
-        f"Neither aligned SPF nor DKIM passes for {from_domain}"
-        + ("" if aligned else f" (SPF would pass only for {envelope_domain}, another domain)")
-        + "."
+        _lt("Neither aligned SPF nor DKIM passes for %(domain)s.") % {"domain": from_domain}
+        if aligned
+        else _lt(
+            "Neither aligned SPF nor DKIM passes for %(domain)s (SPF would pass only for %(envelope)s, "
+            "another domain)."
+        )
+        % {"domain": from_domain, "envelope": envelope_domain}
     )
     policy = from_health.dmarc_policy if from_health else None
     if policy in ("quarantine", "reject"):
-        reasons.append(f"{from_domain} publishes DMARC p={policy}: receivers will {policy} this message.")
+        reasons.append(
+            _lt("%(domain)s publishes DMARC p=%(policy)s: receivers will %(policy)s this message.")
+            % {"domain": from_domain, "policy": policy}
+        )
         return Alignment(Status.FAIL, from_domain, envelope_domain, aligned, tuple(reasons))
     reasons.append(
-        f"{from_domain} publishes DMARC p=none: delivered, but unauthenticated."
-        if policy == "none"
-        else f"{from_domain} publishes no DMARC policy: delivered, but unauthenticated."
+        (
+            _lt("%(domain)s publishes DMARC p=none: delivered, but unauthenticated.")
+            if policy == "none"
+            else _lt("%(domain)s publishes no DMARC policy: delivered, but unauthenticated.")
+        )
+        % {"domain": from_domain}
     )
     return Alignment(Status.WARNING, from_domain, envelope_domain, aligned, tuple(reasons))

@@ -23,6 +23,7 @@ from dkim.util import InvalidTagValueList, parse_tag_value
 from . import dmarc, spf_eval
 from .dns import DnsResolver, Resolver
 from .domains import normalize_domain, organizational_domain
+from .texts import _lt
 
 LOST_REPLIES = "replies do not come back to the chatter"
 _SPF_ORDER = ("pass", "neutral", "none", "softfail", "fail", "permerror", "temperror")
@@ -278,7 +279,7 @@ def _decide(from_domain, envelope_domain, spf, spf_results, sending_ips, dkim_re
             dkim_aligned, discovery, fatal, spam):  # fmt: skip
     fixes: list[str] = []
     if not from_domain:
-        return Outcome.REJECTED, fatal[0] if fatal else "the From header has no usable address", fixes
+        return Outcome.REJECTED, fatal[0] if fatal else _lt("the From header has no usable address"), fixes
     passing = [r for r in dkim_results if r.result == "pass"]
     if spf != "pass" and spf_results:
         ips = " ".join(("ip6:" if ":" in ip else "ip4:") + ip for ip in sending_ips)
@@ -299,46 +300,107 @@ def _decide(from_domain, envelope_domain, spf, spf_results, sending_ips, dkim_re
         return Outcome.REJECTED, fatal[0], fixes
     policy = discovery.policy if discovery else None
     label = (
-        f"DMARC p={policy} of {discovery.record_domain}" if policy else f"no DMARC policy for {from_domain}"
+        _lt("DMARC p=%(policy)s of %(domain)s") % {"policy": policy, "domain": discovery.record_domain}
+        if policy
+        else _lt("no DMARC policy for %(domain)s") % {"domain": from_domain}
     )
     if spf_aligned or dkim_aligned:
-        through = " and ".join(w for w, ok in (("SPF", spf_aligned), ("DKIM", dkim_aligned)) if ok)
+        through = _lt("SPF and DKIM") if spf_aligned and dkim_aligned else "SPF" if spf_aligned else "DKIM"
         if spam:
-            return Outcome.SPAM, f"DMARC passes through {through}, but {spam[0]}", fixes
-        return Outcome.DELIVERED, f"DMARC passes through aligned {through} ({label})", fixes
+            return (
+                Outcome.SPAM,
+                _lt("DMARC passes through %(through)s, but %(spam)s")
+                % {
+                    "through": through,
+                    "spam": spam[0],
+                },
+                fixes,
+            )
+        return (
+            Outcome.DELIVERED,
+            _lt("DMARC passes through aligned %(through)s (%(label)s)")
+            % {
+                "through": through,
+                "label": label,
+            },
+            fixes,
+        )
     temporary = [r for r in dkim_results if r.result == "temperror"]
     if spf == "temperror" or temporary or (discovery is not None and discovery.dns_error):
         return (
             Outcome.UNKNOWN,
-            "DNS did not answer for SPF, DKIM or DMARC: a receiver would retry later",
+            _lt("DNS did not answer for SPF, DKIM or DMARC: a receiver would retry later"),
             fixes,
         )
     why = _unauthenticated(from_domain, envelope_domain, spf, spf_results, dkim_results, passing)
     if policy in ("reject", "quarantine"):
         outcome = Outcome.REJECTED if policy == "reject" else Outcome.SPAM
-        return outcome, f"DMARC fails ({why}) and {label} asks receivers to {policy} it", fixes
+        return (
+            outcome,
+            _lt("DMARC fails (%(why)s) and %(label)s asks receivers to %(policy)s it")
+            % {
+                "why": why,
+                "label": label,
+                "policy": policy,
+            },
+            fixes,
+        )
     if spf == "pass" or passing:
         if spam:
-            return Outcome.SPAM, f"{spam[0]}; DMARC would fail ({why})", fixes
-        return Outcome.DELIVERED, f"authenticated but DMARC would fail ({why}); {label}: delivered", fixes
+            return (
+                Outcome.SPAM,
+                _lt("%(spam)s; DMARC would fail (%(why)s)") % {"spam": spam[0], "why": why},
+                fixes,
+            )
+        return (
+            Outcome.DELIVERED,
+            _lt("authenticated but DMARC would fail (%(why)s); %(label)s: delivered")
+            % {
+                "why": why,
+                "label": label,
+            },
+            fixes,
+        )
     if spf == "fail":
-        return Outcome.REJECTED, f"SPF fails for {envelope_domain} and no signature verifies ({label})", fixes
-    return Outcome.SPAM, f"the message is not authenticated ({why}; {label})", fixes
+        return (
+            Outcome.REJECTED,
+            _lt("SPF fails for %(domain)s and no signature verifies (%(label)s)")
+            % {
+                "domain": envelope_domain,
+                "label": label,
+            },
+            fixes,
+        )
+    return (
+        Outcome.SPAM,
+        _lt("the message is not authenticated (%(why)s; %(label)s)")
+        % {
+            "why": why,
+            "label": label,
+        },
+        fixes,
+    )
 
 
 def _unauthenticated(from_domain, envelope_domain, spf, spf_results, dkim_results, passing) -> str:
     parts = []
     if not spf_results:
-        parts.append("SPF could not be evaluated: no sending IP is known")
+        parts.append(_lt("SPF could not be evaluated: no sending IP is known"))
     elif spf == "pass":
-        parts.append(f"SPF passes for {envelope_domain}, which is not aligned with {from_domain}")
+        parts.append(
+            _lt("SPF passes for %(envelope)s, which is not aligned with %(domain)s")
+            % {"envelope": envelope_domain, "domain": from_domain}
+        )
     else:
-        parts.append(f"SPF gives {spf} for {envelope_domain}")
+        parts.append(_lt("SPF gives %(result)s for %(domain)s") % {"result": spf, "domain": envelope_domain})
     if not dkim_results:
-        parts.append("no DKIM signature")
+        parts.append(_lt("no DKIM signature"))
     elif passing:
         signed = ", ".join(r.domain for r in passing)
-        parts.append(f"DKIM verifies for {signed}, not aligned with {from_domain}")
+        parts.append(
+            _lt("DKIM verifies for %(signed)s, not aligned with %(domain)s")
+            % {"signed": signed, "domain": from_domain}
+        )
     else:
-        parts.append("no DKIM signature verifies")
-    return ", ".join(parts)
+        parts.append(_lt("no DKIM signature verifies"))
+    return _lt("%(spf)s, %(dkim)s") % {"spf": parts[0], "dkim": parts[1]}

@@ -15,6 +15,7 @@ from odoo.exceptions import ValidationError
 from ..deliverability import checks
 from ..deliverability.domains import domain_to_check, is_reserved, normalize_domain
 from ..deliverability.findings import DomainReport, Status
+from .engine_texts import translated
 
 _logger = logging.getLogger(__name__)
 
@@ -367,7 +368,7 @@ class MailDomainHealth(models.Model):
                         check=check_label(key),
                         old=labels[old.status],
                         new=new,
-                        summary=v["summary"],
+                        summary=translated(self.env, v["summary"]),
                     )
                 )
         lines += [_("%s: no longer checked", check_label(key)) for key in before]

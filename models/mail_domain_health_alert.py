@@ -10,6 +10,7 @@ from odoo import _, models
 
 from ..deliverability import alerts
 from ..deliverability.records import parse_fix
+from .engine_texts import translated
 from .mail_domain_health import check_key, check_label
 
 
@@ -50,7 +51,7 @@ class MailDomainHealth(models.Model):
                 check_label(change.key),
                 labels[change.old.value],
                 labels[change.new.value],
-                v["summary"],
+                translated(self.env, v["summary"]),
                 self._health_publish_markup(v["fix"]),
             )
             for change, v in degraded
@@ -76,7 +77,12 @@ class MailDomainHealth(models.Model):
         labels = self._health_state_labels()
         items = Markup().join(
             Markup("<li><b>%s</b>: %s → %s. %s</li>")
-            % (check_label(change.key), labels[change.old.value], labels[change.new.value], v["summary"])
+            % (
+                check_label(change.key),
+                labels[change.old.value],
+                labels[change.new.value],
+                translated(self.env, v["summary"]),
+            )
             for change, v in recovered
         )
         title = _("%s recovered:", self.name) if healthy else _("%s improved, not recovered yet:", self.name)

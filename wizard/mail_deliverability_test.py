@@ -11,6 +11,7 @@ from odoo.exceptions import UserError
 
 from ..deliverability import dkim_sign, verdict
 from ..deliverability.verdict import Outcome
+from ..models.engine_texts import translated, translated_lines
 
 OUTCOMES = [(outcome.value, outcome.label.capitalize()) for outcome in Outcome]
 CAPTURE_RECIPIENT = "deliverability-test@example.org"
@@ -174,12 +175,12 @@ class MailDeliverabilityTest(models.TransientModel):
         author = verdict.from_address(data)
         return {
             "outcome": result.outcome.value,
-            "reason": result.reason,
-            "fixes": "\n".join(result.fixes) or False,
+            "reason": translated(self.env, result.reason),
+            "fixes": translated_lines(self.env, result.fixes) or False,
             "spf_result": "\n".join(spf),
             "dkim_result": "\n".join(dkim),
             "dmarc_result": dmarc,
-            "header_problems": "\n".join(result.header_problems) or False,
+            "header_problems": translated_lines(self.env, result.header_problems) or False,
             "sent_from": str(author) if author else False,
             "envelope_from": envelope,
             "delivered_to": self.recipient or False,

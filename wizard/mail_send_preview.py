@@ -4,6 +4,7 @@ from odoo import api, fields, models
 
 from ..deliverability import identity, sender
 from ..deliverability.findings import Status
+from ..models.engine_texts import translated_lines
 from ..models.mail_domain_health import STATES
 
 RULES = [(rule.value, rule.label) for rule in sender.Rule]
@@ -80,10 +81,10 @@ class MailSendPreview(models.TransientModel):
                     "result_from_filter": sent.from_filter or False,
                     "result_rule": sent.rule.value,
                     "result_envelope_rule": sent.envelope_rule.value,
-                    "result_explanation": sent.explain(server_name),
+                    "result_explanation": translated_lines(wizard.env, sent.explain_lines(server_name)),
                     "result_settings": wizard._mdh_settings_text(found),
                     "alignment_state": verdict.status.value,
-                    "alignment_details": "\n".join(verdict.reasons),
+                    "alignment_details": translated_lines(wizard.env, verdict.reasons),
                 }
             )
 

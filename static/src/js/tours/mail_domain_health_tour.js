@@ -71,7 +71,7 @@ registry.category("web_tour.tours").add("mail_domain_health_tour", {
         {
             content: "Open the failing SPF verdict",
             trigger:
-                ".o_field_widget[name=check_ids] .o_data_row:contains('bad.test'):contains('SPF') td[name=summary]",
+                ".o_field_widget[name=check_ids] .o_data_row:contains('bad.test'):contains('SPF') td[name=summary_text]",
             run: "click",
         },
         {
