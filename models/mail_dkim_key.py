@@ -153,11 +153,14 @@ class MailDkimKey(models.Model):
                 ) from None
         if "selector" in vals:
             selector = (vals["selector"] or "").strip().lower()
-            if not dkim_keys.valid_selector(selector):
+            if not selector and not self:  # a new key's selector left empty: generated at creation
+                del vals["selector"]
+            elif not dkim_keys.valid_selector(selector):
                 raise ValidationError(
                     _("%s is not a valid selector: use letters, digits and hyphens.", selector)
                 )
-            vals["selector"] = selector
+            else:
+                vals["selector"] = selector
         return vals
 
     @api.model_create_multi
