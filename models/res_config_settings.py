@@ -15,6 +15,7 @@ class ResConfigSettings(models.TransientModel):
         lambda self: self._domain_health_provider_choices(),
         string="Sending Provider",
         default=AUTOMATIC,
+        required=True,
         config_parameter="mail_domain_health.provider",
         help="Who sends the database's mail: decides the SPF include and the DKIM selectors the "
         "domains must publish. Automatic: the provider of the outgoing servers' hosts, else the "
@@ -70,7 +71,7 @@ class ResConfigSettings(models.TransientModel):
         health = self.env["mail.domain.health"]
         for settings in self:
             settings.domain_health_provider_note = health._health_provider_explanation(
-                settings.domain_health_provider or False, settings.domain_health_spf_include
+                settings.domain_health_provider or False, settings.domain_health_spf_include, here=True
             )
 
     @api.constrains(
