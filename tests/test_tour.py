@@ -2,8 +2,11 @@
 
 from odoo.tests import HttpCase, tagged
 
+from .. import seams
 from .common import DnsFixtureMixin
 from .test_dmarc_reports import report_xml
+
+WEB_CLIENT = "/odoo" if seams.SERIES >= 18 else "/web"  # the web client's address (/odoo since 18)
 
 
 @tagged("post_install", "-at_install")
@@ -17,7 +20,7 @@ class TestDomainHealthTour(DnsFixtureMixin, HttpCase):
         self.env["mail.dmarc.report"]._dmarc_receive(
             [("report.xml", report_xml(rows=rows, domain="good.test"))]
         )
-        self.start_tour("/odoo?debug=1", "mail_domain_health_tour", login="admin")
+        self.start_tour(f"{WEB_CLIENT}?debug=1", "mail_domain_health_tour", login="admin")
         added = self.env["mail.domain.health"].search([("name", "=", "bad.test")])
         self.assertTrue(added.manual)
         self.assertEqual(added.state, "fail")

@@ -12,6 +12,7 @@ from odoo.exceptions import UserError
 from ..deliverability import dkim_sign, verdict
 from ..deliverability.verdict import Outcome
 from ..models.engine_texts import translated, translated_lines
+from ..models.ir_mail_server import CONNECT
 
 OUTCOMES = [(outcome.value, outcome.label.capitalize()) for outcome in Outcome]
 CAPTURE_RECIPIENT = "deliverability-test@example.org"
@@ -105,7 +106,7 @@ class MailDeliverabilityTest(models.TransientModel):
         """Send the bytes judged to the recipient, through the server the message was prepared for."""
         servers = self.env["ir.mail_server"].sudo()
         try:
-            smtp = servers.connect(mail_server_id=server.id if server else None, smtp_from=envelope)
+            smtp = getattr(servers, CONNECT)(mail_server_id=server.id if server else None, smtp_from=envelope)
             try:
                 smtp.sendmail(envelope, [self.recipient.strip()], data)
             finally:

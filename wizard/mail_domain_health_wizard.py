@@ -1,6 +1,6 @@
 from collections import Counter
 
-from odoo import Command, api, fields, models
+from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
 
 from ..deliverability.domains import domain_to_check, is_reserved, normalize_domain
@@ -35,7 +35,7 @@ class MailDomainHealthWizard(models.TransientModel):
     pass_count = fields.Integer(compute="_compute_counts")
 
     def _compute_display_name(self):
-        self.display_name = self.env._("Domain Health")
+        self.display_name = _("Domain Health")
 
     @api.depends("check_ids.status")
     def _compute_counts(self):
@@ -71,9 +71,9 @@ class MailDomainHealthWizard(models.TransientModel):
             if name not in names:
                 names.append(name)
         if errors:
-            raise UserError(self.env._("Please correct the domains to check:\n%s", "\n".join(errors)))
+            raise UserError(_("Please correct the domains to check:\n%s", "\n".join(errors)))
         if not names:
-            raise UserError(self.env._("Add at least one domain to check."))
+            raise UserError(_("Add at least one domain to check."))
         health = self.env["mail.domain.health"]
         health._health_sync_domains()
         in_use = set(health.search([("in_use", "=", True), ("name", "in", names)]).mapped("name"))
@@ -90,7 +90,7 @@ class MailDomainHealthWizard(models.TransientModel):
         # reopen on the verdicts, in place of the form that asked for them
         return {
             "type": "ir.actions.act_window",
-            "name": self.env._("Domain Health"),
+            "name": _("Domain Health"),
             "res_model": self._name,
             "res_id": self.id,
             "view_mode": "form",
@@ -115,7 +115,6 @@ class MailDomainHealthWizard(models.TransientModel):
 
     @api.model
     def _people_problems(self):
-        _ = self.env._
         health = self.env["mail.domain.health"]
         users = self.env["res.users"].sudo().search([("share", "=", False), ("email", "!=", False)])
         user_domains = {user: next(iter(domains_of(user.email, addresses_only=True)), None) for user in users}

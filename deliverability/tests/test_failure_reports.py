@@ -14,10 +14,11 @@ from deliverability.failure_reports import (
     read_tls_report,
     tls_report_in,
 )
-from deliverability.tests.test_dmarc_reports import EXPECTED, SAMPLES, needs_samples
+from deliverability.tests.test_dmarc_reports import EXPECTED, MISSING, SAMPLES, needs_samples
 
-FAILURES = sorted(k for k, e in EXPECTED.items() if e["kind"] == "failure")
-TLS = sorted(k for k, e in EXPECTED.items() if e["kind"] == "smtp_tls")
+# without the corpus each test runs once and fails with MISSING (see test_dmarc_reports)
+FAILURES = sorted(k for k, e in EXPECTED.items() if e["kind"] == "failure") or [MISSING]
+TLS = sorted(k for k, e in EXPECTED.items() if e["kind"] == "smtp_tls") or [MISSING]
 
 
 @needs_samples
