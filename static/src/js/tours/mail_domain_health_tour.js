@@ -91,7 +91,16 @@ registry.category("web_tour.tours").add("mail_domain_health_tour", {
             run: "click",
         },
         // A new outgoing server: Check Domains Now saves it, checks its domain and shows the saved record.
-        ...openTechnicalMenu("base.menu_mail_servers"),
+        {
+            content: "Open the Technical menu",
+            trigger: '.o_menu_sections [data-menu-xmlid="base.menu_custom"]',
+            run: "click",
+        },
+        {
+            content: "Open base.menu_mail_servers",
+            trigger: '.dropdown-item[data-menu-xmlid="base.menu_mail_servers"]',
+            run: "click",
+        },
         {
             content: "Create an outgoing mail server",
             trigger: ".o_list_button_add",
@@ -130,7 +139,16 @@ registry.category("web_tour.tours").add("mail_domain_health_tour", {
             trigger: ".o_field_widget[name=domain_health_ids] .o_data_row:contains('good.test'):contains('Pass')",
         },
         // A DKIM key with an empty selector: saved, the selector is generated.
-        ...openTechnicalMenu("mail_domain_health.menu_mail_dkim_key"),
+        {
+            content: "Open the Technical menu",
+            trigger: '.o_menu_sections [data-menu-xmlid="base.menu_custom"]',
+            run: "click",
+        },
+        {
+            content: "Open mail_domain_health.menu_mail_dkim_key",
+            trigger: '.dropdown-item[data-menu-xmlid="mail_domain_health.menu_mail_dkim_key"]',
+            run: "click",
+        },
         {
             content: "Create a DKIM key",
             trigger: ".o_list_button_add",
@@ -159,7 +177,16 @@ registry.category("web_tour.tours").add("mail_domain_health_tour", {
             trigger: ".o_statusbar_status button.o_arrow_button_current:contains('Current key')",
         },
         // Messages by Source: the rows of the reports received, whatever their date.
-        ...openTechnicalMenu("mail_domain_health.menu_mail_dmarc_record"),
+        {
+            content: "Open the Technical menu",
+            trigger: '.o_menu_sections [data-menu-xmlid="base.menu_custom"]',
+            run: "click",
+        },
+        {
+            content: "Open mail_domain_health.menu_mail_dmarc_record",
+            trigger: '.dropdown-item[data-menu-xmlid="mail_domain_health.menu_mail_dmarc_record"]',
+            run: "click",
+        },
         {
             content: "The reports received are shown, not an empty view",
             trigger: ".o_pivot_view .o_pivot table .o_pivot_cell_value:contains('155')",
@@ -167,17 +194,3 @@ registry.category("web_tour.tours").add("mail_domain_health_tour", {
     ],
 });
 
-function openTechnicalMenu(xmlid) {
-    return [
-        {
-            content: "Open the Technical menu",
-            trigger: '.o_menu_sections [data-menu-xmlid="base.menu_custom"]',
-            run: "click",
-        },
-        {
-            content: `Open ${xmlid}`,
-            trigger: `.dropdown-item[data-menu-xmlid="${xmlid}"]`,
-            run: "click",
-        },
-    ];
-}
