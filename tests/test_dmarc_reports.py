@@ -425,6 +425,7 @@ class TestDmarcReports(common.TransactionCase):
         self.assertIn("rua=mailto:postmaster@brand.test,mailto:dmarc-reports@mydb.test", line.records)
         self.assertIn("<td>mydb.test</td><td><code>brand.test._report._dmarc</code></td>", line.records)
         self.assertIn("<td>brand.test</td><td><code>_dmarc</code></td>", line.records)
+        self.assertIn("_dmarc.brand.test. IN TXT", line.fix, "the zone-file lines to copy")
 
     def test_setup_claims_nothing_for_a_domain_dns_did_not_answer_for(self):
         setup = self.env["mail.dmarc.setup"].create({"line_ids": [(0, 0, {"domain": "unserved.test"})]})
