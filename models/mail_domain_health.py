@@ -389,10 +389,11 @@ class MailDomainHealth(models.Model):
             message, kind = _("No sending domain to check."), "warning"
         else:
             states = dict(self._fields["state"]._description_selection(self.env))
+            records = self.sorted("name")
             message = _(
                 "Checked %(domains)s: %(states)s",
-                domains=", ".join(self.mapped("name")),
-                states=", ".join(f"{r.name} {states.get(r.state, r.state or '?')}" for r in self),
+                domains=", ".join(records.mapped("name")),
+                states=", ".join([f"{r.name} {states.get(r.state, r.state or '?')}" for r in records]),
             )
             kind = "success" if set(self.mapped("state")) <= {"pass"} else "warning"
         return {
