@@ -223,6 +223,10 @@ class TestDmarcReports(common.TransactionCase):
         self.assertEqual(failure.reported_subject, "Subject line, could be UTF8 encoded")
         self.assertEqual(str(failure.arrival_date), "2019-04-30 02:09:00")
         self.assertEqual(failure.source_id, self.source("10.10.10.10"))
+        self.assertEqual(failure.source_id.failure_count, 1, "beside the source's aggregate figures")
+        self.assertEqual(
+            self.env["mail.dmarc.failure"].search(failure.source_id.action_open_failures()["domain"]), failure
+        )
         self.assertTrue(failure.message_ids.filtered(lambda m: m.message_type == "email"), "the mail is kept")
 
     def test_an_arf_with_a_base64_feedback_part_is_read(self):
