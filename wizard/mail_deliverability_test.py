@@ -9,7 +9,7 @@ gives a recipient, those very bytes are then delivered to it through the server.
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from ..deliverability import dkim_sign, verdict
+from ..deliverability import dkim_sign, lookups, verdict
 from ..deliverability.verdict import Outcome
 from ..models.engine_texts import translated, translated_lines
 from ..models.ir_mail_server import CONNECT
@@ -134,7 +134,7 @@ class MailDeliverabilityTest(models.TransientModel):
         result = verdict.run(
             data,
             envelope,
-            settings.options.sending_ips,
+            lookups.sending_ips(settings.options, settings.run_options),
             settings.run_options,
             catchall_domain=self._catchall_domain() or None,
         )
