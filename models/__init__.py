@@ -17,3 +17,4 @@ from . import mail_dmarc_report
 from . import mail_dmarc_failure
 from . import mail_dmarc_report_record
 from . import mail_dkim_key
+from . import mail_server_usage

@@ -17,4 +17,5 @@ from . import test_dkim_keys
 from . import test_dkim_signing
 from . import test_deliverability_test
 from . import test_engine_texts
+from . import test_defer
 from . import test_send_hooks
