@@ -25,6 +25,7 @@
         "views/mail_dmarc_report_views.xml",
         "views/mail_dmarc_report_record_views.xml",
         "views/mail_dmarc_source_views.xml",
+        "views/mail_dmarc_failure_views.xml",
         "wizard/mail_dmarc_report_upload_views.xml",
         "wizard/mail_dmarc_setup_views.xml",
         "data/mail_dkim_key_cron.xml",

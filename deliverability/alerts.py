@@ -30,6 +30,11 @@ class Tracking:
     recovered: tuple[Change, ...]
 
     @property
+    def healthy(self) -> bool:
+        """No alert open and no check failing: only then has a domain whose checks improved recovered."""
+        return not self.alerted and all(Status(s) is not Status.FAIL for s in self.known.values())
+
+    @property
     def state(self) -> dict[str, dict[str, str]]:
         return {"known": self.known, "alerted": self.alerted}
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from .dns import Answer, DnsStatus, Resolver
 from .findings import Check, DkimFinding, Status
+from .texts import _lt
 
 KEY_TYPES = ("rsa", "ed25519")
 MIN_RSA_BITS = 1024  # RFC 8301: verifiers must not accept smaller keys
@@ -281,7 +282,7 @@ def judge_record(text: str, where: str) -> KeyVerdict:
         worst_first = sorted(problems, key=lambda p: -p[0].severity)
         summary = f"the {label} DKIM key at {where} " + ", and ".join(p[1] for p in worst_first)
     else:
-        summary = f"{label} DKIM key published at {where}"
+        summary = _lt("%(label)s DKIM key published at %(where)s") % {"label": label, "where": where}
     return KeyVerdict(status, summary, tuple(details), record.key_type, bits)
 
 
@@ -315,10 +316,16 @@ async def check(domain: str, resolver: Resolver, selector: str, expected_target:
     answer = await resolver.query(name, "TXT")
     chain = " -> ".join((name, *answer.cnames))
     if answer.broken_chain:
-        summary = f"the DKIM name {name} is a broken alias chain ({answer.error})"
+        summary = _lt("the DKIM name %(name)s is a broken alias chain (%(error)s)") % {
+            "name": name,
+            "error": answer.error,
+        }
         return _finding(selector, Status.FAIL, summary, [chain], fix)
     if not answer.answered:
-        summary = f"DKIM could not be checked: DNS did not answer for {name} ({answer.status.value})"
+        summary = _lt("DKIM could not be checked: DNS did not answer for %(name)s (%(status)s)") % {
+            "name": name,
+            "status": answer.status.value,
+        }
         return _finding(selector, Status.UNKNOWN, summary)
     delegated = target is not None and target in answer.cnames
     if not answer.records:
@@ -352,7 +359,10 @@ async def check(domain: str, resolver: Resolver, selector: str, expected_target:
     details = [*trail, *verdict.details]
     if delegated:
         if verdict.status is Status.PASS:
-            summary = f"DKIM is enabled: {name} points to the provider's key ({verdict.label})"
+            summary = _lt("DKIM is enabled: %(name)s points to the provider's key (%(label)s)") % {
+                "name": name,
+                "label": verdict.label,
+            }
             return _finding(selector, Status.PASS, summary, details, None, verdict)
         details.append("this key is managed by the provider; nothing to change in your zone")
         return _finding(selector, verdict.status, verdict.summary, details, None, verdict)

@@ -22,6 +22,7 @@ from . import judgement
 from .dns import Answer, DnsStatus, Resolver
 from .domains import normalize_domain, organizational_domain, public_suffix
 from .findings import Check, DmarcFinding, Status
+from .texts import _lt
 
 POLICIES = ("none", "quarantine", "reject")
 MAX_WALK_LABELS = 8
@@ -504,7 +505,9 @@ def judge(
     verdict = judgement.judge(domain, domain, spf, dkim, judgement.policy_of(found))
     ignored = tuple(f"ignored TXT record (does not start with v=DMARC1): {t}" for t in found.ignored)
     if found.dns_error:
-        summary = f"DMARC could not be checked: DNS did not answer for {found.dns_error}"
+        summary = _lt("DMARC could not be checked: DNS did not answer for %(name)s") % {
+            "name": found.dns_error
+        }
         return DmarcFinding(Check.DMARC, Status.UNKNOWN, summary, judgement=verdict)
     said = f"mail from {domain} {verdict.outcome.label}: {verdict.reason}"
     if found.error and found.record is None:
@@ -550,10 +553,10 @@ def _judge(
     details += [*inspection.notes, *found.notes, *found.legacy]
     if policy == "none":
         status = Status.WARNING
-        summary = (
-            f"DMARC policy {label}: receivers only send reports; it neither protects the domain "
+        summary = _lt(
+            "DMARC policy %(label)s: receivers only send reports; it neither protects the domain "
             "from spoofing nor affects deliverability"
-        )
+        ) % {"label": label}
         details.append(f"mail from {found.domain} {verdict.outcome.label}: {verdict.reason}")
     else:
         status, summary = _consequence(policy, label, verdict)
@@ -579,14 +582,30 @@ def _consequence(policy: str, label: str, verdict: judgement.Judgement) -> tuple
     (``judgement.judge``: the same answer as the Sending Preview and Test Deliverability)."""
     passing = [w for w, ok in (("SPF", verdict.spf_aligned), ("DKIM", verdict.dkim_aligned)) if ok]
     if passing:
-        return Status.PASS, f"DMARC policy {label} is met: mail passes {' and '.join(passing)}"
-    action = "quarantined (sent to spam)" if policy == "quarantine" else "rejected"
+        passes = (
+            _lt("%(spf)s and %(dkim)s") % {"spf": passing[0], "dkim": passing[1]}
+            if len(passing) > 1
+            else passing[0]
+        )
+        return Status.PASS, _lt("DMARC policy %(label)s is met: mail passes %(passes)s") % {
+            "label": label,
+            "passes": passes,
+        }
     if verdict.outcome is judgement.Outcome.UNKNOWN:
-        return Status.UNKNOWN, f"DMARC policy {label}: SPF or DKIM could not be checked"
+        return Status.UNKNOWN, _lt("DMARC policy %(label)s: SPF or DKIM could not be checked") % {
+            "label": label
+        }
     return Status.FAIL, (
-        f"DMARC policy {label}: mail from this domain will be {action}, "
-        "because it is neither SPF compliant nor signed with DKIM; publish the SPF and DKIM records"
-    )
+        _lt(
+            "DMARC policy %(label)s: mail from this domain will be quarantined (sent to spam), "
+            "because it is neither SPF compliant nor signed with DKIM; publish the SPF and DKIM records"
+        )
+        if policy == "quarantine"
+        else _lt(
+            "DMARC policy %(label)s: mail from this domain will be rejected, "
+            "because it is neither SPF compliant nor signed with DKIM; publish the SPF and DKIM records"
+        )
+    ) % {"label": label}
 
 
 def _related(a: str, b: str) -> bool:

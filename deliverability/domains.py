@@ -38,6 +38,19 @@ def domain_to_check(text: str) -> str:
     return normalize_domain(text)
 
 
+# Names that have no DNS of their own to check: documentation names (RFC 2606: example.com, .net,
+# .org and the .example TLD), .invalid and .localhost (RFC 6761). ``.test`` (RFC 6761) is left out:
+# test setups serve it from their own nameservers.
+RESERVED_TLDS = frozenset({"example", "invalid", "localhost"})
+RESERVED_DOMAINS = frozenset({"example.com", "example.net", "example.org"})
+
+
+def is_reserved(name: str) -> bool:
+    """True for a normalized domain under a reserved name that no DNS answers for (see above)."""
+    labels = name.lower().rstrip(".").split(".")
+    return labels[-1] in RESERVED_TLDS or ".".join(labels[-2:]) in RESERVED_DOMAINS
+
+
 def is_ip(text: str) -> bool:
     """True for an IPv4 or IPv6 address in text form."""
     try:

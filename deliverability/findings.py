@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .judgement import DomainFacts, Judgement
 
+from .texts import _lt
+
 
 class Check(str, enum.Enum):
     SPF = "spf"
@@ -164,7 +166,7 @@ class DomainReport:
     @classmethod
     def invalid(cls, domain: str, selectors: tuple[str, ...], reason: str = "") -> DomainReport:
         """A report of ``fail`` checks for a name that is not a domain name (nothing was looked up)."""
-        summary = f"{domain!r} is not a valid domain name; it was not checked."
+        summary = _lt("%(domain)s is not a valid domain name; it was not checked.") % {"domain": repr(domain)}
         return cls.uniform(domain, selectors, Status.FAIL, summary, (reason,) if reason else ())
 
     def to_dict(self) -> dict:

@@ -22,8 +22,9 @@ from dataclasses import asdict, dataclass, field, replace
 
 from .domains import organizational_domain
 from .findings import Finding, SpfEvaluation, Status
+from .texts import _lt
 
-LOST_REPLIES = "replies do not come back to the chatter"
+LOST_REPLIES = _lt("replies do not come back to the chatter")
 SPF_ORDER = ("pass", "neutral", "none", "softfail", "fail", "permerror", "temperror")
 
 
@@ -39,10 +40,10 @@ class Outcome(str, enum.Enum):
 
 
 _LABELS = {
-    Outcome.DELIVERED: "would be delivered",
-    Outcome.SPAM: "would be sent to spam",
-    Outcome.REJECTED: "would be rejected",
-    Outcome.UNKNOWN: "could not be judged: DNS did not answer",
+    Outcome.DELIVERED: _lt("would be delivered"),
+    Outcome.SPAM: _lt("would be sent to spam"),
+    Outcome.REJECTED: _lt("would be rejected"),
+    Outcome.UNKNOWN: _lt("could not be judged: DNS did not answer"),
 }
 
 
@@ -85,7 +86,9 @@ class Policy:
 
     @property
     def label(self) -> str:
-        return f"DMARC p={self.policy} of {self.record_domain}" if self.policy else ""
+        if not self.policy:
+            return ""
+        return _lt("DMARC p=%(policy)s of %(domain)s") % {"policy": self.policy, "domain": self.record_domain}
 
 
 @dataclass(frozen=True)
@@ -159,10 +162,15 @@ def aligned(domain: str | None, from_domain: str | None, mode: str = "r") -> boo
 def alignment_words(domain: str, from_domain: str) -> str:
     """How ``domain`` relates to the From domain, in an administrator's words."""
     if domain == from_domain:
-        return f"{domain} is the From domain"
+        return _lt("%(domain)s is the From domain") % {"domain": domain}
     if aligned(domain, from_domain):
-        return f"{domain} is aligned with {from_domain} (relaxed alignment: same organizational domain)"
-    return f"{domain} is not aligned with {from_domain}"
+        return _lt(
+            "%(domain)s is aligned with %(from_domain)s (relaxed alignment: same organizational domain)"
+        ) % {"domain": domain, "from_domain": from_domain}
+    return _lt("%(domain)s is not aligned with %(from_domain)s") % {
+        "domain": domain,
+        "from_domain": from_domain,
+    }
 
 
 # --------------------------------------------------------------------------------------------------
@@ -289,63 +297,114 @@ def _decide(from_domain, envelope_domain, spf, spf_results, dkim_results, spf_al
             policy: Policy, fatal, spam):  # fmt: skip
     fixes: list[str] = []
     if not from_domain:
-        return Outcome.REJECTED, fatal[0] if fatal else "the From header has no usable address", fixes
+        return Outcome.REJECTED, fatal[0] if fatal else _lt("the From header has no usable address"), fixes
     passing = [r for r in dkim_results if r.result == "pass"]
     ips = [r.ip for r in spf_results if r.ip]
     if spf != "pass" and spf_results:
         terms = " ".join(("ip6:" if ":" in ip else "ip4:") + ip for ip in ips)
-        how = f"{terms}, or your provider's include:" if terms else "your provider's include:"
-        fixes.append(f"authorize the sending servers in the SPF record of {envelope_domain} ({how})")
+        how = (
+            _lt("%(terms)s, or your provider's include:") % {"terms": terms}
+            if terms
+            else _lt("your provider's include:")
+        )
+        fixes.append(
+            _lt("authorize the sending servers in the SPF record of %(domain)s (%(how)s)")
+            % {"domain": envelope_domain, "how": how}
+        )
     elif spf == "pass" and not spf_aligned:
-        fixes.append(f"send with an envelope sender (Return-Path) on {from_domain}: set the catchall domain")
+        fixes.append(
+            _lt("send with an envelope sender (Return-Path) on %(domain)s: set the catchall domain")
+            % {"domain": from_domain}
+        )
     if not dkim_results:
-        fixes.append(f"create a DKIM key for {from_domain} (DKIM Keys in the technical settings), publish it")
+        fixes.append(
+            _lt("create a DKIM key for %(domain)s (DKIM Keys in the technical settings), publish it")
+            % {"domain": from_domain}
+        )
     elif not passing:
         fixes += [f"DKIM {r.selector}._domainkey.{r.domain}: {r.reason}" for r in dkim_results]
     elif not dkim_aligned:
         signed = ", ".join(r.domain for r in passing)
-        fixes.append(f"sign with a DKIM key of {from_domain}: the signatures are for {signed}")
+        fixes.append(
+            _lt("sign with a DKIM key of %(domain)s: the signatures are for %(signed)s")
+            % {"domain": from_domain, "signed": signed}
+        )
     if fatal:
         return Outcome.REJECTED, fatal[0], fixes
-    label = policy.label or f"no DMARC policy for {from_domain}"
+    label = policy.label or _lt("no DMARC policy for %(domain)s") % {"domain": from_domain}
     if spf_aligned or dkim_aligned:
-        through = " and ".join(w for w, ok in (("SPF", spf_aligned), ("DKIM", dkim_aligned)) if ok)
+        through = _lt("SPF and DKIM") if spf_aligned and dkim_aligned else "SPF" if spf_aligned else "DKIM"
         if spam:
-            return Outcome.SPAM, f"DMARC passes through {through}, but {spam[0]}", fixes
-        return Outcome.DELIVERED, f"DMARC passes through aligned {through} ({label})", fixes
+            reason = _lt("DMARC passes through %(through)s, but %(spam)s") % {
+                "through": through,
+                "spam": spam[0],
+            }
+            return Outcome.SPAM, reason, fixes
+        reason = _lt("DMARC passes through aligned %(through)s (%(label)s)") % {
+            "through": through,
+            "label": label,
+        }
+        return Outcome.DELIVERED, reason, fixes
     temporary = [r for r in dkim_results if r.result == "temperror"]
     if spf == "temperror" or temporary or policy.dns_error:
         return (
             Outcome.UNKNOWN,
-            "DNS did not answer for SPF, DKIM or DMARC: a receiver would retry later",
+            _lt("DNS did not answer for SPF, DKIM or DMARC: a receiver would retry later"),
             fixes,
         )
     why = _unauthenticated(from_domain, envelope_domain, spf, spf_results, dkim_results, passing)
     if policy.policy in ("reject", "quarantine"):
         outcome = Outcome.REJECTED if policy.policy == "reject" else Outcome.SPAM
-        return outcome, f"DMARC fails ({why}) and {label} asks receivers to {policy.policy} it", fixes
+        reason = _lt("DMARC fails (%(why)s) and %(label)s asks receivers to %(policy)s it") % {
+            "why": why,
+            "label": label,
+            "policy": policy.policy,
+        }
+        return outcome, reason, fixes
     if spf == "pass" or passing:
         if spam:
-            return Outcome.SPAM, f"{spam[0]}; DMARC would fail ({why})", fixes
-        return Outcome.DELIVERED, f"authenticated but DMARC would fail ({why}); {label}: delivered", fixes
+            return (
+                Outcome.SPAM,
+                _lt("%(spam)s; DMARC would fail (%(why)s)") % {"spam": spam[0], "why": why},
+                fixes,
+            )
+        reason = _lt("authenticated but DMARC would fail (%(why)s); %(label)s: delivered") % {
+            "why": why,
+            "label": label,
+        }
+        return Outcome.DELIVERED, reason, fixes
     if spf == "fail":
-        return Outcome.REJECTED, f"SPF fails for {envelope_domain} and no signature verifies ({label})", fixes
-    return Outcome.SPAM, f"the message is not authenticated ({why}; {label})", fixes
+        reason = _lt("SPF fails for %(domain)s and no signature verifies (%(label)s)") % {
+            "domain": envelope_domain,
+            "label": label,
+        }
+        return Outcome.REJECTED, reason, fixes
+    return (
+        Outcome.SPAM,
+        _lt("the message is not authenticated (%(why)s; %(label)s)") % {"why": why, "label": label},
+        fixes,
+    )
 
 
 def _unauthenticated(from_domain, envelope_domain, spf, spf_results, dkim_results, passing) -> str:
     parts = []
     if not spf_results:
-        parts.append("SPF could not be evaluated: no sending IP is known")
+        parts.append(_lt("SPF could not be evaluated: no sending IP is known"))
     elif spf == "pass":
-        parts.append(f"SPF passes for {envelope_domain}, which is not aligned with {from_domain}")
+        parts.append(
+            _lt("SPF passes for %(envelope)s, which is not aligned with %(domain)s")
+            % {"envelope": envelope_domain, "domain": from_domain}
+        )
     else:
-        parts.append(f"SPF gives {spf} for {envelope_domain}")
+        parts.append(_lt("SPF gives %(result)s for %(domain)s") % {"result": spf, "domain": envelope_domain})
     if not dkim_results:
-        parts.append("no DKIM signature")
+        parts.append(_lt("no DKIM signature"))
     elif passing:
         signed = ", ".join(r.domain for r in passing)
-        parts.append(f"DKIM verifies for {signed}, not aligned with {from_domain}")
+        parts.append(
+            _lt("DKIM verifies for %(signed)s, not aligned with %(domain)s")
+            % {"signed": signed, "domain": from_domain}
+        )
     else:
-        parts.append("no DKIM signature verifies")
-    return ", ".join(parts)
+        parts.append(_lt("no DKIM signature verifies"))
+    return _lt("%(spf)s, %(dkim)s") % {"spf": parts[0], "dkim": parts[1]}

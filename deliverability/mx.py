@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from .dns import Answer, DnsStatus, Resolver
 from .domains import is_ip
 from .findings import Check, Finding, Status
+from .texts import _lt
 
 IMPACT = "replies to chatter messages cannot come back"
 
@@ -87,7 +88,10 @@ async def check(domain: str, resolver: Resolver) -> Finding:
     """Judge the MX records of ``domain``."""
     answer = await resolver.query(domain, "MX")
     if not answer.answered:
-        summary = f"MX could not be checked: DNS did not answer for {domain} ({answer.status.value})"
+        summary = _lt("MX could not be checked: DNS did not answer for %(domain)s (%(status)s)") % {
+            "domain": domain,
+            "status": answer.status.value,
+        }
         return Finding(Check.MX, Status.UNKNOWN, summary)
     if answer.status is DnsStatus.NXDOMAIN:
         return Finding(Check.MX, Status.FAIL, f"{domain} does not exist in DNS: {IMPACT}")
@@ -138,13 +142,18 @@ async def _without_mx(domain: str, resolver: Resolver) -> Finding:
     resolution = await _resolve(resolver, domain)
     state, addresses = resolution.state, resolution.addresses
     if state is HostState.UNKNOWN:
-        summary = f"{domain} has no MX record and its address could not be resolved"
+        summary = _lt("%(domain)s has no MX record and its address could not be resolved") % {
+            "domain": domain
+        }
         return Finding(Check.MX, Status.UNKNOWN, summary)
     if state in BROKEN:
         return Finding(Check.MX, Status.FAIL, f"{domain} has no MX record and no address: {IMPACT}")
-    summary = (
-        f"{domain} has no MX record: senders fall back to its address {', '.join(addresses)} (implicit MX)"
-    )
+    summary = _lt(
+        "%(domain)s has no MX record: senders fall back to its address %(addresses)s (implicit MX)"
+    ) % {
+        "domain": domain,
+        "addresses": ", ".join(addresses),
+    }
     details = (
         "publish an MX record naming the host that receives mail for the domain;",
         "the record below states the implicit MX explicitly: replace the host if mail is received elsewhere",

@@ -29,6 +29,7 @@ from email.utils import getaddresses
 
 from .domains import normalize_domain
 from .refusals import Deferrals
+from .texts import _lt
 
 
 class Rule(str, enum.Enum):
@@ -49,22 +50,22 @@ class Rule(str, enum.Enum):
 
 
 _RULE_LABELS = {
-    Rule.AUTHOR_MATCHES: "Sent as the author: the server's From filter accepts the author's address",
-    Rule.NO_FROM_FILTER: "Sent as the author: the server has no From filter",
-    Rule.DEFAULT_FROM: (
+    Rule.AUTHOR_MATCHES: _lt("Sent as the author: the server's From filter accepts the author's address"),
+    Rule.NO_FROM_FILTER: _lt("Sent as the author: the server has no From filter"),
+    Rule.DEFAULT_FROM: _lt(
         "Sent as the default sender address under the author's name: the server's From filter does "
         "not accept the author's address"
     ),
-    Rule.ENCAPSULATED: (
+    Rule.ENCAPSULATED: _lt(
         "Sent as the default sender address under the author's name: the server sends only as that address"
     ),
-    Rule.AUTHOR_NOT_ALLOWED: (
+    Rule.AUTHOR_NOT_ALLOWED: _lt(
         "Sent as the author although the server's From filter does not accept it: no default sender "
         "address is set"
     ),
-    Rule.CONNECTION_FROM: "Sent as the address the connection to the server was opened for",
-    Rule.BOUNCE_ADDRESS: "Envelope sender: the bounce address (the server's From filter accepts it)",
-    Rule.FROM_ADDRESS: (
+    Rule.CONNECTION_FROM: _lt("Sent as the address the connection to the server was opened for"),
+    Rule.BOUNCE_ADDRESS: _lt("Envelope sender: the bounce address (the server's From filter accepts it)"),
+    Rule.FROM_ADDRESS: _lt(
         "Envelope sender: the From address (the server's From filter does not accept the bounce address)"
     ),
 }
@@ -361,14 +362,20 @@ class SentAs:
 
     def explain(self, server_name: str) -> str:
         """A few lines for an administrator: what was sent, and by which rule."""
+        return "\n".join(self.explain_lines(server_name))
+
+    def explain_lines(self, server_name: str) -> list[str]:
+        """The lines of ``explain`` (engine texts, translatable)."""
         lines = [
-            f"From: {self.header_from} - {self.rule.label}.",
-            f"Envelope sender: {self.envelope_from} - {self.envelope_rule.label}.",
-            f"Server: {server_name}; From filter: {self.from_filter or 'none'}.",
+            _lt("From: %(address)s - %(rule)s.") % {"address": self.header_from, "rule": self.rule.label},
+            _lt("Envelope sender: %(address)s - %(rule)s.")
+            % {"address": self.envelope_from, "rule": self.envelope_rule.label},
+            _lt("Server: %(server)s; From filter: %(filter)s.")
+            % {"server": server_name, "filter": self.from_filter or _lt("none")},
         ]
         if self.reply_to:
-            lines.append(f"Reply-To: {self.reply_to}.")
-        return "\n".join([*lines, *self.notes])
+            lines.append(_lt("Reply-To: %(address)s.") % {"address": self.reply_to})
+        return [*lines, *self.notes]
 
 
 class Sending:
@@ -439,10 +446,11 @@ def _check_from_filter(value: str) -> str | None:
     for part in (p.strip() for p in value.split(",")):
         reason = part and (_address_error(part) if "@" in part else _domain_error(part))
         if reason:
+            why = f": {reason}" if "@" in part else ""
             return (
                 "mail.default.from_filter must be a domain name (example.com) or a full email address "
                 "(notifications@example.com), or a comma-separated list of them: "
-                f"{part!r} is neither, {reason}."
+                f"{part!r} is neither{why}."
             )
     return None
 
@@ -450,7 +458,7 @@ def _check_from_filter(value: str) -> str | None:
 def _check_catchall_domain(value: str) -> str | None:
     reason = _domain_error(value)
     if reason:
-        return f"mail.catchall.domain must be a domain name such as example.com: {value!r} is not, {reason}."
+        return f"mail.catchall.domain must be a domain name such as example.com: {reason}."
     return None
 
 

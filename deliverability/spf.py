@@ -36,6 +36,7 @@ from .domains import is_ip
 from .findings import Check, Finding, SpfEvaluation, SpfFinding, Status
 from .spf_record import SpfSyntaxError, merge_records, merged_record, parse, txt_line
 from .spf_tree import MAX_LOOKUPS, Memo, Problem, SpfTree, walk
+from .texts import _lt
 
 __all__ = [
     "SpfAnalysis",
@@ -144,7 +145,9 @@ async def _judge(
         return SpfFinding(Check.SPF, Status.UNKNOWN, tree.problems[0].message)
     addresses = _address_record(evaluations, include)
     if not root.records:
-        summary = f"{domain} has no SPF record: receivers cannot tell which servers may send its mail."
+        summary = _lt(
+            "%(domain)s has no SPF record: receivers cannot tell which servers may send its mail."
+        ) % {"domain": domain}
         if not include and not addresses:
             return SpfFinding(Check.SPF, Status.FAIL, summary, (NO_SENDING_IP,))
         suggestion = await _suggest(domain, addresses, include, resolver, memo)
@@ -272,9 +275,24 @@ def _finding(domain, include, tree: SpfTree, problems: list[Problem], evaluation
     if ranked:
         summary = ranked[0].message.splitlines()[0]
     else:
-        what = f"{include} is included, " if include else ""
-        summary = f"SPF is valid for {domain}: {what}{tree.lookups} of {MAX_LOOKUPS} lookups"
-        summary += ", every sending IP passes." if evaluations else "."
+        summary = (
+            (
+                _lt(
+                    "SPF is valid for %(domain)s: %(include)s is included, %(lookups)s of %(max)s lookups, "
+                    "every sending IP passes."
+                )
+                if evaluations
+                else _lt(
+                    "SPF is valid for %(domain)s: %(include)s is included, %(lookups)s of %(max)s lookups."
+                )
+            )
+            if include
+            else (
+                _lt("SPF is valid for %(domain)s: %(lookups)s of %(max)s lookups, every sending IP passes.")
+                if evaluations
+                else _lt("SPF is valid for %(domain)s: %(lookups)s of %(max)s lookups.")
+            )
+        ) % {"domain": domain, "include": include, "lookups": tree.lookups, "max": MAX_LOOKUPS}
     details = [line for p in ranked for line in p.message.splitlines()][1 if ranked else 0 :]
     details.append(f"SPF tree ({tree.lookups} of {MAX_LOOKUPS} DNS lookups, {tree.voids} void):")
     details += tree.render()

@@ -16,6 +16,7 @@ from . import res_config_settings
 from . import mail_mail
 from . import mail_dmarc_source
 from . import mail_dmarc_report
+from . import mail_dmarc_failure
 from . import mail_dmarc_report_record
 from . import mail_dkim_key
 from . import mail_server_usage

@@ -22,7 +22,7 @@ from ..deliverability.domains import normalize_domain
 _logger = logging.getLogger(__name__)
 
 STATES = [
-    ("active", "Signing"),
+    ("active", "Current key"),
     ("new", "Next key (waits for DNS)"),
     ("previous", "Replaced (kept during the grace period)"),
     ("remove", "To remove from DNS"),
@@ -149,11 +149,14 @@ class MailDkimKey(models.Model):
                 ) from None
         if "selector" in vals:
             selector = (vals["selector"] or "").strip().lower()
-            if not dkim_keys.valid_selector(selector):
+            if not selector and not self:  # a new key's selector left empty: generated at creation
+                del vals["selector"]
+            elif not dkim_keys.valid_selector(selector):
                 raise ValidationError(
                     _("%s is not a valid selector: use letters, digits and hyphens.", selector)
                 )
-            vals["selector"] = selector
+            else:
+                vals["selector"] = selector
         return vals
 
     @api.model_create_multi

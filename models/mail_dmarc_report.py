@@ -10,13 +10,16 @@ import psycopg2
 from odoo import _, api, fields, models
 from odoo.tools import split_every
 
-from ..deliverability import dmarc_reports
+from ..deliverability import dmarc_reports, failure_reports
 from ..deliverability.dmarc_reports import ReportError
 from ..deliverability.report_archive import UnpackError
 
 _logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 5000
+PURGE_BATCH = 1000
+RETENTION_PARAM = "mail_domain_health.dmarc_retention_days"
+DEFAULT_RETENTION = 180
 LAST_TIMESTAMP = 253402300799  # 9999-12-31: a report dated beyond is a bad report, not a crash
 STATES = [("done", "Read"), ("refused", "Refused")]
 
@@ -73,16 +76,36 @@ class MailDmarcReport(models.Model):
 
     @api.model
     def message_new(self, msg_dict, custom_values=None):
-        """Read the reports attached to a mail on the alias; the mail is posted on the first one.
+        """Read the reports a mail on the alias carries; the mail is posted on the (first) report.
 
-        A report delivered again is the one already stored. A mail without a readable
-        report becomes a refused report saying why, so no mail is lost.
+        An aggregate report delivered again is the one already stored; a failure report becomes
+        a ``mail.dmarc.failure``. A mail without a readable DMARC report (an SMTP TLS report
+        included) becomes a refused report saying why, so no mail is lost. The gateway hands
+        the message itself in the context (``mdh_report_message``, see ``mail.thread``).
         """
-        files = [(a.fname, _attachment_bytes(a.content, a.info)) for a in msg_dict.get("attachments") or ()]
-        reports, reasons = self._dmarc_receive(files)
-        if reports:
-            return reports[0]
-        reason = "\n".join(reasons) or _("The mail has no attachment: DMARC reports come as attachments.")
+        message = self.env.context.get("mdh_report_message")
+        reason = None
+        if message is not None:
+            try:
+                if failure_reports.is_failure_report(message):
+                    failure = failure_reports.read_failure_report(message)
+                    return self.env["mail.dmarc.failure"].create(
+                        self.env["mail.dmarc.failure"]._dmarc_values(failure, fields.Datetime.now())
+                    )
+                tls = failure_reports.tls_report_in(message)
+            except ReportError as exc:
+                reason = str(exc)
+            else:
+                if tls is not None:
+                    reason = self._dmarc_tls_reason(tls)
+        if reason is None:
+            files = [
+                (a.fname, _attachment_bytes(a.content, a.info)) for a in msg_dict.get("attachments") or ()
+            ]
+            reports, reasons = self._dmarc_receive(files)
+            if reports:
+                return reports[0]
+            reason = "\n".join(reasons) or _("The mail has no attachment: DMARC reports come as attachments.")
         values = {**(custom_values or {}), "state": "refused", "reason": reason}
         return super().message_new(msg_dict, values)
 
@@ -147,6 +170,53 @@ class MailDmarcReport(models.Model):
         counts[0] += len(values)
         counts[1] += sum(v["count"] for v in values)
         counts[2] += sum(v["refused_count"] for v in values)
+
+    @api.model
+    def _dmarc_tls_reason(self, tls):
+        """Why an SMTP TLS report is kept but not counted, with what it says."""
+        policies = ", ".join(f"{p.domain} ({p.policy_type})" for p in tls.policies) or "-"
+        return _(
+            "An SMTP TLS report (RFC 8460), not a DMARC report: kept here, not counted.\n"
+            "%(org)s, report %(id)s, %(begin)s to %(end)s, policies %(policies)s: "
+            "%(ok)s successful sessions, %(failed)s failed.",
+            org=tls.organization or "?",
+            id=tls.report_id or "?",
+            begin=tls.begin or "?",
+            end=tls.end or "?",
+            policies=policies,
+            ok=tls.successful,
+            failed=tls.failed,
+        )
+
+    # ------------------------------------------------------------------
+    # Retention
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _dmarc_retention_days(self):
+        value = self.env["ir.config_parameter"].sudo().get_param(RETENTION_PARAM, DEFAULT_RETENTION)
+        try:
+            return max(int(value), 0)
+        except (TypeError, ValueError):
+            return DEFAULT_RETENTION
+
+    @api.model
+    def _cron_dmarc_purge(self):
+        """Remove the reports (aggregate with their rows, failure, refused) older than the retention;
+        the sources keep the volumes they counted."""
+        days = self._dmarc_retention_days()
+        if not days:
+            return
+        limit = fields.Datetime.subtract(fields.Datetime.now(), days=days)
+        for model, domain in (
+            (
+                self,
+                ["|", ("date_end", "<", limit), "&", ("date_end", "=", False), ("create_date", "<", limit)],
+            ),
+            (self.env["mail.dmarc.failure"], [("arrival_date", "<", limit)]),
+        ):
+            while old := model.search(domain, limit=PURGE_BATCH):
+                old.unlink()
 
     # ------------------------------------------------------------------
     # Actions

@@ -53,10 +53,24 @@ class MailDmarcSource(models.Model):
     first_seen = fields.Date(readonly=True)
     last_seen = fields.Date(readonly=True)
     record_ids = fields.One2many("mail.dmarc.report.record", "source_id", string="Report Rows")
+    failure_ids = fields.One2many("mail.dmarc.failure", "source_id", string="Failure Reports")
+    failure_count = fields.Integer(string="Failure Reports", compute="_compute_failure_count")
     alert_state = fields.Json(readonly=True, copy=False, help="What the alerts already said of this source.")
     alerted_record_id = fields.Integer(
         readonly=True, copy=False, help="The last report row the alerts looked at."
     )
+
+    @api.depends("failure_ids")
+    def _compute_failure_count(self):
+        for source in self:
+            source.failure_count = len(source.failure_ids)
+
+    def action_open_failures(self):
+        """The failure reports about mail from this source."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("mail_domain_health.action_mail_dmarc_failure")
+        action["domain"] = [("source_id", "=", self.id)]
+        return action
 
     @api.depends("ip", "reverse_name")
     def _compute_name(self):

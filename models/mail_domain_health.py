@@ -14,9 +14,10 @@ from odoo.exceptions import ValidationError
 
 from .. import seams
 from ..deliverability import checks
-from ..deliverability.domains import domain_to_check, normalize_domain
+from ..deliverability.domains import domain_to_check, is_reserved, normalize_domain
 from ..deliverability.findings import DomainReport, Status
 from ..deliverability.judgement import DomainFacts, Outcome
+from .engine_texts import translated
 
 _logger = logging.getLogger(__name__)
 
@@ -37,16 +38,19 @@ GENERIC_MAILBOX_DOMAINS = frozenset(
 
 
 def domains_of(value, addresses_only=False):
-    """Normalized domains named by a parameter value: domains and/or addresses, comma separated."""
+    """Normalized domains named by a parameter value: domains and/or addresses, comma separated;
+    reserved names (example.com...) left out: no DNS answers for them."""
     found = []
     for part in (value or "").split(","):
         part = part.strip()
         if not part or (addresses_only and "@" not in part):
             continue
         try:
-            found.append(domain_to_check(part))
+            name = domain_to_check(part)
         except ValueError:
             continue
+        if not is_reserved(name):
+            found.append(name)
     return found
 
 
@@ -163,9 +167,20 @@ class MailDomainHealth(models.Model):
     @api.model
     def _normalize_name(self, name):
         try:
-            return domain_to_check(name)
+            name = domain_to_check(name)
         except ValueError as exc:
             raise ValidationError(str(exc)) from None
+        if is_reserved(name):
+            raise ValidationError(self._health_reserved_error(name))
+        return name
+
+    @api.model
+    def _health_reserved_error(self, name):
+        """Why a reserved name (``deliverability.domains.is_reserved``) is not checked."""
+        return _(
+            "%s is a reserved name (RFC 2606, RFC 6761): no DNS answers for it, there is nothing to check.",
+            name,
+        )
 
     # ------------------------------------------------------------------
     # Domains in use
@@ -220,7 +235,8 @@ class MailDomainHealth(models.Model):
             elif (record.in_use, record.source) != (True, values["source"]):
                 record.write(values)
         gone = existing.filtered(lambda r: r.in_use and r.name not in in_use)
-        gone.write({"in_use": False, "source": False})
+        gone.filtered("manual").write({"in_use": False, "source": self._health_manual_source()})
+        (gone - gone.filtered("manual")).write({"in_use": False, "source": False})
         self.create(to_create)
         return self.search(["|", ("in_use", "=", True), ("manual", "=", True)])
 
@@ -229,10 +245,19 @@ class MailDomainHealth(models.Model):
         """The (active) records of ``names`` (normalized domains), created when missing."""
         existing = self.with_context(active_test=False).search([("name", "in", list(names))])
         existing.filtered(lambda r: not r.active).write({"active": True})
+        source = self._health_manual_source() if manual else False
         if manual:
             existing.filtered(lambda r: not r.manual).write({"manual": True})
+            existing.filtered(lambda r: not r.source).write({"source": source})
         missing = [name for name in names if name not in set(existing.mapped("name"))]
-        return existing | self.create([{"name": name, "manual": manual} for name in missing])
+        return existing | self.create(
+            [{"name": name, "manual": manual, "source": source} for name in missing]
+        )
+
+    @api.model
+    def _health_manual_source(self):
+        """The "Used By" of a domain an administrator added by hand and the database does not send from."""
+        return _("Added manually")
 
     @api.model
     def _health_mail_facts(self, domain):
@@ -368,7 +393,7 @@ class MailDomainHealth(models.Model):
                         check=check_label(key),
                         old=labels[old.status],
                         new=new,
-                        summary=v["summary"],
+                        summary=translated(self.env, v["summary"]),
                     )
                 )
         for key in before:  # a loop, not a comprehension: _() finds the language in this frame
@@ -381,4 +406,24 @@ class MailDomainHealth(models.Model):
 
     def action_check_now(self):
         self._health_check()
-        return True
+        return self._health_checked_notification()
+
+    def _health_checked_notification(self):
+        """What a Check button answers: a notification saying what the check found, then the form
+        reloads its record (saved first, also when it was just created)."""
+        if not self:
+            message, kind = _("No sending domain to check."), "warning"
+        else:
+            states = dict(self._fields["state"]._description_selection(self.env))
+            records = self.sorted("name")
+            message = _(
+                "Checked %(domains)s: %(states)s",
+                domains=", ".join(records.mapped("name")),
+                states=", ".join([f"{r.name} {states.get(r.state, r.state or '?')}" for r in records]),
+            )
+            kind = "success" if set(self.mapped("state")) <= {"pass"} else "warning"
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"message": message, "type": kind, "next": {"type": "ir.actions.act_window_close"}},
+        }

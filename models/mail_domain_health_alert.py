@@ -10,6 +10,7 @@ from odoo import _, models
 
 from ..deliverability import alerts
 from ..deliverability.records import parse_fix
+from .engine_texts import translated
 from .mail_domain_health import check_key, check_label
 
 
@@ -27,7 +28,9 @@ class MailDomainHealth(models.Model):
         if tracking.degraded:
             self._health_notify_degraded([(change, current[change.key]) for change in tracking.degraded])
         if tracking.recovered:
-            self._health_notify_recovered([(change, current[change.key]) for change in tracking.recovered])
+            self._health_notify_recovered(
+                [(change, current[change.key]) for change in tracking.recovered], tracking.healthy
+            )
         if had_alerts and not tracking.alerted:
             self._health_close_alerts()
 
@@ -47,7 +50,7 @@ class MailDomainHealth(models.Model):
                 check_label(change.key),
                 labels[change.old.value],
                 labels[change.new.value],
-                v["summary"],
+                translated(self.env, v["summary"]),
                 self._health_publish_markup(v["fix"]),
             )
             for change, v in degraded
@@ -67,12 +70,20 @@ class MailDomainHealth(models.Model):
         )
         return Markup(" %s <code>%s</code>%s") % (_("Publish:"), fix, records)
 
-    def _health_notify_recovered(self, recovered):
+    def _health_notify_recovered(self, recovered, healthy):
+        """``recovered``: ``[(alerts.Change, check values)]`` that improved; ``healthy``: the domain
+        recovered (else it only improved: a check still fails or an alert is open)."""
         labels = self._health_state_labels()
         items = Markup().join(
             Markup("<li><b>%s</b>: %s → %s. %s</li>")
-            % (check_label(change.key), labels[change.old.value], labels[change.new.value], v["summary"])
+            % (
+                check_label(change.key),
+                labels[change.old.value],
+                labels[change.new.value],
+                translated(self.env, v["summary"]),
+            )
             for change, v in recovered
         )
-        body = Markup("<p>%s</p><ul>%s</ul>") % (_("%s recovered:", self.name), items)
+        title = _("%s recovered:", self.name) if healthy else _("%s improved, not recovered yet:", self.name)
+        body = Markup("<p>%s</p><ul>%s</ul>") % (title, items)
         self.sudo().message_post(body=body, subtype_xmlid="mail.mt_note")

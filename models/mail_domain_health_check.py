@@ -2,6 +2,7 @@ from markupsafe import Markup
 from odoo import _, api, fields, models
 
 from ..deliverability.records import parse_fix
+from .engine_texts import translated
 from .mail_domain_health import STATES, check_key
 
 
@@ -23,7 +24,10 @@ class MailDomainHealthCheck(models.Model):
     sequence = fields.Integer(compute="_compute_sequence", store=True)
     selector = fields.Char(help="DKIM selector this verdict is about.")
     status = fields.Selection(STATES, required=True)
-    summary = fields.Char(required=True)
+    summary = fields.Char(string="Summary (English)", required=True)
+    summary_text = fields.Char(
+        string="Summary", compute="_compute_summary_text", help="The summary in the reader's language."
+    )
     details = fields.Text()
     fix = fields.Char(
         string="Record to Publish",
@@ -43,6 +47,12 @@ class MailDomainHealthCheck(models.Model):
     )
     dmarc_policy = fields.Char(string="DMARC Policy")
     key_bits = fields.Integer(string="DKIM Key Size")
+
+    @api.depends("summary")
+    @api.depends_context("lang")
+    def _compute_summary_text(self):
+        for line in self:
+            line.summary_text = translated(line.env, line.summary)
 
     @api.depends("check")
     def _compute_sequence(self):

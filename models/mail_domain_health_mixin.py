@@ -73,9 +73,12 @@ class MailDomainHealthMixin(models.AbstractModel):
             )
 
     def action_check_domain_health(self):
+        """Check the domains the records name; the form then reloads the saved record and a
+        notification says what the check found."""
         health = self.env["mail.domain.health"]
         health._health_sync_domains()
         in_use = self._domain_health_in_use()
         names = list(dict.fromkeys(name for record in self for name in record._domain_health_names(in_use)))
-        health._health_ensure(names)._health_check()
-        return {"type": "ir.actions.client", "tag": "soft_reload"}
+        checked = health._health_ensure(names)
+        checked._health_check()
+        return checked._health_checked_notification()

@@ -96,16 +96,20 @@ class MailDomainHealth(models.Model):
         )
 
     @api.model
-    def _health_provider_explanation(self, setting=None, spf_include=None):
+    def _health_provider_explanation(self, setting=None, spf_include=None, here=False):
         """One or two sentences saying which provider the checks assume, why, and how its DKIM is
-        checked (arguments as for ``_health_assumption``)."""
+        checked (arguments as for ``_health_assumption``; ``here``: said beside the setting itself)."""
         try:
             assumption = self._health_assumption(setting, spf_include)
         except ValueError as exc:
             return _("The sending provider cannot be used: %s", exc)
         provider, reason = assumption.provider, assumption.reason
         if reason is providers.Reason.SETTING:
-            why = _("%(provider)s, as chosen in the settings.", provider=provider.label)
+            why = (
+                _("%(provider)s, as chosen.", provider=provider.label)
+                if here
+                else _("%(provider)s, as chosen in the settings.", provider=provider.label)
+            )
         elif reason is providers.Reason.SMTP_HOST:
             why = _(
                 "%(provider)s: the outgoing server %(host)s is theirs.",
@@ -117,6 +121,13 @@ class MailDomainHealth(models.Model):
                 "%(provider)s: this database runs on Odoo.sh and has no outgoing server of its own, so the "
                 "platform's servers send its mail.",
                 provider=provider.label,
+            )
+        elif assumption.unknown_hosts and here:
+            why = _(
+                "%(provider)s: the outgoing servers (%(hosts)s) are not a provider this module knows. If "
+                "they relay through a provider, choose it here.",
+                provider=provider.label,
+                hosts=", ".join(assumption.unknown_hosts),
             )
         elif assumption.unknown_hosts:
             why = _(

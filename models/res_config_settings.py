@@ -15,6 +15,7 @@ class ResConfigSettings(models.TransientModel):
         lambda self: self._domain_health_provider_choices(),
         string="Sending Provider",
         default=AUTOMATIC,
+        required=True,
         config_parameter="mail_domain_health.provider",
         help="Who sends the database's mail: decides what the domains must publish in SPF and DKIM. "
         "Automatic: the provider of the outgoing servers' hosts; else, on Odoo.sh without an outgoing "
@@ -53,6 +54,12 @@ class ResConfigSettings(models.TransientModel):
         help="Check results unchanged for longer are removed; 0 keeps everything.",
     )
 
+    domain_health_dmarc_retention_days = fields.Integer(
+        string="Keep DMARC Reports (days)",
+        default=180,
+        config_parameter="mail_domain_health.dmarc_retention_days",
+        help="DMARC reports (and their rows) older than this are removed every day; 0 keeps everything.",
+    )
     domain_health_daily_limit = fields.Integer(
         string="Daily Sending Limit",
         config_parameter=DAILY_LIMIT_PARAMETER,
@@ -85,7 +92,7 @@ class ResConfigSettings(models.TransientModel):
         health = self.env["mail.domain.health"]
         for settings in self:
             settings.domain_health_provider_note = health._health_provider_explanation(
-                settings.domain_health_provider or False, settings.domain_health_spf_include
+                settings.domain_health_provider or False, settings.domain_health_spf_include, here=True
             )
 
     @api.constrains(
@@ -95,6 +102,7 @@ class ResConfigSettings(models.TransientModel):
         "domain_health_nameservers",
         "domain_health_sending_ips",
         "domain_health_retention_days",
+        "domain_health_dmarc_retention_days",
     )
     def _check_domain_health_settings(self):
         for settings in self:
@@ -120,5 +128,5 @@ class ResConfigSettings(models.TransientModel):
             problem = address_problem(item)  # the settings refuse them; the engine takes what it is given
             if problem:
                 raise ValidationError(_("Sending IPs: %(ip)s is %(problem)s.", ip=item, problem=problem))
-        if self.domain_health_retention_days < 0:
-            raise ValidationError(_("The history retention cannot be negative."))
+        if self.domain_health_retention_days < 0 or self.domain_health_dmarc_retention_days < 0:
+            raise ValidationError(_("A retention cannot be negative."))

@@ -37,7 +37,10 @@ class TestDeliverabilityTest(SinkMixin, DkimCase):
     def run_test(self, **values):
         wizard = self.env["mail.deliverability.test"].create(values)
         with self.sending() as received:
-            wizard.action_run()
+            action = wizard.action_run()
+        self.assertEqual(
+            (action["res_id"], action["name"]), (wizard.id, "Test Deliverability"), "the dialog title"
+        )
         return wizard, received
 
     def test_passes(self):

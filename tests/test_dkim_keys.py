@@ -98,6 +98,15 @@ class TestDkimKeys(DkimCase):
         key = self.env["mail.dkim.key"].create({"domain": "signed.test"})
         self.assertEqual((key.state, key.replaces_id), ("new", self.rsa))
 
+    def test_an_empty_selector_is_generated(self):
+        """The form sends an empty selector as False: it is generated, as its placeholder says."""
+        key = self.env["mail.dkim.key"].create(
+            {"domain": "fresh.test", "selector": False, "algorithm": "rsa"}
+        )
+        self.assertRegex(key.selector, r"^mdh\d{6}$")
+        with self.assertRaises(ValidationError):
+            key.selector = False
+
     def test_import_pem(self):
         pair = dkim_keys.generate("rsa")
         key = self.env["mail.dkim.key"].create({"domain": "Imported.Test", "pem_import": pair.private_pem})

@@ -8,6 +8,7 @@ import gzip
 import io
 import json
 import os
+import re
 import time
 import zipfile
 from datetime import timedelta
@@ -178,7 +179,7 @@ class TestDmarcReports(common.TransactionCase):
         json_report = b'{"organization-name": "Example", "policies": []}'
         refused = self.deliver(("tls.json", json_report, "application/json"))
         self.assertEqual(refused.state, "refused")
-        self.assertIn("JSON (an SMTP TLS report?)", refused.reason)
+        self.assertIn("An SMTP TLS report (RFC 8460), not a DMARC report", refused.reason)
         self.assertTrue(refused.message_ids.filtered(lambda m: m.message_type == "email"))
         bomb = gzip.compress(b"<feedback>" + b"<x/>" * (2 * 2**20), 9)
         refused = self.deliver(("bomb.xml.gz", bomb, "application/gzip"))
@@ -187,6 +188,107 @@ class TestDmarcReports(common.TransactionCase):
         refused = self.deliver(("broken.xml", broken, "application/octet-stream"))
         self.assertIn("not well-formed XML", refused.reason)
         self.assertFalse(self.env["mail.dmarc.report.record"].search([]), "a refused report stores no row")
+
+    # ------------------------------------------------------------------ failure and TLS reports
+
+    def to_alias(self, data):
+        """A receiver's mail as if sent to the reports alias (its To header replaced)."""
+        head, sep, body = data.partition(b"\n\n")
+        head = b"\n".join(
+            b"To: " + self.address.encode() if line.lower().startswith(b"to:") else line
+            for line in head.split(b"\n")
+        )
+        return head + sep + body
+
+    def receive(self, data):
+        """Process ``data`` through Odoo's mail gateway; what it added (reports, failure reports)."""
+        Failure = self.env["mail.dmarc.failure"]
+        reports, failures = self.Report.search([]), Failure.search([])
+        self.env["mail.thread"].message_process(False, self.to_alias(data))
+        return self.Report.search([]) - reports, Failure.search([]) - failures
+
+    def test_a_failure_report_on_the_alias_is_read_not_taken_for_a_bounce(self):
+        data = (SAMPLES / "failure" / "dmarc_ruf_report_linkedin.eml").read_bytes()
+        reports, failure = self.receive(data)
+        self.assertFalse(reports)
+        self.assertEqual(len(failure), 1)
+        self.assertEqual(
+            (failure.reporter, failure.source_ip, failure.reported_domain, failure.auth_failure),
+            ("dmarc-noreply@linkedin.com", "10.10.10.10", "example.com", "dmarc"),
+        )
+        self.assertEqual(
+            failure.authentication_results, "dmarc=fail (p=none; dis=none) header.from=example.com"
+        )
+        self.assertEqual(failure.reported_from, "Sender <sender@example.com>")
+        self.assertEqual(failure.reported_subject, "Subject line, could be UTF8 encoded")
+        self.assertEqual(str(failure.arrival_date), "2019-04-30 02:09:00")
+        self.assertEqual(failure.source_id, self.source("10.10.10.10"))
+        self.assertEqual(failure.source_id.failure_count, 1, "beside the source's aggregate figures")
+        self.assertEqual(
+            self.env["mail.dmarc.failure"].search(failure.source_id.action_open_failures()["domain"]), failure
+        )
+        self.assertTrue(failure.message_ids.filtered(lambda m: m.message_type == "email"), "the mail is kept")
+
+    def test_an_arf_with_a_base64_feedback_part_is_read(self):
+        data = (SAMPLES / "failure" / "DMARC Failure Report for domain.de (mail-from=sharepoint@domain.de, "
+                "ip=10.10.10.10).eml").read_bytes()  # fmt: skip
+        head, fields_, tail = re.split(
+            rb"(?<=Content-Type: message/feedback-report; name=report\n\n)(.*?\n)(?=\n--)", data, flags=re.S
+        )
+        encoded = head[:-1] + b"Content-Transfer-Encoding: base64\n\n" + base64.encodebytes(fields_) + tail
+        self.assertIn(b"RmVlZGJhY2stVHlwZTogYXV0aC1mYWlsdXJl", encoded)  # Feedback-Type: auth-failure
+        reports, failure = self.receive(encoded)
+        self.assertFalse(reports, reports.reason)
+        self.assertEqual((failure.source_ip, failure.reported_domain), ("10.10.10.10", "domain.de"))
+        self.assertEqual(failure.delivery_result, "smg-policy-action")
+        self.assertEqual(failure.reported_from, "Interaktive Wettbewerber-Übersicht <sharepoint@domain.de>")
+        self.assertEqual(str(failure.arrival_date), "2018-10-01 09:20:27")
+
+    def test_a_report_without_feedback_part_and_a_tls_report_are_kept_with_the_reason(self):
+        data = (SAMPLES / "failure" / "exim_plain_text_only_no_arf_part.eml").read_bytes()
+        refused, failures = self.receive(data)
+        self.assertFalse(failures)
+        self.assertEqual(refused.state, "refused")
+        self.assertIn("message/feedback-report, RFC 6591", refused.reason)
+        self.assertTrue(refused.message_ids.filtered(lambda m: m.message_type == "email"))
+        data = (SAMPLES / "smtp_tls" / "google.com_smtp_tls_report.eml").read_bytes()
+        refused, failures = self.receive(data)
+        self.assertFalse(failures)
+        self.assertEqual(refused.state, "refused")
+        self.assertIn("SMTP TLS report (RFC 8460)", refused.reason)
+        self.assertIn("Google Inc.", refused.reason)
+        self.assertIn("cardinalhealth.ca (no-policy-found): 48 successful sessions, 0 failed", refused.reason)
+        self.assertTrue(refused.message_ids.filtered(lambda m: m.message_type == "email"))
+
+    def test_a_bounce_to_the_bounce_address_is_still_a_bounce(self):
+        bounce = EmailMessage()
+        bounce["From"] = "MAILER-DAEMON@receiver.test"
+        bounce["To"] = self.alias_domain.bounce_email
+        bounce["Subject"] = "Undelivered Mail Returned to Sender"
+        bounce["Message-Id"] = make_msgid(domain="receiver.test")
+        bounce.set_content("The mail could not be delivered.")
+        bounce.make_mixed()
+        bounce.replace_header("Content-Type", 'multipart/report; report-type=delivery-status; boundary="b"')
+        before = (self.Report.search_count([]), self.env["mail.dmarc.failure"].search_count([]))
+        self.env["mail.thread"].message_process(False, bounce.as_bytes())
+        self.assertEqual(
+            (self.Report.search_count([]), self.env["mail.dmarc.failure"].search_count([])), before
+        )
+
+    def test_reports_older_than_the_retention_are_removed(self):
+        now = int(time.time())
+        old = self.deliver(("old.xml", report_xml("old", rows=ROWS, begin=now - 200 * 86400), "text/xml"))
+        new = self.deliver(("new.xml", report_xml("new", rows=ROWS, begin=now - 10 * 86400), "text/xml"))
+        self.env["ir.config_parameter"].sudo().set_param("mail_domain_health.dmarc_retention_days", "0")
+        self.Report._cron_dmarc_purge()
+        self.assertTrue(old.exists(), "0 keeps everything")
+        self.env["ir.config_parameter"].sudo().set_param("mail_domain_health.dmarc_retention_days", "180")
+        self.Report._cron_dmarc_purge()
+        self.assertFalse(old.exists())
+        self.assertTrue(new.exists())
+        rows = self.env["mail.dmarc.report.record"].search([])
+        self.assertEqual(rows.report_id, new, "the old report's rows went with it")
+        self.assertEqual(self.source(UNKNOWN_IP).message_count, 60, "sources keep what they counted")
 
     def test_upload(self):
         wizard = self.env["mail.dmarc.report.upload"].create(
@@ -327,6 +429,7 @@ class TestDmarcReports(common.TransactionCase):
         self.assertIn("rua=mailto:postmaster@brand.test,mailto:dmarc-reports@mydb.test", line.records)
         self.assertIn("<td>mydb.test</td><td><code>brand.test._report._dmarc</code></td>", line.records)
         self.assertIn("<td>brand.test</td><td><code>_dmarc</code></td>", line.records)
+        self.assertIn("_dmarc.brand.test. IN TXT", line.fix, "the zone-file lines to copy")
 
     def test_setup_claims_nothing_for_a_domain_dns_did_not_answer_for(self):
         setup = self.env["mail.dmarc.setup"].create({"line_ids": [(0, 0, {"domain": "unserved.test"})]})
@@ -350,6 +453,7 @@ class TestDmarcReports(common.TransactionCase):
                     "mail.dmarc.source",
                     "mail.dmarc.setup",
                     "mail.dmarc.report.upload",
+                    "mail.dmarc.failure",
                 ):
                     with self.assertRaises(AccessError, msg=model):
                         env[model].search([])

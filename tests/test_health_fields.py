@@ -15,7 +15,13 @@ class TestHealthFields(DomainHealthCase):
         )
         self.assertFalse(server.domain_health_state, "never checked")
         action = server.action_check_domain_health()
-        self.assertEqual(action["tag"], "soft_reload")
+        # a notification says what was found, then the form shows its (saved) record again
+        self.assertEqual(action["tag"], "display_notification")
+        self.assertEqual(action["params"]["next"], {"type": "ir.actions.act_window_close"})
+        self.assertEqual(
+            action["params"]["message"], "Checked bad.test, good.test: bad.test Fail, good.test Pass"
+        )
+        self.assertEqual(action["params"]["type"], "warning")
         server.invalidate_recordset()
         self.assertEqual(server.domain_health_ids.mapped("name"), ["bad.test", "good.test"])
         self.assertEqual(server.domain_health_state, "fail")

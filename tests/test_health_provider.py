@@ -88,7 +88,7 @@ class TestHealthProvider(DomainHealthCase):
         note = settings.domain_health_provider_note
         self.assertIn("Google Workspace: the outgoing server smtp.gmail.com", note)
         settings.domain_health_provider = "postmark"
-        self.assertIn("Postmark, as chosen in the settings.", settings.domain_health_provider_note)
+        self.assertIn("Postmark, as chosen.", settings.domain_health_provider_note, "said beside the setting")
         settings.save().execute()
         self.assertEqual(self.Health._health_settings().options.provider.name, "postmark")
         wizard = self.env["mail.domain.health.wizard"].create({})

@@ -4,6 +4,7 @@ from odoo.tests import HttpCase, tagged
 
 from .. import seams
 from .common import DnsFixtureMixin
+from .test_dmarc_reports import report_xml
 
 WEB_CLIENT = "/odoo" if seams.SERIES >= 18 else "/web"  # the web client's address (/odoo since 18)
 
@@ -15,7 +16,16 @@ class TestDomainHealthTour(DnsFixtureMixin, HttpCase):
         # every manifest in several threads at once, which CPython 3.11.7 can fail with "AST
         # constructor recursion depth mismatch" (a race in the interpreter, not in the module).
         self.assertEqual(self.url_open("/mail_domain_health/static/description/icon.png").status_code, 200)
+        rows = [("192.0.2.10", 5, "pass", "pass"), ("198.51.100.66", 150, "fail", "fail")]
+        self.env["mail.dmarc.report"]._dmarc_receive(
+            [("report.xml", report_xml(rows=rows, domain="good.test"))]
+        )
         self.start_tour(f"{WEB_CLIENT}?debug=1", "mail_domain_health_tour", login="admin")
         added = self.env["mail.domain.health"].search([("name", "=", "bad.test")])
         self.assertTrue(added.manual)
         self.assertEqual(added.state, "fail")
+        self.assertEqual(added.source, "Added manually")
+        relay = self.env["ir.mail_server"].search([("name", "=", "Relay")])
+        self.assertEqual((relay.from_filter, relay.domain_health_state), ("good.test", "pass"))
+        key = self.env["mail.dkim.key"].search([("domain", "=", "good.test")])
+        self.assertRegex(key.selector, r"^mdh\d{6}$")

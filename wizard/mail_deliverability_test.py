@@ -12,6 +12,7 @@ from odoo.exceptions import UserError
 
 from ..deliverability import dkim_sign, verdict
 from ..deliverability.judgement import Signer
+from ..models.engine_texts import translated, translated_lines
 from ..models.ir_mail_server import CONNECT
 from ..models.mail_domain_health import OUTCOMES
 
@@ -141,6 +142,7 @@ class MailDeliverabilityTest(models.TransientModel):
         self.write(self._result_values(result, envelope, data))
         return {
             "type": "ir.actions.act_window",
+            "name": _("Test Deliverability"),
             "res_model": self._name,
             "res_id": self.id,
             "view_mode": "form",
@@ -176,13 +178,13 @@ class MailDeliverabilityTest(models.TransientModel):
         )
         headers = data[: data.find(b"\r\n\r\n")].decode("utf-8", "replace")
         author = verdict.from_address(data)
-        reason = result.reason
+        reason = translated(self.env, result.reason)
         if result.expected is not None:
             reason = _(
                 "%(reason)s\nDomain Health for these domains: %(outcome)s (%(why)s).",
                 reason=reason,
-                outcome=result.expected.outcome.label,
-                why=result.expected.reason,
+                outcome=translated(self.env, result.expected.outcome.label),
+                why=translated(self.env, result.expected.reason),
             )
             added = result.additions()
             if added:
@@ -190,11 +192,11 @@ class MailDeliverabilityTest(models.TransientModel):
         return {
             "outcome": result.outcome.value,
             "reason": reason,
-            "fixes": "\n".join(result.fixes) or False,
+            "fixes": translated_lines(self.env, result.fixes) or False,
             "spf_result": "\n".join(spf),
             "dkim_result": "\n".join(dkim),
             "dmarc_result": dmarc,
-            "header_problems": "\n".join(result.header_problems) or False,
+            "header_problems": translated_lines(self.env, result.header_problems) or False,
             "sent_from": str(author) if author else False,
             "envelope_from": envelope,
             "delivered_to": self.recipient or False,

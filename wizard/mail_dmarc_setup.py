@@ -30,7 +30,7 @@ class MailDmarcSetup(models.TransientModel):
     )
 
     def _compute_display_name(self):
-        self.display_name = _("DMARC Reports")
+        self.display_name = _("DMARC Reports Setup")
 
     @api.model
     def _default_address(self):
@@ -71,15 +71,21 @@ class MailDmarcSetup(models.TransientModel):
         except ValueError as exc:
             raise UserError(_("Cannot propose records: %s", exc)) from None
         for line, proposal in zip(lines, proposals, strict=True):
-            line.write({"records": line._records_html(proposal), "note": proposal.error or False})
+            line.write(
+                {
+                    "records": line._records_html(proposal),
+                    "fix": proposal.fix or False,
+                    "note": proposal.error or False,
+                }
+            )
         self.state = "done"
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": self._name,
-            "res_id": self.id,
-            "view_mode": "form",
-            "target": "current",
-        }
+        return False  # the form shows this record again, with the proposals
+
+    @api.model
+    def action_open(self):
+        """The setup of this database, opened saved (not as a new record to save or discard)."""
+        action = self.env["ir.actions.act_window"]._for_xml_id("mail_domain_health.action_mail_dmarc_setup")
+        return {**action, "res_id": self.create({}).id}
 
 
 class MailDmarcSetupLine(models.TransientModel):
@@ -93,6 +99,7 @@ class MailDmarcSetupLine(models.TransientModel):
     refused_count = fields.Integer(string="Failing DMARC", readonly=True)
     reject_share = fields.Float(string="Refused at p=reject (%)", compute="_compute_reject_share")
     records = fields.Html(string="To Publish", readonly=True, sanitize=False)
+    fix = fields.Text(string="Zone-File Lines", readonly=True, help="The records to publish, to copy.")
     note = fields.Char(readonly=True)
 
     @api.depends("message_count", "refused_count")

@@ -3,7 +3,7 @@ from collections import Counter
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
 
-from ..deliverability.domains import domain_to_check, normalize_domain
+from ..deliverability.domains import domain_to_check, is_reserved, normalize_domain
 from ..models.mail_domain_health import GENERIC_MAILBOX_DOMAINS, STATES, domains_of
 
 STRICT_POLICIES = ("quarantine", "reject")
@@ -51,7 +51,7 @@ class MailDomainHealthWizard(models.TransientModel):
         in_use = health._health_domains_in_use()
         lines = [Command.create({"domain": name, "source": ", ".join(src)}) for name, src in in_use.items()]
         watched = health.search([("manual", "=", True), ("name", "not in", list(in_use))])
-        manual = _("Added manually")
+        manual = health._health_manual_source()
         lines += [Command.create({"domain": record.name, "source": manual}) for record in watched]
         return lines
 
@@ -64,6 +64,9 @@ class MailDomainHealthWizard(models.TransientModel):
                 name = domain_to_check(line.domain)
             except ValueError as exc:
                 errors.append(str(exc))
+                continue
+            if is_reserved(name):
+                errors.append(self.env["mail.domain.health"]._health_reserved_error(name))
                 continue
             if name not in names:
                 names.append(name)
@@ -100,6 +103,14 @@ class MailDomainHealthWizard(models.TransientModel):
             "views": [(False, "form")],
             "target": "main",
         }
+
+    @api.model
+    def action_open(self):
+        """A new check, opened saved (not as a new record to save or discard)."""
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "mail_domain_health.action_mail_domain_health_wizard"
+        )
+        return {**action, "res_id": self.create({}).id}
 
     def action_open_history(self):
         return self.env["ir.actions.act_window"]._for_xml_id("mail_domain_health.action_mail_domain_health")

@@ -3,6 +3,7 @@
 from odoo import _, api, fields, models
 
 from ..deliverability import identity, judgement, sender
+from ..models.engine_texts import translated, translated_lines
 from ..models.mail_domain_health import OUTCOMES, STATES
 
 RULES = [(rule.value, rule.label) for rule in sender.Rule]
@@ -80,7 +81,7 @@ class MailSendPreview(models.TransientModel):
                     "result_from_filter": sent.from_filter or False,
                     "result_rule": sent.rule.value,
                     "result_envelope_rule": sent.envelope_rule.value,
-                    "result_explanation": sent.explain(server_name),
+                    "result_explanation": translated_lines(wizard.env, sent.explain_lines(server_name)),
                     "result_settings": wizard._mdh_settings_text(found),
                     "alignment_state": verdict.status.value,
                     "mail_outcome": verdict.outcome.value,
@@ -139,6 +140,7 @@ class MailSendPreview(models.TransientModel):
                     judgement.alignment_words(verdict.envelope_domain, verdict.from_domain),
                 )
             )
-        lines.append(f"{verdict.outcome.label.capitalize()}: {verdict.reason}.")
-        lines += verdict.fixes
+        outcome = translated(self.env, verdict.outcome.label)
+        lines.append(f"{outcome[:1].upper()}{outcome[1:]}: {translated(self.env, verdict.reason)}.")
+        lines += [translated(self.env, fix) for fix in verdict.fixes]
         return "\n".join(lines)

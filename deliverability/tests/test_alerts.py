@@ -37,3 +37,15 @@ def test_unknown_neither_degrades_nor_recovers_nor_forgets():
     assert nothing_ran.known == state["known"], "a run that checked nothing keeps every baseline"
     dropped = run(state, spf="pass")
     assert dropped.known == {"spf": "pass"}, "a selector no longer checked is forgotten"
+
+
+def test_a_domain_recovers_only_when_nothing_fails_and_no_alert_is_open():
+    state = run(None, spf="fail", dmarc="pass").state  # SPF failing from the start: no alert
+    dmarc_down = run(state, spf="fail", dmarc="fail")
+    dmarc_back = run(dmarc_down.state, spf="fail", dmarc="pass")
+    assert dmarc_back.recovered and not dmarc_back.alerted
+    assert not dmarc_back.healthy, "SPF still fails: improved, not recovered"
+    spf_fixed = run(dmarc_back.state, spf="pass", dmarc="pass")
+    assert spf_fixed.recovered and spf_fixed.healthy
+    half = run(run(spf_fixed.state, spf="fail", dmarc="pass").state, spf="warning", dmarc="pass")
+    assert half.recovered and half.alerted and not half.healthy, "an alert still open"

@@ -295,3 +295,11 @@ def test_valid_parameters(key, value):
 def test_invalid_parameters(key, value, says):
     error = parameter_error(key, value)
     assert error and key in error and says in error
+
+
+def test_a_bad_catchall_domain_is_named_once():
+    error = parameter_error("mail.catchall.domain", "not a domain!")
+    assert error == (
+        "mail.catchall.domain must be a domain name such as example.com: "
+        "'not a domain!' is not a valid domain name."
+    )

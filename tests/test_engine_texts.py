@@ -1,0 +1,78 @@
+"""The engine's texts are in the .pot and shown in the reader's language (the engine imports no Odoo)."""
+
+from pathlib import Path
+from unittest.mock import patch
+
+from babel.messages.pofile import read_po
+from odoo.tests import common, tagged
+from odoo.tools.translate import code_translations
+
+from ..deliverability import spf, verdict
+from ..deliverability.texts import _lt
+from ..models.engine_texts import translated
+
+POT = Path(__file__).resolve().parents[1] / "i18n" / "mail_domain_health.pot"
+NO_SPF = "%(domain)s has no SPF record: receivers cannot tell which servers may send its mail."
+NOT_AUTHENTICATED = "the message is not authenticated (%(why)s; %(label)s)"
+FRENCH = {
+    NO_SPF: "%(domain)s n'a pas d'enregistrement SPF : les destinataires ne savent pas qui peut envoyer "
+    "son courrier.",
+    NOT_AUTHENTICATED: "le message n'est pas authentifié (%(why)s ; %(label)s)",
+    "no DKIM signature": "aucune signature DKIM",
+    "no DMARC policy for %(domain)s": "aucune politique DMARC pour %(domain)s",
+}
+
+
+@tagged("post_install", "-at_install")
+class TestEngineTexts(common.TransactionCase):
+    def french(self):
+        """French installed, and the addon's French translations (the .po Odoo reads) hold ``FRENCH``."""
+        self.env["res.lang"]._activate_lang("fr_FR")
+        key = ("mail_domain_health", "fr_FR")
+        loaded = dict(code_translations.get_python_translations(*key))
+        return patch.dict(code_translations.python_translations, {key: {**loaded, **FRENCH}})
+
+    def test_the_engine_texts_are_in_the_pot(self):
+        with POT.open("rb") as pot:
+            msgids = {message.id for message in read_po(pot)}
+        for msgid in (NO_SPF, NOT_AUTHENTICATED, "Sent as the author: the server has no From filter"):
+            self.assertIn(msgid, msgids)
+        for module in (spf, verdict):  # the engine marks its texts without importing Odoo
+            self.assertNotIn("odoo", Path(module.__file__).read_text())
+
+    def test_a_stored_verdict_is_shown_in_the_readers_language(self):
+        health = self.env["mail.domain.health"].create({"name": "nospf.test"})
+        summary = _lt(NO_SPF) % {"domain": "nospf.test"}  # as the SPF check words it
+        run = self.env["mail.domain.health.run"].create(
+            {
+                "health_id": health.id,
+                "state": "fail",
+                "check_ids": [(0, 0, {"check": "spf", "status": "fail", "summary": summary})],
+            }
+        )
+        check = run.check_ids
+        self.assertEqual(check.summary, summary, "stored in English")
+        with self.french():
+            french = check.with_context(lang="fr_FR")
+            self.assertEqual(
+                french.summary_text,
+                "nospf.test n'a pas d'enregistrement SPF : les destinataires ne savent pas qui peut envoyer "
+                "son courrier.",
+            )
+            self.assertEqual(check.with_context(lang="en_US").summary_text, summary)
+
+    def test_a_fresh_verdict_is_translated_with_its_parts(self):
+        _outcome, reason, _fixes = verdict._decide(
+            "x.test", "x.test", "none", [], [], [], False, False, None, [], []
+        )
+        self.assertEqual(
+            reason,
+            "the message is not authenticated (SPF could not be evaluated: no sending IP is known, "
+            "no DKIM signature; no DMARC policy for x.test)",
+        )
+        with self.french():
+            self.assertEqual(
+                translated(self.env(context={"lang": "fr_FR"}), reason),
+                "le message n'est pas authentifié (SPF could not be evaluated: no sending IP is known, "
+                "aucune signature DKIM ; aucune politique DMARC pour x.test)",
+            )
