@@ -3,7 +3,8 @@ the health of the domains each server sends for.
 
 The send path extends Odoo's seams and lets Odoo decide: each override calls ``super()`` with the
 real arguments and adjusts an input or the one value that differs (see readme/SENDER.rst):
-``build_email`` takes the author without control characters and with an ASCII (IDNA) domain,
+``build_email`` takes the author without control characters and with an ASCII (IDNA) domain and
+writes ``List-Unsubscribe`` as a valid field,
 ``_find_mail_server`` and ``_match_from_filter`` compare ASCII forms (from_filters are stored in
 them), ``connect`` applies the From filter to a server given by id as Odoo applies it to a server
 it chooses, ``_get_default_from_address`` adds a full-address ``mail.default.from`` when no alias
@@ -20,7 +21,7 @@ import logging
 
 from odoo import api, models, tools
 
-from ..deliverability import dkim_sign, identity, sender
+from ..deliverability import dkim_sign, identity, sender, unsubscribe
 from ..deliverability.domains import normalize_domain
 from .mail_domain_health import domains_of
 
@@ -156,12 +157,15 @@ class IrMailServer(models.Model):
 
     def build_email(self, email_from, *args, **kwargs):
         """Odoo's message, from the author without control characters (CR/LF: no header can be
-        injected, the message is not refused) and with its domain in ASCII (IDNA)."""
+        injected, the message is not refused) and with its domain in ASCII (IDNA); its
+        ``List-Unsubscribe`` fields written as valid fields (folded only at whitespace, never as
+        encoded words: one-click unsubscribe keeps working, and DKIM signs them as sent)."""
         if isinstance(email_from, str) and (
             not email_from.isascii() or sender.has_control_characters(email_from)
         ):
             email_from = _ours("Cleaning the author", email_from, self._mdh_clean_author, email_from)
-        return super().build_email(email_from, *args, **kwargs)
+        message = super().build_email(email_from, *args, **kwargs)
+        return _ours("Keeping List-Unsubscribe intact", message, unsubscribe.keep_intact, message)
 
     @staticmethod
     def _mdh_clean_author(email_from):

@@ -16,3 +16,4 @@ from . import test_migration
 from . import test_dkim_keys
 from . import test_dkim_signing
 from . import test_deliverability_test
+from . import test_unsubscribe

@@ -80,7 +80,7 @@ trap cleanup EXIT
 set +e
 "$ODOO_PYTHON" "$ODOO_PATH/odoo-bin" \
     --addons-path="$ODOO_PATH/addons,$addons" --db_host="$PGHOST" --db_port="$PGPORT" --db_user="$db_user" \
-    -d "$db" -i mail_domain_health,test_mail --without-demo=all --stop-after-init --http-interface=127.0.0.1 --http-port="$port" \
+    -d "$db" -i mail_domain_health,test_mail,mass_mailing --without-demo=all --stop-after-init --http-interface=127.0.0.1 --http-port="$port" \
     --test-enable --test-tags=/mail_domain_health \
     --log-level=test 2>&1 | tee "$log" | grep -E "(ERROR|FAIL|tour succeeded|failed, .* error|Ran [0-9]+ test)" || true
 rc=${PIPESTATUS[0]}
