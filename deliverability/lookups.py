@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from . import dmarc
 from .checks import RunOptions
 from .dns import DnsStatus
+from .domains import normalize_domain
 
 
 def host_addresses(names: Iterable[str], run_options: RunOptions) -> list[str]:
@@ -27,8 +28,9 @@ def host_addresses(names: Iterable[str], run_options: RunOptions) -> list[str]:
 
 
 def dmarc_policies(names: Iterable[str], run_options: RunOptions) -> dict[str, str | None]:
-    """``{domain: policy}``: the DMARC policy (none, quarantine, reject) that applies to each domain,
-    None without a usable record, an answer within the run's domain deadline, or a valid name."""
+    """``{domain: policy}``: the DMARC policy (none, quarantine, reject) that applies to each domain
+    DNS answered for within the run's domain deadline, None when it has no usable record. A domain
+    DNS did not answer for, or that is not a valid name, is left out: its policy is not known."""
     names = list(dict.fromkeys(names))
     if not names:
         return {}
@@ -36,13 +38,14 @@ def dmarc_policies(names: Iterable[str], run_options: RunOptions) -> dict[str, s
     async def lookup() -> dict[str, str | None]:
         resolver = run_options.resolver()
 
-        async def one(name: str) -> tuple[str, str | None]:
+        async def one(name: str) -> tuple[str, dmarc.Discovery | None]:
             try:
-                policy = await asyncio.wait_for(dmarc.policy_of(name, resolver), run_options.domain_deadline)
+                found = dmarc.discover(normalize_domain(name), resolver)
+                return name, await asyncio.wait_for(found, run_options.domain_deadline)
             except (asyncio.TimeoutError, ValueError):
-                policy = None
-            return name, policy
+                return name, None
 
-        return dict(await asyncio.gather(*(one(name) for name in names)))
+        found = await asyncio.gather(*(one(name) for name in names))
+        return {name: d.policy for name, d in found if d is not None and not d.dns_error}
 
     return asyncio.run(lookup())

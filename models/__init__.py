@@ -15,3 +15,4 @@ from . import mail_dmarc_source
 from . import mail_dmarc_report
 from . import mail_dmarc_report_record
 from . import mail_dkim_key
+from . import mail_dmarc_policy

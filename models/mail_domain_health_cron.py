@@ -44,6 +44,7 @@ class MailDomainHealth(models.Model):
             _logger.warning("Domain health: %s", exc)
             settings = exc
         auto_commit = not modules.module.current_test
+        self._cron_dmarc_policies()
         total, done = len(due), 0
         _logger.info("Domain health: checking %d domains", total)
         for batch in split_every(batch_size, due.ids, self.browse):
@@ -57,6 +58,18 @@ class MailDomainHealth(models.Model):
                 _logger.info("Domain health: time budget spent, %d domains left", total - done)
                 return
         self._health_gc()
+
+    @api.model
+    def _cron_dmarc_policies(self):
+        """Look up again the DMARC policies of the correspondents' domains (DMARC-aware relaying reads
+        them on the send path); a failure is logged and the check goes on."""
+        try:
+            with self.env.cr.savepoint():
+                self.env["mail.dmarc.policy"]._dmarc_refresh()
+        except Exception:
+            _logger.warning(
+                "Domain health: the DMARC policies of correspondents were not refreshed", exc_info=True
+            )
 
     @api.model
     def _health_gc(self):

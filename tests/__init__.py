@@ -17,3 +17,4 @@ from . import test_dkim_keys
 from . import test_dkim_signing
 from . import test_deliverability_test
 from . import test_unsubscribe
+from . import test_dmarc_relaying

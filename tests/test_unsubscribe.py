@@ -22,7 +22,9 @@ class TestUnsubscribeOnTheWire(SinkMixin, DkimCase):
         super().setUpClass()
         cls.env["mail.dkim.key"].search([]).action_check_dns()
         cls.env["ir.config_parameter"].sudo().set_param("web.base.url", BASE_URL)
-        cls.user = new_test_user(cls.env, "mia", groups="base.group_user", name="Mia", email="mia@signed.test")
+        cls.user = new_test_user(
+            cls.env, "mia", groups="base.group_user", name="Mia", email="mia@signed.test"
+        )
 
     def one_click(self, data):
         """One-click unsubscribe as the receiver reads the bytes received."""
@@ -32,19 +34,25 @@ class TestUnsubscribeOnTheWire(SinkMixin, DkimCase):
         return unsubscribe.one_click(received.items(), bulk_senders.signed_fields(data, passing))
 
     def verified(self, data):
-        return [(r.domain, r.selector, r.result) for r in asyncio.run(verdict._verify_dkim(data, self.resolver()))]
+        return [
+            (r.domain, r.selector, r.result) for r in asyncio.run(verdict._verify_dkim(data, self.resolver()))
+        ]
 
     def test_mail_with_long_list_unsubscribe(self):
         url = f"{BASE_URL}/unsubscribe?token=" + "0123456789abcdef" * 8
         value = f"<{url}>, <mailto:unsubscribe@signed.test?subject=unsubscribe>"
-        mail = self.env["mail.mail"].sudo().create(
-            {
-                "email_from": self.user.email_formatted,
-                "email_to": "person@example.org",
-                "subject": "Digest",
-                "body_html": "<p>Hello</p>",
-                "headers": {"List-Unsubscribe": value, "List-Unsubscribe-Post": unsubscribe.ONE_CLICK},
-            }
+        mail = (
+            self.env["mail.mail"]
+            .sudo()
+            .create(
+                {
+                    "email_from": self.user.email_formatted,
+                    "email_to": "person@example.org",
+                    "subject": "Digest",
+                    "body_html": "<p>Hello</p>",
+                    "headers": {"List-Unsubscribe": value, "List-Unsubscribe-Post": unsubscribe.ONE_CLICK},
+                }
+            )
         )
         with self.sending() as received:
             mail.send()
