@@ -18,3 +18,4 @@ from . import test_dkim_signing
 from . import test_deliverability_test
 from . import test_unsubscribe
 from . import test_dmarc_relaying
+from . import test_bulk_senders
