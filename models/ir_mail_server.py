@@ -204,7 +204,11 @@ class IrMailServer(models.Model):
         one step between it and the SMTP session, and the record of what the message is sent as."""
         author = _address(message["From"])
         smtp_from, smtp_to_list, message = super()._prepare_email_message(message, smtp_session)
-        relayed = _ours("DMARC-aware relaying", None, self._mdh_relay_reply_to, author, message, smtp_session)
+        relayed = None
+        facts = getattr(self.env.context.get("mdh_sending"), "relay_facts", None)
+        if facts is None or facts.strict:  # once per send it is known when no domain is strict
+            relayed = _ours("DMARC-aware relaying", None, self._mdh_relay_reply_to, author, message,
+                            smtp_session)  # fmt: skip
         try:
             sent = self._mdh_sent_as(author, smtp_from, message, smtp_session)
             if relayed and sent is not None:

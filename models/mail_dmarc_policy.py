@@ -93,7 +93,8 @@ class MailDmarcPolicy(models.Model):
 
     @api.model
     def _dmarc_relay_facts(self):
-        """``RelayFacts`` of the send path: the stored strict policies and the domains the database
-        sends for (read once per send)."""
+        """``RelayFacts`` of the send path: the stored strict policies and, when there are any, the
+        domains the database sends for (read once per send; one query when no policy is strict)."""
         strict = self.sudo().search_read([("policy", "in", STRICT_POLICIES)], ["domain", "policy"])
-        return RelayFacts.of({r["domain"]: r["policy"] for r in strict}, self._dmarc_own_domains())
+        own = self._dmarc_own_domains() if strict else ()
+        return RelayFacts.of({r["domain"]: r["policy"] for r in strict}, own)
