@@ -10,11 +10,13 @@ DKIM CNAME, no provider include, p=reject). One run measures:
 * the full check (``checks.check_domains``, one ``DnsResolver`` and its cache):
   domains/s, DNS queries/s on the wire, p50/p99 latency per domain (its first
   query to its report), peak RSS of this process;
-* (a) the raw ceiling: sequential ``dns.query.udp`` over the distinct lookups the
-  full check made, in the same order;
-* (b) checkdmarc's SPF + DMARC checks on the same domains (sequential, in its own
-  virtualenv, see ``checkdmarc_run.py``; warm: its imports done and a few domains
-  checked before the clock starts) against our SPF + DMARC checks alone, and
+* (a) the raw ceiling: dnspython's ``dns.asyncquery.udp`` over the distinct lookups
+  the full check made, 64 at once as the check's resolver (one socket and one parse
+  per query, no checking work);
+* (b) checkdmarc's SPF + DMARC checks on the same domains (one domain at a time, in
+  its own virtualenv, see ``checkdmarc_run.py``; warm: its imports done and a few
+  domains checked before the clock starts) against our SPF + DMARC checks alone
+  (128 domains at once sharing one resolver and its cache), and
   against the whole command line process as a user runs it (``python -m
   deliverability check DOMAIN... --json``: startup, imports, every check of every
   domain, the JSON written).
@@ -43,8 +45,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import dns.asyncquery  # noqa: E402
 import dns.message  # noqa: E402
-import dns.query  # noqa: E402
 
 from deliverability import dmarc, spf  # noqa: E402
 from deliverability.checks import CheckOptions, check_domains  # noqa: E402
@@ -122,8 +124,11 @@ class TimedResolver:
         return await self.inner.query(name, rtype)
 
 
+CONCURRENCY = 64  # queries at once: the check's resolver and the raw ceiling
+
+
 def resolver_for(server: Nameserver) -> DnsResolver:
-    return DnsResolver([server], timeout=2.0, lifetime=5.0, concurrency=64)
+    return DnsResolver([server], timeout=2.0, lifetime=5.0, concurrency=CONCURRENCY)
 
 
 def full_check(server: Nameserver, domains: list[str]) -> dict:
@@ -157,11 +162,21 @@ def full_check(server: Nameserver, domains: list[str]) -> dict:
 
 
 def raw_ceiling(server: Nameserver, lookups: list[tuple[str, str]]) -> dict:
-    """Sequential ``dns.query.udp`` over ``lookups``: one socket and one parse per query, no other work."""
+    """``dns.asyncquery.udp`` over ``lookups``, ``CONCURRENCY`` at once as the check's resolver: one
+    socket and one parse per query, no other work."""
+
+    async def run() -> None:
+        slots = asyncio.Semaphore(CONCURRENCY)
+
+        async def one(name: str, rtype: str) -> None:
+            async with slots:
+                request = dns.message.make_query(name, rtype, use_edns=0, payload=1232)
+                await dns.asyncquery.udp(request, server.host, timeout=2.0, port=server.port)
+
+        await asyncio.gather(*(one(name, rtype) for name, rtype in lookups))
+
     start = time.perf_counter()
-    for name, rtype in lookups:
-        request = dns.message.make_query(name, rtype, use_edns=0, payload=1232)
-        dns.query.udp(request, server.host, port=server.port, timeout=2.0)
+    asyncio.run(run())
     wall = time.perf_counter() - start
     return {"queries": len(lookups), "wall": wall, "queries_per_s": len(lookups) / wall}
 
@@ -301,7 +316,7 @@ def delayed(server: Nameserver, rtt_ms: float):
 def report(
     count: int, args, full: dict, rss: float, raw: dict | None, ours: dict, theirs: dict | None, cli: dict
 ):
-    setup = f"NSD server-count {args.nsd_servers}, resolver concurrency 64, 128 domains in flight"
+    setup = f"NSD server-count {args.nsd_servers}, resolver concurrency {CONCURRENCY}, 128 domains in flight"
     if args.rtt_ms:
         setup += f", {args.rtt_ms:g} ms RTT added by a relay"
     lines = [
@@ -315,12 +330,13 @@ def report(
         + (f" (target < {TARGETS['rss_mb_10000']:.0f} MB)" if count >= 10000 else ""),
     ]
     if raw is None:
-        lines.append("raw ceiling:  not measured with --rtt-ms (sequential queries measure only the RTT)")
+        lines.append("raw ceiling:  not measured with --rtt-ms")
     else:
         ratio = full["queries_per_s"] / raw["queries_per_s"]
         lines += [
-            f"raw ceiling:  {raw['queries_per_s']:.0f} queries/s (sequential dns.query.udp over the "
-            f"{raw['queries']} distinct lookups of the check, {raw['wall']:.2f}s)",
+            f"raw ceiling:  {raw['queries_per_s']:.0f} queries/s (dns.asyncquery.udp, {CONCURRENCY} at once "
+            f"as the check, over the {raw['queries']} distinct lookups of the check, no checking work, "
+            f"{raw['wall']:.2f}s)",
             f"  full check / raw ceiling: {ratio:.2f} (target >= {TARGETS['full_vs_raw_qps']})",
         ]
     lines.append(
@@ -338,9 +354,10 @@ def report(
             f"SPF+DMARC checkdmarc: {theirs['seconds']:.2f}s  {theirs['domains_per_s']:.1f} domains/s "
             f"on {theirs['domains']} domains "
             f"(valid SPF {theirs['spf_valid']}, valid DMARC {theirs['dmarc_valid']})",
-            f"  ours / checkdmarc: {speedup:.1f}x (target >= {target:g})",
+            f"  ours / checkdmarc: {speedup:.1f}x (target >= {target:g}; ours checks 128 domains at once "
+            "with one shared DNS cache, checkdmarc one domain at a time)",
             f"  CLI whole process / checkdmarc warm: {cli['domains_per_s'] / theirs['domains_per_s']:.1f}x "
-            f"(target >= {target:g})",
+            f"(target >= {target:g}; the CLI also 128 domains at once, one cache)",
         ]
     print("\n".join(lines))
 

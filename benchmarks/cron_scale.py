@@ -8,8 +8,9 @@ The database is created with the module installed when it does not exist. N doma
 without the include, every 10th without DKIM) are watched, then ``_cron_check_domains``
 runs as the scheduler runs it (committing its batches), twice: the first run stores
 every result, the second finds them unchanged (the daily steady state). For each run:
-wall time, DNS queries/s on the wire, peak RSS of this process, compared with Odoo's
-default cron time limit. Only 127.0.0.1 is contacted; the benchmark's records and
+wall time, the time spent in the engine's checks (DNS and verdicts) and, within it, the
+time with at least one DNS query on the wire, DNS queries/s, peak RSS of this process,
+compared with Odoo's default cron time limit. Only 127.0.0.1 is contacted; the benchmark's records and
 settings are removed at the end.
 """
 
@@ -121,11 +122,23 @@ def main() -> int:
     from odoo.addons.mail_domain_health.models import mail_domain_health_cron as cron_module
 
     resolvers = []
+    on_wire = {"queries": 0, "since": 0.0, "seconds": 0.0}  # time with at least one query on the wire
 
     class CountingResolver(checks.DnsResolver):
         def __post_init__(self):
             super().__post_init__()
             resolvers.append(self)
+
+        async def _exchange(self, *exchange_args):
+            if not on_wire["queries"]:
+                on_wire["since"] = time.perf_counter()
+            on_wire["queries"] += 1
+            try:
+                return await super()._exchange(*exchange_args)
+            finally:
+                on_wire["queries"] -= 1
+                if not on_wire["queries"]:
+                    on_wire["seconds"] += time.perf_counter() - on_wire["since"]
 
     checks.DnsResolver = lookups.DnsResolver = CountingResolver
     engine_seconds = []
@@ -164,6 +177,7 @@ def main() -> int:
                 for label in ("first run (stores every result)", "second run (results unchanged)"):
                     resolvers.clear()
                     engine_seconds.clear()
+                    on_wire["seconds"] = 0.0
                     health.search([]).write({"last_check": fields.Datetime.now() - timedelta(days=1)})
                     cr.commit()
                     start = time.perf_counter()
@@ -178,7 +192,8 @@ def main() -> int:
                     )
                     states = health.read_group([("name", "in", names)], ["state"], ["state"])
                     engine = sum(engine_seconds)
-                    results.append((label, wall, engine, sent, checked, peak_rss_mb(), states))
+                    dns_seconds = on_wire["seconds"]
+                    results.append((label, wall, engine, dns_seconds, sent, checked, peak_rss_mb(), states))
             finally:
                 health.search([("name", "in", names)]).unlink()
                 for key, value in saved.items():
@@ -187,12 +202,13 @@ def main() -> int:
 
     print(f"cron over {len(names)} domains (NSD on {server.address}, 2 NSD processes)")
     print(f"  RSS after loading the registry: {rss_loaded:.0f} MB")
-    for label, wall, engine, sent, checked, rss, states in results:
+    for label, wall, engine, dns_seconds, sent, checked, rss, states in results:
         summary = ", ".join(f"{s['state_count']} {s['state']}" for s in states)
         print(f"  {label}:")
         rate = len(names) / wall
         print(f"    wall time      {wall:8.2f} s   ({rate:.0f} domains/s; {checked} checked: {summary})")
-        print(f"    of which DNS   {engine:8.2f} s   (the engine's concurrent checks; the rest is the ORM)")
+        print(f"    in the checks  {engine:8.2f} s   (the engine: DNS and verdicts; the rest is the ORM)")
+        print(f"    of which DNS   {dns_seconds:8.2f} s   (at least one query on the wire)")
         qps, engine_qps = sent / wall, sent / engine
         print(f"    DNS queries    {sent:8d}     ({qps:.0f} queries/s; {engine_qps:.0f} while checking)")
         print(f"    peak RSS       {rss:8.0f} MB")
@@ -205,7 +221,7 @@ def main() -> int:
     )
     slowest = max(r[1] for r in results)
     print(f"  slowest run uses {100 * slowest / limit:.1f}% of the limit" if limit > 0 else "")
-    return 0 if all(r[4] == len(names) for r in results) else 1
+    return 0 if all(r[5] == len(names) for r in results) else 1
 
 
 if __name__ == "__main__":

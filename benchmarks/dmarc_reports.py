@@ -4,8 +4,9 @@
     /work/main/.venv-odoo/bin/python benchmarks/dmarc_reports.py --odoo /work/odoo18 \\
         --addons-path /work/odoo18/addons,/work/addons -d mdh_bench     # and the Odoo part
 
-Each part runs in a process of its own, as a user runs it, and prints its wall time and
-the peak RSS of that whole process:
+Each part runs in a process of its own; the times are measured inside that process (the
+parsing or the mail gateway alone: no interpreter start, imports or registry loading), the
+memory is the peak RSS of the whole process:
 - engine: the large report (gzip, streamed) parsed row by row; then typical small reports
   (a gzip of 20 rows, as Google sends) parsed one after the other: reports/s.
 - Odoo: the same large report mailed to the reports alias and read by ``message_process``
@@ -214,7 +215,7 @@ def main() -> int:
               f"{large.stat().st_size / 2**20:.1f} MB gzipped")  # fmt: skip
         del xml
         engine = child("engine", args, large)
-        print("engine (deliverability.dmarc_reports, one process):")
+        print("engine (deliverability.dmarc_reports, own process; times measured in it):")
         print(f"  {engine['rows']} rows parsed in {engine['large_seconds']:.2f} s "
               f"({engine['rows'] / engine['large_seconds']:.0f} rows/s, "
               f"{engine['messages']} messages)")  # fmt: skip
@@ -229,7 +230,7 @@ def main() -> int:
             ensure_database(args)
             odoo = child("odoo", args, large)
             limit = odoo["limit"]
-            print("Odoo (message_process on the reports alias, one process):")
+            print("Odoo (message_process on the reports alias, own process; times measured in it):")
             print(f"  RSS after loading the registry: {odoo['rss_loaded']:.0f} MB")
             share = (
                 f"{100 * odoo['large_seconds'] / limit:.0f}% of Odoo's cron limit of {limit} s"

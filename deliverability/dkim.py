@@ -138,7 +138,7 @@ def key_size(record: DkimRecord) -> int:
             return bits
     from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.backends import default_backend
-    from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+    from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
     from cryptography.hazmat.primitives.serialization import load_der_public_key
 
     if record.key_type == "ed25519":
@@ -154,7 +154,12 @@ def key_size(record: DkimRecord) -> int:
     except (ValueError, TypeError, UnsupportedAlgorithm):
         raise DkimParseError("p= is not an RSA public key (expected DER SubjectPublicKeyInfo)") from None
     if not isinstance(key, rsa.RSAPublicKey):
-        kind = type(key).__name__.strip("_").replace("PublicKey", "")
+        # named by the key's kind, not by its class, whose name differs between cryptography versions
+        kinds = {
+            ec.EllipticCurvePublicKey: "EC", dsa.DSAPublicKey: "DSA", ed25519.Ed25519PublicKey: "Ed25519",
+            ed448.Ed448PublicKey: "Ed448",
+        }  # fmt: skip
+        kind = next((name for cls, name in kinds.items() if isinstance(key, cls)), type(key).__name__)
         raise DkimParseError(f"p= holds a key of type {kind}, not RSA")
     return key.key_size
 

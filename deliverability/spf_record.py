@@ -18,6 +18,7 @@ VERSION = "v=spf1"
 _VERSION_RE = re.compile(r"^v=spf1(?=$| )", re.IGNORECASE)
 _NOT_PRINTABLE = re.compile(r"[^\x20-\x7e]")
 _MACRO = re.compile(r"%[{_%-]")
+_MODIFIER_NAME = re.compile(r"[a-z][a-z0-9._-]*=")  # RFC 7208 name "=" (lower-cased)
 DNS_MECHANISMS = frozenset({"include", "a", "mx", "ptr", "exists"})
 QUALIFIERS = {"+": "pass", "-": "fail", "~": "softfail", "?": "neutral"}
 TXT_STRING_MAX = 255
@@ -209,7 +210,7 @@ def merged_record(existing: str | None, include: str) -> str:
 def merge_records(records, include: str) -> str:
     """One record to publish in place of ``records`` (several SPF records are a permerror).
 
-    Mechanisms and unknown modifiers are kept once each, in order, after
+    Mechanisms are kept once each and unknown modifiers once per name (the first), in order, after
     ``include:<include>`` (a single record that has it keeps it in place);
     ``exp=`` and ``all`` come from the first record that has them. When several
     records are merged a ``redirect=`` becomes an ``include:`` so that every
@@ -242,9 +243,11 @@ def merge_records(records, include: str) -> str:
                     redirect = redirect or word
                     continue
                 word, low = f"include:{word[9:]}", f"include:{low[9:]}"
-            if after_all or low in seen:
+            modifier = _MODIFIER_NAME.match(low)
+            key = modifier.group(0) if modifier else low  # a modifier appears once (RFC 7208 6)
+            if after_all or key in seen:
                 continue
-            seen.add(low)
+            seen.add(key)
             words.append(word)
     if all_word:
         words.append(all_word)

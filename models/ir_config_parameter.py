@@ -4,7 +4,7 @@ the health of the domain they name."""
 
 import logging
 
-from odoo import api, models
+from odoo import _, api, models
 from odoo.exceptions import ValidationError
 
 from ..deliverability import identity, sender
@@ -40,9 +40,7 @@ class IrConfigParameter(models.Model):
         """Raise ``ValidationError`` when ``value`` is not valid for the sender parameter ``key``."""
         error = sender.parameter_error(key, value)
         if error:
-            raise ValidationError(
-                self.env._("Invalid system parameter %(key)s: %(error)s", key=key, error=error)
-            )
+            raise ValidationError(_("Invalid system parameter %(key)s: %(error)s", key=key, error=error))
 
     @api.model
     def _mdh_identity_parameters(self):

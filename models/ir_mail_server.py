@@ -21,6 +21,7 @@ import logging
 
 from odoo import _, api, models, tools
 
+from .. import seams
 from ..deliverability import dkim_sign, identity, sender, unsubscribe
 from ..deliverability.domains import normalize_domain
 from .mail_domain_health import domains_of
@@ -28,6 +29,10 @@ from .mail_domain_health import domains_of
 _logger = logging.getLogger(__name__)
 
 CONFIGURATION_SERVER = "the SMTP server of the configuration file"
+# Odoo's names for the send-path methods extended below (Odoo 19 renamed them; see seams).
+CONNECT = seams.mail_server_method("connect")
+BUILD_EMAIL = seams.mail_server_method("build_email")
+PREPARE_EMAIL_MESSAGE = seams.mail_server_method("_prepare_email_message")
 
 
 def _address(header):
@@ -53,6 +58,7 @@ def _ours(what, fallback, func, *args):
         return fallback
 
 
+@seams.mail_server_renames
 class IrMailServer(models.Model):
     _name = "ir.mail_server"
     _inherit = ["ir.mail_server", "mail.domain.health.mixin"]
@@ -162,13 +168,18 @@ class IrMailServer(models.Model):
                 allow_archived=False):  # fmt: skip
         """Odoo's connection. For a server given by id (a mail's own server, e.g. mass mailing), an
         author its From filter does not accept is replaced by the default sender when the filter
-        accepts that, as Odoo does for the servers it chooses."""
+        accepts that, as Odoo does for the servers it chooses. In a ``mail.mail`` send, the
+        connection starts a batch of its ``Sending``."""
+        sending = self.env.context.get("mdh_sending")
+        if sending is not None:
+            server = self.sudo().browse(mail_server_id) if mail_server_id else None
+            sending.batch(mail_server_id or None, server.name if server else "")
         if mail_server_id and smtp_from:
             smtp_from = _ours(
                 "From filter of a forced server", smtp_from, self._mdh_forced_server_from, mail_server_id,
                 smtp_from,
             )  # fmt: skip
-        return super().connect(
+        return getattr(super(), CONNECT)(
             host, port, user, password, encryption, smtp_from, ssl_certificate, ssl_private_key, smtp_debug,
             mail_server_id, allow_archived,
         )  # fmt: skip
@@ -189,7 +200,7 @@ class IrMailServer(models.Model):
             not email_from.isascii() or sender.has_control_characters(email_from)
         ):
             email_from = _ours("Cleaning the author", email_from, self._mdh_clean_author, email_from)
-        message = super().build_email(email_from, *args, **kwargs)
+        message = getattr(super(), BUILD_EMAIL)(email_from, *args, **kwargs)
         return _ours("Keeping List-Unsubscribe intact", message, unsubscribe.keep_intact, message)
 
     @staticmethod
@@ -203,7 +214,7 @@ class IrMailServer(models.Model):
         """Odoo's preparation (From, envelope sender, recipients, Bcc), then ``_mdh_before_smtp``, the
         one step between it and the SMTP session, and the record of what the message is sent as."""
         author = _address(message["From"])
-        smtp_from, smtp_to_list, message = super()._prepare_email_message(message, smtp_session)
+        smtp_from, smtp_to_list, message = getattr(super(), PREPARE_EMAIL_MESSAGE)(message, smtp_session)
         relayed = None
         facts = getattr(self.env.context.get("mdh_sending"), "relay_facts", None)
         if facts is None or facts.strict:  # once per send it is known when no domain is strict
@@ -287,15 +298,15 @@ class IrMailServer(models.Model):
                 signed = dkim_sign.sign_message(message, smtp_from, smtp_to_list, signers)
                 if explain:
                     selectors = ", ".join(s.selector for s in signers)
-                    note = self.env._("DKIM: signed for %(domain)s, selector %(selectors)s.",
+                    note = _("DKIM: signed for %(domain)s, selector %(selectors)s.",
                                       domain=domain, selectors=selectors)  # fmt: skip
                 return signed, note
             if explain and signers is not None:
-                note = self.env._("DKIM: not signed, the key of %s is not published yet.", domain)
+                note = _("DKIM: not signed, the key of %s is not published yet.", domain)
         except Exception as exc:  # noqa: BLE001 - a message is never lost to signing
             _logger.warning("DKIM signing of %s failed, sent unsigned: %s", message["Message-Id"], exc)
             if explain:
-                note = self.env._("DKIM: not signed, signing failed (%s); see the server log.",
+                note = _("DKIM: not signed, signing failed (%s); see the server log.",
                                   type(exc).__name__)  # fmt: skip
         return message, note
 
@@ -357,7 +368,7 @@ class IrMailServer(models.Model):
                 domain_notifications_email=alias_domain.default_from_email,
                 domain_bounce_address=alias_domain.bounce_email,
             )
-        message = servers.build_email(
+        message = getattr(servers, BUILD_EMAIL)(
             author or False, ["recipient@example.com"], "Preview", "", reply_to=found.catchall.value or False,
             headers={"Return-Path": found.bounce.value} if found.bounce.value else None,
         )  # fmt: skip
@@ -370,7 +381,7 @@ class IrMailServer(models.Model):
         )
         name = mail_server.name if mail_server else CONFIGURATION_SERVER
         sending = sender.Sending(mail_server.id if mail_server else None, name)
-        servers.with_context(mdh_sending=sending)._prepare_email_message(message, session)
+        getattr(servers.with_context(mdh_sending=sending), PREPARE_EMAIL_MESSAGE)(message, session)
         return sending.sent, name, found
 
 

@@ -14,6 +14,7 @@ from datetime import timedelta
 from odoo import _, api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
 
+from .. import seams
 from ..deliverability import dkim_keys, dkim_sign
 from ..deliverability.dkim_keys import OwnKey, Publication
 from ..deliverability.domains import normalize_domain
@@ -33,6 +34,9 @@ GRACE_PARAM = "mail_domain_health.dkim_grace_days"
 DEFAULT_GRACE_DAYS = 7
 
 
+@seams.unique(
+    "selector_unique", "unique(domain, selector)", "A domain cannot have two keys with the same selector."
+)
 class MailDkimKey(models.Model):
     _name = "mail.dkim.key"
     _description = "DKIM Signing Key"
@@ -70,14 +74,6 @@ class MailDkimKey(models.Model):
     dns_type = fields.Char(string="Type", compute="_compute_record")
     dns_value = fields.Text(string="Value", compute="_compute_record")
     signs = fields.Boolean(string="Signs Mail", compute="_compute_signs")
-
-    _sql_constraints = [
-        (
-            "selector_unique",
-            "unique(domain, selector)",
-            "A domain cannot have two keys with the same selector.",
-        ),
-    ]
 
     @api.depends("domain", "selector")
     def _compute_record_name(self):
@@ -164,7 +160,7 @@ class MailDkimKey(models.Model):
     def create(self, vals_list):
         """A generated key unless a PEM is imported; a domain that has a key signing already gets the
         new one as its next key (a rotation)."""
-        self.browse().check_access("create")  # before generating keys (Odoo 17: check_access_rights)
+        seams.check_create_access(self)  # before generating keys
         prepared, pairs = [], []
         for vals in vals_list:
             vals = self._dkim_clean(vals)

@@ -6,9 +6,10 @@ import time
 from datetime import timedelta
 
 from markupsafe import Markup
-from odoo import _, api, fields, models, modules
+from odoo import _, api, fields, models
 from odoo.tools import split_every
 
+from .. import seams
 from ..deliverability.dmarc_sources import Alert, AlertState, Kind, identify_sources, next_alert
 from .mail_domain_health_cron import _cron_time_budget
 
@@ -24,6 +25,7 @@ BATCH_SIZE = 200
 RECLASSIFY_AFTER = timedelta(days=7)
 
 
+@seams.unique("ip_uniq", "UNIQUE(ip)", "This source is already known.")
 class MailDmarcSource(models.Model):
     _name = "mail.dmarc.source"
     _inherit = ["mail.thread", "mail.domain.health.alert.mixin"]
@@ -54,8 +56,6 @@ class MailDmarcSource(models.Model):
     alerted_record_id = fields.Integer(
         readonly=True, copy=False, help="The last report row the alerts looked at."
     )
-
-    _sql_constraints = [("ip_uniq", "UNIQUE(ip)", "This source is already known.")]
 
     @api.depends("ip", "reverse_name")
     def _compute_name(self):
@@ -131,7 +131,7 @@ class MailDmarcSource(models.Model):
         except ValueError as exc:
             _logger.warning("DMARC sources: not classified: %s", exc)
             return
-        auto_commit = not modules.module.current_test
+        auto_commit = not seams.testing(self.env)
         now = fields.Datetime.now()
         stale = [
             "&",

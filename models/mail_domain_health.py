@@ -9,9 +9,10 @@ findings it returns. Settings are gathered in ``mail_domain_health_settings.py``
 import logging
 from collections import defaultdict
 
-from odoo import Command, api, fields, models
+from odoo import Command, _, api, fields, models
 from odoo.exceptions import ValidationError
 
+from .. import seams
 from ..deliverability import checks
 from ..deliverability.domains import domain_to_check, normalize_domain
 from ..deliverability.findings import DomainReport, Status
@@ -82,6 +83,7 @@ def signature(values, evaluations):
     )
 
 
+@seams.unique("name_uniq", "UNIQUE(name)", "This domain is already watched.")
 class MailDomainHealth(models.Model):
     """A domain the database sends from (or an administrator watches), its current health and history."""
 
@@ -115,8 +117,6 @@ class MailDomainHealth(models.Model):
         copy=False,
         help="Last known verdict of each check and the checks an alert is open for.",
     )
-
-    _sql_constraints = [("name_uniq", "UNIQUE(name)", "This domain is already watched.")]
 
     @api.depends("last_run_id.check_ids.status")
     def _compute_check_states(self):
@@ -168,14 +168,14 @@ class MailDomainHealth(models.Model):
                     found[domain].append(source)
 
         for alias_domain in self.env["mail.alias.domain"].sudo().search([]):
-            add(domains_of(alias_domain.name), self.env._("Alias domain (catchall, bounce)"))
-            add(domains_of(alias_domain.default_from, addresses_only=True), self.env._("Default from"))
+            add(domains_of(alias_domain.name), _("Alias domain (catchall, bounce)"))
+            add(domains_of(alias_domain.default_from, addresses_only=True), _("Default from"))
         icp = self.env["ir.config_parameter"].sudo()
         add(domains_of(icp.get_param("mail.catchall.domain")), "mail.catchall.domain")
         add(domains_of(icp.get_param("mail.default.from"), addresses_only=True), "mail.default.from")
         add(domains_of(icp.get_param("mail.default.from_filter")), "mail.default.from_filter")
         for server in self.env["ir.mail_server"].sudo().search([("from_filter", "!=", False)]):
-            add(domains_of(server.from_filter), self.env._("Outgoing server %s", server.name))
+            add(domains_of(server.from_filter), _("Outgoing server %s", server.name))
         return dict(found)
 
     @api.model
@@ -185,7 +185,7 @@ class MailDomainHealth(models.Model):
         found = self._health_sending_domains()
         users = self.env["res.users"].sudo().search([("share", "=", False), ("email", "!=", False)])
         user_domains = {d for email in users.mapped("email") for d in domains_of(email, addresses_only=True)}
-        source = self.env._("Internal users' addresses")
+        source = _("Internal users' addresses")
         for domain in sorted(user_domains - GENERIC_MAILBOX_DOMAINS):
             found.setdefault(domain, []).append(source)
         return found
@@ -256,7 +256,7 @@ class MailDomainHealth(models.Model):
             except ValueError as exc:
                 settings = exc
         if isinstance(settings, ValueError):
-            summary = self.env._("The checks could not run: %s", settings)
+            summary = _("The checks could not run: %s", settings)
             return {name: DomainReport.uniform(name, (), Status.UNKNOWN, summary) for name in names}
         return self._health_run_engine(list(names), settings.options, settings.run_options)
 
@@ -272,7 +272,7 @@ class MailDomainHealth(models.Model):
                     results.update(self._health_run_engine([name], options, run_options))
                 return results
             _logger.exception("Domain health: checking %s failed", names[0])
-            summary = self.env._("The check failed unexpectedly; the server log has the details.")
+            summary = _("The check failed unexpectedly; the server log has the details.")
             return {names[0]: DomainReport.uniform(names[0], options.selectors, Status.UNKNOWN, summary)}
         return {report.domain: report for report in reports}
 
@@ -327,7 +327,6 @@ class MailDomainHealth(models.Model):
     def _health_describe_changes(self, last, values):
         """What changed since ``last`` (a run), one line per check."""
         labels = dict(self._fields["state"]._description_selection(self.env))
-        _ = self.env._
         before = {line._check_key(): line for line in last.check_ids}
         lines = []
         for v in values:
@@ -346,7 +345,8 @@ class MailDomainHealth(models.Model):
                         summary=v["summary"],
                     )
                 )
-        lines += [_("%s: no longer checked", check_label(key)) for key in before]
+        for key in before:  # a loop, not a comprehension: _() finds the language in this frame
+            lines.append(_("%s: no longer checked", check_label(key)))
         return "\n".join(lines) or False
 
     # ------------------------------------------------------------------

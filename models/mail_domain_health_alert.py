@@ -6,7 +6,7 @@ and a note in the domain's chatter on recovery.
 """
 
 from markupsafe import Markup
-from odoo import models
+from odoo import _, models
 
 from ..deliverability import alerts
 from ..deliverability.records import parse_fix
@@ -38,7 +38,6 @@ class MailDomainHealth(models.Model):
 
     def _health_notify_degraded(self, degraded):
         """``degraded``: ``[(alerts.Change, check values)]``."""
-        _ = self.env._
         labels = self._health_state_labels()
         checks = ", ".join(check_label(change.key) for change, _v in degraded)
         summary = _("%(domain)s: %(checks)s degraded", domain=self.name, checks=checks)
@@ -60,10 +59,10 @@ class MailDomainHealth(models.Model):
         """The record(s) to publish, as a zone line and as Host / Type / Value."""
         if not fix:
             return ""
-        _ = self.env._
+        host, kind, value = _("Host"), _("Type"), _("Value")  # here: _() finds the language in this frame
         records = Markup().join(
             Markup("<br/>%s <code>%s</code>, %s <code>%s</code>, %s <code>%s</code>")
-            % (_("Host"), record.host(), _("Type"), record.type, _("Value"), record.value)
+            % (host, record.host(), kind, record.type, value, record.value)
             for record in parse_fix(fix)
         )
         return Markup(" %s <code>%s</code>%s") % (_("Publish:"), fix, records)
@@ -75,5 +74,5 @@ class MailDomainHealth(models.Model):
             % (check_label(change.key), labels[change.old.value], labels[change.new.value], v["summary"])
             for change, v in recovered
         )
-        body = Markup("<p>%s</p><ul>%s</ul>") % (self.env._("%s recovered:", self.name), items)
+        body = Markup("<p>%s</p><ul>%s</ul>") % (_("%s recovered:", self.name), items)
         self.sudo().message_post(body=body, subtype_xmlid="mail.mt_note")

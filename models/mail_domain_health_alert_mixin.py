@@ -3,7 +3,13 @@
 
 from odoo import api, models
 
-ALERT_TYPE = "mail_domain_health.mail_activity_type_domain_health_alert"
+from .. import seams
+
+# The activity type of each model's alerts (Odoo 19 warns about a type bound to another model).
+ALERT_TYPES = {
+    "mail.domain.health": "mail_domain_health.mail_activity_type_domain_health_alert",
+    "mail.dmarc.source": "mail_domain_health.mail_activity_type_dmarc_source_alert",
+}
 
 
 class MailDomainHealthAlertMixin(models.AbstractModel):
@@ -17,15 +23,17 @@ class MailDomainHealthAlertMixin(models.AbstractModel):
         self.ensure_one()
         for user in self._health_admins():
             self.sudo().activity_schedule(
-                act_type_xmlid=ALERT_TYPE, user_id=user.id, summary=summary, note=note
+                act_type_xmlid=ALERT_TYPES[self._name], user_id=user.id, summary=summary, note=note
             )
 
     def _health_close_alerts(self):
-        """Close the open *Domain Health Alert* activities of these records."""
-        alert_type = self.env.ref(ALERT_TYPE)
-        self.sudo().activity_ids.filtered(lambda a: a.activity_type_id == alert_type).unlink()
+        """Close the open alert activities of these records, of either type (DMARC sources of earlier
+        versions have alerts of the domains' type)."""
+        types = self.env["mail.activity.type"].union(*(self.env.ref(xmlid) for xmlid in ALERT_TYPES.values()))
+        self.sudo().activity_ids.filtered(lambda a: a.activity_type_id in types).unlink()
 
     @api.model
     def _health_admins(self):
         group = self.env.ref("base.group_system")
-        return self.env["res.users"].sudo().search([("groups_id", "in", group.ids), ("share", "=", False)])
+        users = self.env["res.users"].sudo()
+        return users.search([(seams.USER_GROUPS, "in", group.ids), ("share", "=", False)])

@@ -1,5 +1,5 @@
 from markupsafe import Markup
-from odoo import api, fields, models
+from odoo import _, api, fields, models
 
 from ..deliverability.records import parse_fix
 from .mail_domain_health import STATES, check_key
@@ -53,7 +53,6 @@ class MailDomainHealthCheck(models.Model):
     @api.depends("fix")
     def _compute_fix_fields(self):
         """Host / Type / Value of the record to publish (of the first when there are several)."""
-        _ = self.env._
         head = Markup("<tr><th>%s</th><th>%s</th><th>%s</th></tr>") % (_("Host"), _("Type"), _("Value"))
         for line in self:
             records = parse_fix(line.fix)

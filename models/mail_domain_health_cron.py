@@ -4,8 +4,10 @@ import logging
 import time
 from datetime import timedelta
 
-from odoo import api, fields, models, modules, tools
+from odoo import api, fields, models, tools
 from odoo.tools import split_every
+
+from .. import seams
 
 _logger = logging.getLogger(__name__)
 
@@ -28,8 +30,8 @@ class MailDomainHealth(models.Model):
     def _cron_check_domains(self, batch_size=BATCH_SIZE, time_budget=None):
         """Re-check every watched domain not checked within the hour, in committed batches.
 
-        Stops after ``time_budget`` seconds (default: half the cron time limit) and tells
-        the scheduler how many domains remain, so it calls again at once to finish.
+        Stops after ``time_budget`` seconds (default: half the cron time limit), tells the
+        scheduler how many domains remain and triggers itself, so it runs again at once to finish.
         """
         started = time.monotonic()
         if time_budget is None:
@@ -43,20 +45,18 @@ class MailDomainHealth(models.Model):
         except ValueError as exc:
             _logger.warning("Domain health: %s", exc)
             settings = exc
-        auto_commit = not modules.module.current_test
-        self._cron_dmarc_policies()
         total, done = len(due), 0
         _logger.info("Domain health: checking %d domains", total)
         for batch in split_every(batch_size, due.ids, self.browse):
             batch._health_check(settings)
             done += len(batch)
             _logger.info("Domain health: %d/%d domains checked", done, total)
-            self.env["ir.cron"]._notify_progress(done=done, remaining=total - done)
-            if auto_commit:
-                self.env.cr.commit()
+            seams.cron_progress(self.env, len(batch), done, total - done)
             if time_budget and done < total and time.monotonic() - started > time_budget:
                 _logger.info("Domain health: time budget spent, %d domains left", total - done)
+                self.env.ref("mail_domain_health.ir_cron_mail_domain_health")._trigger()
                 return
+        self._cron_dmarc_policies()  # once the domains are checked: once per daily run
         self._health_gc()
 
     @api.model

@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
 from .mail_domain_health import STATES
@@ -38,7 +38,7 @@ class MailDomainHealthRun(models.Model):
         last = self.filtered(lambda run: run.health_id.last_run_id == run)
         if last:
             raise UserError(
-                self.env._(
+                _(
                     "The last check of %s cannot be deleted: it is the domain's current result.",
                     ", ".join(last.health_id.mapped("name")),
                 )

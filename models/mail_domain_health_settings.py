@@ -8,8 +8,9 @@ sending provider with ``deliverability.providers``.
 import dataclasses
 import logging
 
-from odoo import api, models, modules, release, tools
+from odoo import _, api, models, release, tools
 
+from .. import seams
 from ..deliverability import health_settings, lookups, providers
 from ..deliverability.dns import system_nameservers
 
@@ -50,7 +51,7 @@ class MailDomainHealth(models.Model):
     @api.model
     def _health_system_nameservers(self):
         """The machine's resolvers; None in tests, which only ever talk to loopback."""
-        return None if modules.module.current_test else system_nameservers
+        return None if seams.testing(self.env) else system_nameservers
 
     @api.model
     def _health_params(self):
@@ -85,7 +86,6 @@ class MailDomainHealth(models.Model):
     def _health_provider_explanation(self, setting=None, spf_include=None):
         """One or two sentences saying which provider the checks assume, why, and how its DKIM is
         checked (arguments as for ``_health_assumption``)."""
-        _ = self.env._
         try:
             assumption = self._health_assumption(setting, spf_include)
         except ValueError as exc:
@@ -117,7 +117,6 @@ class MailDomainHealth(models.Model):
 
     @api.model
     def _health_dkim_explanation(self, provider):
-        _ = self.env._
         selectors = ", ".join(provider.selectors)
         setup = provider.dkim_setup
         if setup is providers.DkimSetup.DELEGATED:

@@ -43,32 +43,23 @@ class MailMail(models.Model):
     )
     mdh_sender_explanation = fields.Text("Why", readonly=True, copy=False, groups="base.group_system")
 
-    def send(self, auto_commit=False, raise_exception=False, post_send_callback=None):
-        """Odoo's sending, with one ``Sending`` for all its batches (see ``_send``)."""
-        return super(MailMail, self.with_context(mdh_sending=Sending())).send(
-            auto_commit=auto_commit, raise_exception=raise_exception, post_send_callback=post_send_callback
-        )
+    # The arguments of send, _send and _postprocess_sent_message differ between Odoo series (17: no
+    # callback; 19: success_emails): they are passed on as they come.
 
-    def _send(self, auto_commit=False, raise_exception=False, smtp_session=None, alias_domain_id=False,
-              mail_server=False, post_send_callback=None):  # fmt: skip
-        """Odoo's sending of one batch: ``ir.mail_server`` puts in the ``Sending`` how each message
-        went out, ``_postprocess_sent_message`` records it on the mail."""
-        sending = self.env.context.get("mdh_sending")
+    def send(self, *args, **kwargs):
+        """Odoo's sending, with one ``Sending`` for all its batches: ``ir.mail_server`` starts a batch
+        on each connection and puts in it how each message went out, ``_postprocess_sent_message``
+        records that on the mail."""
+        return super(MailMail, self.with_context(mdh_sending=Sending())).send(*args, **kwargs)
+
+    def _send(self, *args, **kwargs):
+        """Odoo's sending of one batch; called without ``send()``, with a ``Sending`` of its own."""
         mails = self
-        if sending is None:  # called without send()
-            sending = Sending()
-            mails = self.with_context(mdh_sending=sending)
-        sending.batch(mail_server.id if mail_server else None, mail_server.name if mail_server else "")
-        return super(MailMail, mails)._send(
-            auto_commit=auto_commit,
-            raise_exception=raise_exception,
-            smtp_session=smtp_session,
-            alias_domain_id=alias_domain_id,
-            mail_server=mail_server,
-            post_send_callback=post_send_callback,
-        )
+        if self.env.context.get("mdh_sending") is None:
+            mails = self.with_context(mdh_sending=Sending())
+        return super(MailMail, mails)._send(*args, **kwargs)
 
-    def _postprocess_sent_message(self, success_pids, failure_reason=False, failure_type=None):
+    def _postprocess_sent_message(self, *args, **kwargs):
         """Odoo calls it for every mail, sent or failed: record what the mail was sent as."""
         sending = self.env.context.get("mdh_sending")
         sent = sending.sent if sending is not None and len(self) == 1 else None
@@ -78,9 +69,7 @@ class MailMail(models.Model):
                 self._mdh_record(sent, sending)
             except Exception:
                 _logger.warning("Could not record how mail %s was sent", self.id, exc_info=True)
-        return super()._postprocess_sent_message(
-            success_pids, failure_reason=failure_reason, failure_type=failure_type
-        )
+        return super()._postprocess_sent_message(*args, **kwargs)
 
     def _mdh_record(self, sent, sending):
         """Write ``sent`` (``sender.SentAs``) on the Sent As tab of this mail."""

@@ -54,7 +54,6 @@ class ResConfigSettings(models.TransientModel):
 
     @api.model
     def _domain_health_provider_choices(self):
-        _ = self.env._
         table = [(p.name, f"{p.label} ({p.spf_include})") for p in providers.TABLE]
         return [(AUTOMATIC, _("Automatic")), *table, (CUSTOM, _("Custom (own SMTP server)"))]
 

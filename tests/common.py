@@ -1,11 +1,14 @@
 """Odoo test base: a real NSD on loopback serving zones that pass, fail and SERVFAIL, and a silent server."""
 
 import base64
+from contextlib import contextmanager, nullcontext
+from unittest.mock import patch
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from odoo.tests import common
 
+from .. import seams
 from ..deliverability.testing.nsd import NsdServer, SilentServer
 
 SENDING_IP = "192.0.2.25"
@@ -19,6 +22,28 @@ PARAMS = {
     "mail_domain_health.dns_timeout": "0.3",
     "mail_domain_health.domain_deadline": "5",
 }
+
+
+@contextmanager
+def odoo_sends(env):
+    """Odoo sends nothing during tests; inside this block it does (the switch moved between series:
+    17 ``_is_test_mode``, 18 ``current_test``, 19 ``_disable_send``, which keeps ``current_test`` for
+    ``send_after_commit``)."""
+    servers = type(env["ir.mail_server"])
+    if seams.SERIES >= 19:
+        switch = patch.object(servers, "_disable_send", lambda *args: False)
+    elif seams.SERIES >= 18:
+        switch = patch("odoo.modules.module.current_test", False)
+    else:
+        switch = patch.object(servers, "_is_test_mode", lambda self: False)
+    with switch:
+        yield
+
+
+def cron_test_mode(case):
+    """Around ``ir.cron.method_direct_trigger``: Odoo 19 runs the job as the scheduler does, on a cursor
+    of its own that commits, which a test allows only in the registry's test mode."""
+    return case.enter_registry_test_mode() if seams.SERIES >= 19 else nullcontext()
 
 
 def _public_key():

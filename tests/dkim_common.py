@@ -3,15 +3,14 @@
 
 import asyncio
 from contextlib import contextmanager
-from unittest.mock import patch
 
-from odoo import modules
 from odoo.tests import common
 
 from ..deliverability import dkim_keys, verdict
 from ..deliverability.dns import DnsResolver, Nameserver
 from ..deliverability.testing.nsd import NsdServer
 from ..deliverability.testing.smtp_sink import SmtpSink
+from .common import odoo_sends
 
 SENDING_IP = "192.0.2.25"
 OTHER = dkim_keys.generate("rsa")
@@ -82,5 +81,5 @@ class SinkMixin:
     def sending(self):
         """Odoo sends nothing during tests: let it talk to the sink."""
         del self.sink.received[:]
-        with patch.object(modules.module, "current_test", False):
+        with odoo_sends(self.env):
             yield self.sink.received

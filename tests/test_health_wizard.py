@@ -3,6 +3,7 @@
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import Form, tagged
 
+from .. import seams
 from ..models.mail_domain_health import domains_of
 from .common import DomainHealthCase
 
@@ -25,7 +26,7 @@ class TestHealthWizard(DomainHealthCase):
                 "name": "Portal",
                 "login": "mdh_portal",
                 "email": "portal@reject.test",
-                "groups_id": [(6, 0, [cls.env.ref("base.group_portal").id])],
+                seams.USER_GROUPS_ASSIGNED: [(6, 0, [cls.env.ref("base.group_portal").id])],
             }
         )
         partners = cls.env["res.partner"]

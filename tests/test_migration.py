@@ -5,7 +5,8 @@ from pathlib import Path
 
 from odoo.tests import common, tagged
 
-MIGRATION = Path(__file__).parent.parent / "migrations" / "18.0.1.1.0" / "post-migration.py"
+# The folder is named after the series the addon is built for (18.0.1.1.0, 17.0.1.1.0, ...).
+(MIGRATION,) = (Path(__file__).parent.parent / "migrations").glob("*.1.1.0/post-migration.py")
 
 
 def _migration():
@@ -25,7 +26,7 @@ class TestMigration(common.TransactionCase):
                    ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value""",
                 [key, value],
             )
-        self.env.registry.clear_cache()
+        self.env.registry.clear_all_caches()  # every cache: 19 keeps parameters in "stable"
 
     def test_parameters_become_the_alias_domain_of_every_company(self):
         self._store_as_before({"mail.catchall.domain": "upgraded.example", "mail.bounce.alias": "returns"})

@@ -1,14 +1,25 @@
 #!/usr/bin/env bash
-# The project's test command.
-#   bash tools/run_tests.sh                 engine tests (always; no Odoo needed)
-#   ODOO_PATH=/path/to/odoo-18.0 bash tools/run_tests.sh
-#                                           engine tests, then the addon's Odoo suite and Odoo's own
-#                                           ir.mail_server tests on a throwaway database
-# Optional: ODOO_PYTHON (a Python with Odoo's requirements; default: .venv-odoo built from ODOO_PATH),
-#           PGHOST/PGPORT (default 127.0.0.1:5432), ODOO_DB_USER (default odoo, created if missing).
+# The project's test command:  bash tools/run_tests.sh
+#
+# Always: README.rst up to date, the engine tests (against NSD on loopback), the tests of
+# tools/series.py, and the static checks of the addon built for every series (17.0, 18.0, 19.0,
+# flectra-3.0). Then, for every Odoo runtime it finds, the addon built by tools/series.py for that
+# series is installed with README's commands (tools/install_check.sh), then on a throwaway database
+# with test_mail, where its Odoo suite runs (the browser tour included, and Odoo's own
+# ir.mail_server tests re-run with the module loaded), and the wheel OCA-style
+# (tools/wheel_check.sh: odoo-addon-mail_domain_health <series>.x.y.z, built with whool, smoke-tested).
+#
+# Runtimes (an Odoo source tree): ODOO17_PATH, ODOO18_PATH (ODOO_PATH is an alias), ODOO19_PATH;
+# when a variable is unset, /work/odoo17, /work/odoo18, /work/odoo19 are used if they hold odoo-bin.
+# A runtime that is named or found but cannot run is a failure, never a skip; ODOO17_PATH=- (etc.)
+# leaves one out on purpose, and the summary says so. Its Python:
+# ODOO17_PYTHON / ODOO18_PYTHON (ODOO_PYTHON) / ODOO19_PYTHON, else <tree>/.venv/bin/python, created
+# when missing from Odoo's requirements.txt with Python 3.11 (17, 18) or 3.12 (19) and setuptools<81.
+# Also: PGHOST/PGPORT (default 127.0.0.1:5432), ODOO_DB_USER (default odoo, created if missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
+started=$(date +%s)
 
 say() { printf '\n== %s\n' "$*"; }
 
@@ -37,64 +48,153 @@ python3 tools/build_readme.py --check
 say "engine tests (deliverability/, against NSD on loopback)"
 .venv/bin/python -m pytest deliverability/tests
 
-if [ -z "${ODOO_PATH:-}" ]; then
+# --- which Odoo runtimes are here --------------------------------------------------------------
+declare -A runtime python_of
+missing=()
+for series in 17.0 18.0 19.0; do
+    major=${series%.0}
+    var=ODOO${major}_PATH
+    pyvar=ODOO${major}_PYTHON
+    path=${!var:-}
+    py=${!pyvar:-}
+    if [ "$series" = 18.0 ]; then
+        path=${path:-${ODOO_PATH:-}}
+        py=${py:-${ODOO_PYTHON:-}}
+    fi
+    if [ -z "$path" ] && [ -f "/work/odoo$major/odoo-bin" ]; then
+        path=/work/odoo$major
+    fi
+    if [ "$path" = - ]; then
+        missing+=("$series (left out: ODOO${major}_PATH=-)")
+    elif [ -n "$path" ]; then
+        runtime[$series]=$path
+        python_of[$series]=${py:-$path/.venv/bin/python}
+    else
+        missing+=("$series")
+    fi
+done
+
+say "tools/series.py: its tests, then the static checks of every series"
+.venv/bin/python -m pytest tools/tests
+schema_args=()
+for series in "${!runtime[@]}"; do
+    [ -f "${runtime[$series]}/odoo/import_xml.rng" ] && schema_args+=(--runtime "$series=${runtime[$series]}")
+done
+.venv/bin/python tools/series_check.py "${schema_args[@]}"
+
+if [ "${#runtime[@]}" = 0 ]; then
     cat <<'EOF'
 
 ############################################################################
-##  ODOO SUITE SKIPPED: no Odoo source tree given.                        ##
-##  Only the engine tests ran. To run the addon's Odoo tests and Odoo's   ##
-##  own ir.mail_server tests:                                             ##
-##      ODOO_PATH=/path/to/odoo-18.0 bash tools/run_tests.sh              ##
+##  ODOO SUITES SKIPPED: no Odoo runtime found.                           ##
+##  Only the engine tests, the series tests and the static checks ran.    ##
+##  To run the addon's Odoo tests and Odoo's own ir.mail_server tests:    ##
+##      ODOO18_PATH=/path/to/odoo-18.0 bash tools/run_tests.sh            ##
+##  (and ODOO17_PATH, ODOO19_PATH; /work/odoo17..19 are found alone)      ##
 ############################################################################
 EOF
     exit 0
 fi
 
-say "Odoo suite (ODOO_PATH=$ODOO_PATH)"
-[ -x "$ODOO_PATH/odoo-bin" ] || { echo "error: $ODOO_PATH/odoo-bin not found" >&2; exit 1; }
+# --- the Odoo suite of each runtime ------------------------------------------------------------
 need_debian chromium chromium
-if [ -z "${ODOO_PYTHON:-}" ]; then
-    ODOO_PYTHON=$root/.venv-odoo/bin/python
-    if [ ! -x "$ODOO_PYTHON" ]; then
-        need_debian ldapsearch libldap2-dev libsasl2-dev ldap-utils
-        python3.11 -m venv .venv-odoo
-        .venv-odoo/bin/pip install -q 'setuptools<81' wheel
-        echo 'setuptools<81' > .venv-odoo/constraints.txt  # cbor2 5.4 does not build with setuptools 81
-        PIP_CONSTRAINT=.venv-odoo/constraints.txt .venv-odoo/bin/pip install -q -r "$ODOO_PATH/requirements.txt"
-    fi
-fi
-"$ODOO_PYTHON" -m pip install -q --disable-pip-version-check -r requirements-test.txt websocket-client
-
 export PGHOST=${PGHOST:-127.0.0.1} PGPORT=${PGPORT:-5432}
 db_user=${ODOO_DB_USER:-odoo}
 psql -U postgres -tAc "SELECT 1 FROM pg_roles WHERE rolname='$db_user'" | grep -q 1 \
     || psql -U postgres -qc "CREATE ROLE \"$db_user\" LOGIN CREATEDB"
-db=mdh_test_$$
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-addons=$(mktemp -d)
-ln -s "$root" "$addons/mail_domain_health"
-log=$(mktemp)
-cleanup() { dropdb -U postgres --if-exists "$db" 2>/dev/null || true; rm -rf "$addons" "$log"; }
+work=$(mktemp -d)
+dbs=()
+cleanup() {
+    for db in "${dbs[@]}"; do dropdb -U postgres --if-exists "$db" 2>/dev/null || true; done
+    rm -rf "$work"
+}
 trap cleanup EXIT
 
-set +e
-"$ODOO_PYTHON" "$ODOO_PATH/odoo-bin" \
-    --addons-path="$ODOO_PATH/addons,$addons" --db_host="$PGHOST" --db_port="$PGPORT" --db_user="$db_user" \
-    -d "$db" -i mail_domain_health,test_mail,mass_mailing --without-demo=all --stop-after-init --http-interface=127.0.0.1 --http-port="$port" \
-    --test-enable --test-tags=/mail_domain_health \
-    --log-level=test 2>&1 | tee "$log" | grep -E "(ERROR|FAIL|tour succeeded|failed, .* error|Ran [0-9]+ test)" || true
-rc=${PIPESTATUS[0]}
-set -e
-summary=$(grep -E "[0-9]+ failed, [0-9]+ error\(s\) of [0-9]+ tests" "$log" | tail -n 1 | sed -E 's/.*odoo.tests.result: //; s/ when loading.*//')
-echo
-echo "odoo: ${summary:-no test summary found}"
-if ! grep -q "tour succeeded" "$log"; then
-    echo "error: the browser tour did not report 'tour succeeded' (skipped or failed)" >&2
-    rc=1
+make_venv() {  # make_venv SERIES TREE PYTHON: Odoo's requirements in a new venv at PYTHON's place
+    local version=3.11 base
+    [ "$1" = 19.0 ] && version=3.12
+    base=$(ls -d /root/.pyenv/versions/$version.*/bin/python 2>/dev/null | sort -V | tail -n 1)
+    base=${base:-$(command -v python$version || true)}
+    [ -n "$base" ] || { echo "error: no Python $version to make $3 with" >&2; return 1; }
+    need_debian ldapsearch libldap2-dev libsasl2-dev ldap-utils
+    "$base" -m venv "$(dirname "$(dirname "$3")")"
+    echo 'setuptools<81' > "$work/constraints.txt"  # cbor2 5.4 does not build with setuptools 81
+    PIP_CONSTRAINT=$work/constraints.txt "$3" -m pip install -q 'setuptools<81' wheel
+    PIP_CONSTRAINT=$work/constraints.txt "$3" -m pip install -q -r "$2/requirements.txt"
+}
+
+declare -A result
+failed=0
+run_suite() {  # run_suite SERIES: prints the result line; returns 1 when the suite failed
+    local series=$1 tree=${runtime[$1]} py=${python_of[$1]} log addons db port summary rc demo
+    log=$root/odoo-test-$series.log
+    [ -f "$tree/odoo-bin" ] || { result[$series]="cannot run: $tree/odoo-bin not found"; return 1; }
+    if [ ! -x "$py" ]; then
+        say "creating $py for Odoo $series"
+        make_venv "$series" "$tree" "$py" || { result[$series]="cannot run: no Python for it"; return 1; }
+    fi
+    say "Odoo $series: README's install commands ($tree, $py)"
+    bash tools/install_check.sh "$series" "$tree" "$py" || { result[$series]="the documented install failed"; return 1; }
+    "$py" -m pip install -q --disable-pip-version-check websocket-client \
+        || { result[$series]="cannot run: pip install websocket-client into $py failed"; return 1; }
+    addons=$work/addons-$series
+    .venv/bin/python tools/series.py "$series" "$addons" >/dev/null
+    db=mdh_test_${series%.0}_$$
+    dbs+=("$db")
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    demo=--without-demo=all
+    [ "$series" = 19.0 ] && demo=--without-demo  # 19 takes a boolean
+    say "Odoo $series suite"
+    set +e
+    "$py" "$tree/odoo-bin" \
+        --addons-path="$tree/addons,$addons" --db_host="$PGHOST" --db_port="$PGPORT" --db_user="$db_user" \
+        -d "$db" -i mail_domain_health,test_mail,mass_mailing "$demo" --stop-after-init --http-interface=127.0.0.1 \
+        --http-port="$port" --test-enable --test-tags=/mail_domain_health --log-level=test >"$log" 2>&1
+    rc=$?
+    set -e
+    grep -E "(ERROR|FAIL|tour succeeded)" "$log" | grep -v " INFO " | head -n 40 || true
+    summary=$(grep -E "[0-9]+ failed, [0-9]+ error\(s\) of [0-9]+ tests" "$log" | tail -n 1 \
+        | sed -E 's/.*odoo.tests.result: //; s/ when loading.*//')
+    local tour="tour NOT succeeded"
+    grep -q "tour succeeded" "$log" && tour="tour succeeded"
+    result[$series]="${summary:-no test summary found}; $tour; documented install ok"
+    dropdb -U postgres --if-exists "$db" 2>/dev/null || true
+    if [ "$rc" != 0 ] || [ -z "$summary" ] || [ "$tour" != "tour succeeded" ] \
+        || grep -qE " (ERROR|CRITICAL) $db " "$log"; then
+        result[$series]+=" (exit $rc; log: odoo-test-$series.log)"
+        return 1
+    fi
+    rm -f "$log"
+    say "Odoo $series: the wheel"
+    bash tools/wheel_check.sh "$series" "$tree" "$py" || { result[$series]+="; the wheel FAILED"; return 1; }
+    result[$series]+="; wheel ok"
+}
+
+for series in 17.0 18.0 19.0; do
+    [ -n "${runtime[$series]:-}" ] || continue
+    run_suite "$series" || failed=1
+    echo "odoo $series: ${result[$series]}"
+done
+
+say "summary ($(( $(date +%s) - started )) s)"
+for series in 17.0 18.0 19.0; do
+    if [ -n "${runtime[$series]:-}" ]; then
+        echo "odoo $series: ${result[$series]}"
+    else
+        echo "odoo $series: SKIPPED (no runtime)"
+    fi
+done
+echo "flectra-3.0: static checks only (no Flectra runtime is supported here)"
+if [ "${#missing[@]}" != 0 ]; then
+    echo
+    echo "############################################################################"
+    for series in "${missing[@]}"; do
+        echo "##  ODOO SUITE SKIPPED for $series: no runtime (set ODOO${series%%.*}_PATH)"
+    done
+    echo "############################################################################"
 fi
-if [ "$rc" != 0 ] || [ -z "$summary" ] || grep -qE " (ERROR|CRITICAL) $db " "$log"; then
-    echo "ODOO SUITE FAILED (exit $rc); full log kept in odoo-test.log" >&2
-    cp "$log" "$root/odoo-test.log"
+if [ "$failed" != 0 ]; then
+    echo "ODOO SUITES FAILED" >&2
     exit 1
 fi
-echo "ODOO SUITE PASSED"
+echo "ODOO SUITES PASSED"

@@ -12,6 +12,7 @@ from odoo.exceptions import UserError
 from ..deliverability import bulk_senders, dkim_sign, verdict
 from ..deliverability.bulk_senders import Kind, Requirement
 from ..deliverability.verdict import Outcome
+from ..models.ir_mail_server import CONNECT
 from ..models.mail_domain_health import STATES
 
 OUTCOMES = [(outcome.value, outcome.label.capitalize()) for outcome in Outcome]
@@ -156,7 +157,7 @@ class MailDeliverabilityTest(models.TransientModel):
         """Send the bytes judged to the recipient, through the server the message was prepared for."""
         servers = self.env["ir.mail_server"].sudo()
         try:
-            smtp = servers.connect(mail_server_id=server.id if server else None, smtp_from=envelope)
+            smtp = getattr(servers, CONNECT)(mail_server_id=server.id if server else None, smtp_from=envelope)
             try:
                 smtp.sendmail(envelope, [self.recipient.strip()], data)
             finally:

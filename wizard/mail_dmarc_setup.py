@@ -102,7 +102,6 @@ class MailDmarcSetupLine(models.TransientModel):
 
     def _records_html(self, proposal):
         """The records of ``proposal`` as a registrar's form asks for them: zone, host, type, value."""
-        _ = self.env._
         rows = Markup().join(
             Markup("<tr><td>%s</td><td><code>%s</code></td><td>%s</td><td><code>%s</code></td></tr>")
             % (organizational_domain(record.name), record.host(), record.type, record.value)

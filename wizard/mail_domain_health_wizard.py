@@ -34,7 +34,7 @@ class MailDomainHealthWizard(models.TransientModel):
     pass_count = fields.Integer(compute="_compute_counts")
 
     def _compute_display_name(self):
-        self.display_name = self.env._("Domain Health")
+        self.display_name = _("Domain Health")
 
     @api.depends("check_ids.status")
     def _compute_counts(self):
@@ -50,7 +50,7 @@ class MailDomainHealthWizard(models.TransientModel):
         in_use = health._health_domains_in_use()
         lines = [Command.create({"domain": name, "source": ", ".join(src)}) for name, src in in_use.items()]
         watched = health.search([("manual", "=", True), ("name", "not in", list(in_use))])
-        manual = self.env._("Added manually")
+        manual = _("Added manually")
         lines += [Command.create({"domain": record.name, "source": manual}) for record in watched]
         return lines
 
@@ -67,9 +67,9 @@ class MailDomainHealthWizard(models.TransientModel):
             if name not in names:
                 names.append(name)
         if errors:
-            raise UserError(self.env._("Please correct the domains to check:\n%s", "\n".join(errors)))
+            raise UserError(_("Please correct the domains to check:\n%s", "\n".join(errors)))
         if not names:
-            raise UserError(self.env._("Add at least one domain to check."))
+            raise UserError(_("Add at least one domain to check."))
         health = self.env["mail.domain.health"]
         health._health_sync_domains()
         in_use = set(health.search([("in_use", "=", True), ("name", "in", names)]).mapped("name"))
@@ -86,7 +86,7 @@ class MailDomainHealthWizard(models.TransientModel):
         # reopen on the verdicts, in place of the form that asked for them
         return {
             "type": "ir.actions.act_window",
-            "name": self.env._("Domain Health"),
+            "name": _("Domain Health"),
             "res_model": self._name,
             "res_id": self.id,
             "view_mode": "form",
@@ -129,7 +129,6 @@ class MailDomainHealthWizard(models.TransientModel):
 
     @api.model
     def _people_problems(self):
-        _ = self.env._
         health = self.env["mail.domain.health"]
         user_domains, by_domain = self.env["mail.dmarc.policy"]._dmarc_correspondents()
         partner_domains = list(by_domain)

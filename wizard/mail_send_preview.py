@@ -1,6 +1,6 @@
 """Preview how a message would be sent: From, envelope sender, server, rule, and DMARC alignment."""
 
-from odoo import api, fields, models
+from odoo import _, api, fields, models
 
 from ..deliverability import identity, sender
 from ..deliverability.findings import Status
@@ -60,9 +60,9 @@ class MailSendPreview(models.TransientModel):
                     author or None, wizard.mail_server_id, wizard.alias_domain_id
                 )
             except AssertionError as error:  # Odoo refuses to send it (no sender address at all)
-                sent, reason = None, self.env._("Odoo would not send this message: %s", error.args[0])
+                sent, reason = None, _("Odoo would not send this message: %s", error.args[0])
             else:
-                reason = self.env._("The preview could not be made: see the server log.")
+                reason = _("The preview could not be made: see the server log.")
             if sent is None:
                 wizard.update(dict.fromkeys(self._mdh_result_fields(), False))
                 wizard.sent_as = author
@@ -93,7 +93,6 @@ class MailSendPreview(models.TransientModel):
 
     def _mdh_settings_text(self, found):
         """Lines of "Settings in Effect": each address of the identity and where it comes from."""
-        _ = self.env._
         alias_domain = self.alias_domain_id or self.env.company.alias_domain_id
         lines = []
         for label, address in (

@@ -184,7 +184,7 @@ def test_cname_loop_fails(resolver, run):
         ("revoked", Status.FAIL, None, None, "revoked"),
         ("badb64", Status.FAIL, None, None, "not valid base64"),
         ("notkey", Status.FAIL, None, None, "not an RSA public key"),
-        ("eckey", Status.FAIL, None, None, "p= holds a key of type EllipticCurve, not RSA"),
+        ("eckey", Status.FAIL, None, None, "p= holds a key of type EC, not RSA"),
         ("ed33", Status.FAIL, None, None, "32 raw bytes"),
         ("junk", Status.FAIL, None, None, "is not tag=value"),
     ],
@@ -297,13 +297,22 @@ _SPKI = (
 )
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.integers(0, len(_SPKI) - 1), st.integers(0, 255), st.integers(-2, 2))
-def test_the_der_fast_path_agrees_with_cryptography(position, value, cut):
-    der = bytearray(_SPKI)
-    der[position] = value
-    der = bytes(der[: len(der) + cut] if cut < 0 else der + b"\0" * cut)
-    bits = dkim._rsa_spki_bits(der)
-    if bits:  # whatever the fast path accepts, cryptography loads as the same RSA key
-        key = load_der_public_key(der)
-        assert isinstance(key, rsa.RSAPublicKey) and key.key_size == bits
+def test_the_der_fast_path_agrees_with_cryptography():
+    """Whatever the fast path accepts, cryptography loads as the same RSA key (what it refuses goes to
+    cryptography itself: nothing to compare). About a third of the examples are accepted, counted."""
+    accepted = []
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.integers(0, len(_SPKI) - 1), st.integers(0, 255), st.integers(-2, 2))
+    def agrees(position, value, cut):
+        der = bytearray(_SPKI)
+        der[position] = value
+        der = bytes(der[: len(der) + cut] if cut < 0 else der + b"\0" * cut)
+        bits = dkim._rsa_spki_bits(der)
+        if bits:
+            key = load_der_public_key(der)
+            assert isinstance(key, rsa.RSAPublicKey) and key.key_size == bits
+            accepted.append(der)
+
+    agrees()
+    assert len(set(accepted)) >= 30, f"only {len(set(accepted))} of 300 examples exercised the fast path"

@@ -15,6 +15,7 @@ from deliverability import checks, dkim_keys, dkim_sign, verdict
 from deliverability.dkim_keys import OwnKey, Publication
 from deliverability.findings import Check, Status
 from deliverability.providers import custom
+from deliverability.testing.keys import receiver_verifies, txt_strings
 from deliverability.testing.smtp_sink import SmtpSink
 
 RSA = dkim_keys.generate("rsa")
@@ -71,6 +72,19 @@ def test_record_reads_back_as_host_type_value():
     assert record.zone_line.startswith("mdh1._domainkey.signed.test. IN TXT ")
 
 
+@pytest.mark.parametrize("pair", [RSA, ED], ids=["rsa", "ed25519"])
+def test_a_receiver_verifies_mail_signed_with_the_key_against_the_record(pair):
+    """The zone line and the Host / Value a registrar's form takes, read back as a receiver would
+    (dnspython, dkimpy), accept the key's signatures and only those."""
+    record = dkim_keys.dns_record("mdh1", "signed.test", pair.algorithm, pair.public_key)
+    assert receiver_verifies(record.zone_line, pair.private_pem, "mdh1", "signed.test")
+    typed = f"{record.host()}.signed.test. IN {record.type} {txt_strings(record.value)}"
+    assert receiver_verifies(typed, pair.private_pem, "mdh1", "signed.test")
+    other = OTHER if pair is RSA else dkim_keys.generate("ed25519")
+    assert not receiver_verifies(record.zone_line, other.private_pem, "mdh1", "signed.test")
+    assert not receiver_verifies(record.zone_line, pair.private_pem, "mdh2", "signed.test")
+
+
 def test_new_selector_is_unique():
     assert dkim_keys.new_selector("rsa", 2026, 12, set()) == "mdh202612"
     assert dkim_keys.new_selector("ed25519", 2026, 12, {"mdh202612e"}) == "mdh202612e-2"
@@ -90,8 +104,9 @@ def test_new_selector_is_unique():
 def test_publication(run, resolver, key, publication, status):
     found, finding = run(dkim_keys.check(key, resolver))
     assert (found, finding.status, finding.selector) == (publication, status, key.selector)
-    if publication is not Publication.PUBLISHED:
-        assert finding.fix == dkim_keys.zone_line(key.selector, key.domain, key.algorithm, key.public_key)
+    if publication is not Publication.PUBLISHED:  # the line to publish is the stored key's, for a receiver
+        pair = next(p for p in (RSA, ED) if p.public_key == key.public_key)
+        assert receiver_verifies(finding.fix, pair.private_pem, key.selector, key.domain), finding.fix
 
 
 def test_publication_unknown_when_dns_is_silent(run, silent_resolver):

@@ -166,11 +166,18 @@ def test_an_answer_to_another_query_is_skipped(nsd, run):
     """A late answer to an earlier query on a reused socket must not pass for the answer awaited now."""
     server = engine_dns._Server.of(Nameserver(nsd.host, nsd.port))
 
+    earlier = dns.message.make_query("example.test", "MX", use_edns=0, payload=1232)
+    arrived = []  # every datagram the socket delivered, in order
+
+    class Recording(engine_dns._Endpoint):
+        def datagram_received(self, data, addr):
+            arrived.append(dns.message.from_wire(data))
+            super().datagram_received(data, addr)
+
     async def exchange():
         loop = asyncio.get_running_loop()
-        transport, endpoint = await loop.create_datagram_endpoint(engine_dns._Endpoint, family=server.family)
+        transport, endpoint = await loop.create_datagram_endpoint(Recording, family=server.family)
         try:
-            earlier = dns.message.make_query("example.test", "MX", use_edns=0, payload=1232)
             transport.sendto(earlier.to_wire(), server.address)
             time.sleep(0.2)  # its answer now waits in the socket, ahead of the next one
             name = dns.name.from_text("example.test")
@@ -180,6 +187,11 @@ def test_an_answer_to_another_query_is_skipped(nsd, run):
 
     response = run(exchange())
     assert [rrset.rdtype for rrset in response.answer] == [dns.rdatatype.TXT]
+    # the stale answer did arrive first, on the socket the exchange read: it was skipped, not missed
+    assert [(m.id, m.question[0].rdtype) for m in arrived] == [
+        (earlier.id, dns.rdatatype.MX),
+        (response.id, dns.rdatatype.TXT),
+    ]
 
 
 @pytest.fixture
