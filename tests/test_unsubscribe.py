@@ -10,6 +10,7 @@ from email import message_from_bytes
 from odoo.tests import new_test_user, tagged
 
 from ..deliverability import bulk_senders, unsubscribe, verdict
+from .common import cron_test_mode
 from .dkim_common import DkimCase, SinkMixin
 
 BASE_URL = "https://a-database-with-a-rather-long-name.signed.test"
@@ -83,8 +84,8 @@ class TestUnsubscribeOnTheWire(SinkMixin, DkimCase):
             }
         )
         mailing.action_launch()  # the Send button
-        with self.sending() as received:
-            self.env["mailing.mailing"]._process_mass_mailing_queue()  # the queue's cron
+        with self.sending() as received, cron_test_mode(self):
+            self.env.ref("mass_mailing.ir_cron_mass_mailing_queue").sudo().method_direct_trigger()  # its cron
         self.assertEqual(mailing.state, "done")
         self.assertEqual(sorted(r.rcpt_to for r in received), [(c.email,) for c in contacts])
         for item in received:
