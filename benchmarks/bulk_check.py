@@ -48,7 +48,7 @@ sys.path.insert(0, str(ROOT))
 import dns.asyncquery  # noqa: E402
 import dns.message  # noqa: E402
 
-from deliverability import dmarc, spf  # noqa: E402
+from deliverability import dmarc, spf, spf_tree  # noqa: E402
 from deliverability.checks import CheckOptions, check_domains  # noqa: E402
 from deliverability.dns import Answer, DnsResolver, Nameserver  # noqa: E402
 from deliverability.findings import Status  # noqa: E402
@@ -184,12 +184,15 @@ def raw_ceiling(server: Nameserver, lookups: list[tuple[str, str]]) -> dict:
 def spf_dmarc_only(server: Nameserver, domains: list[str], parallel: int = 128) -> dict:
     """Our SPF and DMARC checks alone (what checkdmarc's check_spf + check_dmarc cover)."""
     resolver = resolver_for(server)
+    memo = spf_tree.Memo()  # the run's SPF subtrees, as checks.check_domains keeps them
     judged: Counter = Counter()
 
     async def one(domain: str, slots: asyncio.Semaphore) -> None:
         async with slots:
-            spf_finding, _ = await spf.check(domain, resolver, PROVIDER.spf_include, ())
-            dmarc_finding = await dmarc.check(domain, resolver, spf_finding, ())
+            (spf_finding, _), found = await asyncio.gather(
+                spf.check(domain, resolver, PROVIDER.spf_include, (), memo), dmarc.inspect(domain, resolver)
+            )
+            dmarc_finding = dmarc.judge(found, spf_finding, ())
         judged["spf"] += spf_finding.status is not Status.UNKNOWN
         judged["dmarc"] += dmarc_finding.status is not Status.UNKNOWN
 

@@ -1,14 +1,22 @@
-"""Run every check on many domains concurrently, sharing one resolver and its cache."""
+"""Run every check on many domains concurrently, sharing one resolver and its cache.
+
+Every question goes out as soon as the answer it depends on is in: a domain's SPF, DKIM,
+MX and DMARC look-ups start together (DMARC is judged once SPF and DKIM are known), the
+sending hosts' addresses and the other domains' DMARC policies a run is asked for are
+looked up beside them, and what one domain's SPF walk learnt is reused by the others in
+the same run only (``spf_tree.Memo``).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from . import dkim, dmarc, mx, spf
-from .dns import DnsResolver, Nameserver, Resolver
+from . import dkim, dmarc, mx, spf, spf_tree
+from .dns import DnsResolver, DnsStatus, Nameserver, Resolver
 from .domains import normalize_domain
 from .findings import DomainReport
 from .providers import FLECTRA, Provider
@@ -22,14 +30,17 @@ class CheckOptions:
     """What to check a domain against.
 
     ``dkim_selectors`` are checked besides the provider's own selectors;
-    ``sending_ips`` are evaluated with SPF check_host(); ``own_keys`` are the database's own DKIM
-    keys, each checked on its domain against the key stored (``dkim_keys.check``).
+    ``sending_ips`` are evaluated with SPF check_host(), and so are the usable addresses of the
+    ``sending_hosts`` (host names, looked up by the run beside the checks); ``own_keys`` are
+    the database's own DKIM keys, each checked on its domain against the key stored
+    (``dkim_keys.check``).
     """
 
     provider: Provider = FLECTRA
     dkim_selectors: tuple[str, ...] = ()
     sending_ips: tuple[str, ...] = ()
     own_keys: tuple[OwnKey, ...] = ()
+    sending_hosts: tuple[str, ...] = ()
 
     @property
     def selectors(self) -> tuple[str, ...]:
@@ -53,36 +64,119 @@ class RunOptions:
         )
 
 
-async def check_domain(domain: str, resolver: Resolver, options: CheckOptions) -> DomainReport:
-    """Every check on one domain. DMARC is judged last: it depends on SPF and DKIM.
+@dataclass(frozen=True)
+class RunResult:
+    """What a run found: a report per domain checked, in order, and the DMARC policy (none,
+    quarantine, reject; None without a usable record) of each domain it was asked about that DNS
+    answered for."""
 
-    Raises ``ValueError`` when ``domain`` is not a domain name.
-    """
-    return await _check_normalized(normalize_domain(domain), resolver, options)
+    reports: list[DomainReport]
+    policies: dict[str, str | None] = field(default_factory=dict)
 
 
-async def _check_normalized(domain: str, resolver: Resolver, options: CheckOptions) -> DomainReport:
-    own = {key.selector: key for key in options.own_keys if key.domain == domain}
-    (spf_finding, evaluations), dkim_findings, mx_finding = await asyncio.gather(
-        spf.check(domain, resolver, options.provider.spf_include, options.sending_ips),
-        asyncio.gather(
-            *(
-                dkim.check(domain, resolver, selector, options.provider.dkim_target(selector))
-                for selector in options.selectors
-                if selector not in own
-            ),
-            *(_own_key(key, resolver) for key in own.values()),
-        ),
-        mx.check(domain, resolver),
-    )
-    dmarc_finding = await dmarc.check(domain, resolver, spf_finding, tuple(dkim_findings))
-    return DomainReport(domain, (spf_finding, *dkim_findings, dmarc_finding, mx_finding), tuple(evaluations))
+def usable_ips(addresses: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``(usable, ignored)``: loopback, link-local and unspecified addresses say nothing about what
+    receivers see and are dropped; ``ignored`` are the items that are not IP addresses."""
+    usable, ignored = [], []
+    for text in addresses:
+        try:
+            address = ipaddress.ip_address(text)
+        except ValueError:
+            ignored.append(text)
+            continue
+        if not (address.is_loopback or address.is_link_local or address.is_unspecified):
+            usable.append(str(address))
+    return tuple(dict.fromkeys(usable)), tuple(ignored)
+
+
+async def sending_ips(options: CheckOptions, resolver: Resolver) -> tuple[str, ...]:
+    """``options.sending_ips``, then the usable addresses (A, AAAA) of ``options.sending_hosts``;
+    a host that does not resolve gives none."""
+    hosts = dict.fromkeys(options.sending_hosts)
+    answers = await asyncio.gather(*(resolver.query(h, t) for h in hosts for t in ("A", "AAAA")))
+    found = [record for answer in answers if answer.status is DnsStatus.OK for record in answer.records]
+    return tuple(dict.fromkeys((*options.sending_ips, *usable_ips(found)[0])))
+
+
+async def dmarc_policies(names: Iterable[str], resolver: Resolver, deadline: float) -> dict[str, str | None]:
+    """``{domain: policy}``: the DMARC policy (none, quarantine, reject) that applies to each of
+    ``names`` DNS answered for within ``deadline`` seconds, None when it has no usable record. A name
+    DNS did not answer for, or that is not a valid domain, is left out: its policy is not known."""
+
+    async def one(name: str) -> tuple[str, dmarc.Discovery | None]:
+        try:
+            return name, await asyncio.wait_for(dmarc.discover(normalize_domain(name), resolver), deadline)
+        except (asyncio.TimeoutError, ValueError):
+            return name, None
+
+    found = await asyncio.gather(*(one(name) for name in dict.fromkeys(names)))
+    return {name: d.policy for name, d in found if d is not None and not d.dns_error}
+
+
+class _Run:
+    """What the domains of one run share: the resolver, the options, the sending IPs (a future
+    while the sending hosts are looked up) and the SPF subtrees walked so far."""
+
+    def __init__(self, resolver: Resolver, options: CheckOptions) -> None:
+        self.resolver = resolver
+        self.options = options
+        self.memo = spf_tree.Memo()
+        self.ips: Sequence[str] | asyncio.Future[Sequence[str]] = options.sending_ips
+        if options.sending_hosts:
+            self.ips = asyncio.ensure_future(sending_ips(options, resolver))
+
+    async def close(self) -> None:
+        """Stop looking up the sending hosts if no domain is left to wait for them."""
+        if isinstance(self.ips, asyncio.Future):
+            self.ips.cancel()  # nothing when done
+            await asyncio.wait((self.ips,))
+
+    async def check(self, domain: str) -> DomainReport:
+        """Every check on ``domain`` (normalized), its look-ups all started at once, its SPF record
+        first: the longest chain of questions starts there (the walk shares the question)."""
+        options, resolver = self.options, self.resolver
+        own = {key.selector: key for key in options.own_keys if key.domain == domain}
+        ips = asyncio.shield(self.ips) if isinstance(self.ips, asyncio.Future) else self.ips
+        spf_record = asyncio.ensure_future(resolver.query(domain, "TXT"))
+        try:
+            (spf_finding, evaluations), dkim_findings, mx_finding, dmarc_found = await asyncio.gather(
+                spf.check(domain, resolver, options.provider.spf_include, ips, self.memo),
+                asyncio.gather(
+                    *(
+                        dkim.check(domain, resolver, selector, options.provider.dkim_target(selector))
+                        for selector in options.selectors
+                        if selector not in own
+                    ),
+                    *(_own_key(key, resolver) for key in own.values()),
+                ),
+                mx.check(domain, resolver),
+                dmarc.inspect(domain, resolver),
+            )
+        finally:
+            spf_record.cancel()  # nothing when done (the walk waited for it)
+            await asyncio.wait((spf_record,))
+        dmarc_finding = dmarc.judge(dmarc_found, spf_finding, tuple(dkim_findings))
+        findings = (spf_finding, *dkim_findings, dmarc_finding, mx_finding)
+        return DomainReport(domain, findings, tuple(evaluations))
 
 
 async def _own_key(key: OwnKey, resolver: Resolver):
     from . import dkim_keys  # cryptography is only loaded for a database's own keys
 
     return (await dkim_keys.check(key, resolver))[1]
+
+
+async def check_domain(domain: str, resolver: Resolver, options: CheckOptions) -> DomainReport:
+    """Every check on one domain. DMARC is judged last: it depends on SPF and DKIM.
+
+    Raises ``ValueError`` when ``domain`` is not a domain name.
+    """
+    name = normalize_domain(domain)
+    run = _Run(resolver, options)
+    try:
+        return await run.check(name)
+    finally:
+        await run.close()
 
 
 async def check_domains(
@@ -103,6 +197,7 @@ async def check_domains(
     all ``fail`` (the others are checked either way). Reports come back in the order of ``domains``.
     """
     slots = asyncio.Semaphore(parallel)
+    run = _Run(resolver, options)
 
     async def one(domain: str) -> DomainReport:
         try:
@@ -112,7 +207,7 @@ async def check_domains(
         else:
             async with slots:
                 try:
-                    report = await asyncio.wait_for(_check_normalized(name, resolver, options), deadline)
+                    report = await asyncio.wait_for(run.check(name), deadline)
                 except asyncio.TimeoutError:
                     report = DomainReport.timed_out(domain, options.selectors, deadline)
                 except Exception as exc:  # noqa: BLE001  (one domain's bug must not lose the others)
@@ -121,10 +216,25 @@ async def check_domains(
             on_report(report)
         return report
 
-    return list(await asyncio.gather(*(one(d) for d in domains)))
+    try:
+        return list(await asyncio.gather(*(one(d) for d in domains)))
+    finally:
+        await run.close()
 
 
-def run(domains: Iterable[str], options: CheckOptions, run_options: RunOptions) -> list[DomainReport]:
-    """Blocking entry point (Odoo, scripts): builds the resolver and runs the event loop."""
-    resolver = run_options.resolver()
-    return asyncio.run(check_domains(domains, resolver, options, deadline=run_options.domain_deadline))
+def run(
+    domains: Iterable[str], options: CheckOptions, run_options: RunOptions, policies_of: Iterable[str] = ()
+) -> RunResult:
+    """Blocking entry point (Odoo, scripts): one resolver, one event loop, every look-up at once:
+    the checks of ``domains`` and the DMARC policies of ``policies_of``."""
+
+    async def everything() -> RunResult:
+        resolver = run_options.resolver()
+        deadline = run_options.domain_deadline
+        reports, policies = await asyncio.gather(
+            check_domains(domains, resolver, options, deadline=deadline),
+            dmarc_policies(policies_of, resolver, deadline),
+        )
+        return RunResult(reports, policies)
+
+    return asyncio.run(everything())

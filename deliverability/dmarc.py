@@ -454,16 +454,44 @@ def record_fix(domain: str) -> str:
     return f'_dmarc.{domain}. IN TXT "v=DMARC1; p=none; rua=mailto:postmaster@{domain}"'
 
 
+@dataclass(frozen=True)
+class Inspection:
+    """What DNS says about the DMARC of a domain, before SPF and DKIM are known: the record that
+    applies (``found``) and what its report destinations say: ``problems`` (unauthorized),
+    ``notes`` (authorized, or not answering) and the records they must publish (``fixes``)."""
+
+    found: Discovery
+    problems: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    fixes: tuple[str, ...] = ()
+
+
+async def inspect(domain: str, resolver: Resolver, *, tree_walk: bool = True) -> Inspection:
+    """Discover the DMARC record of ``domain`` and check its report authorizations (no judgement:
+    it needs no SPF or DKIM finding, so it runs beside them)."""
+    found = await discover(domain, resolver, tree_walk=tree_walk)
+    if found.dns_error or found.record is None:
+        return Inspection(found)
+    problems, notes, fixes = await _report_authorizations(found.record_domain, found.record, resolver)
+    return Inspection(found, tuple(problems), tuple(notes), tuple(fixes))
+
+
 async def check(
     domain: str, resolver: Resolver, spf: Finding, dkim: tuple[DkimFinding, ...], *, tree_walk: bool = True
 ) -> DmarcFinding:
-    """Judge the DMARC policy of ``domain`` given its SPF and DKIM findings.
+    """Judge the DMARC policy of ``domain`` given its SPF and DKIM findings (``inspect``, then ``judge``)."""
+    return judge(await inspect(domain, resolver, tree_walk=tree_walk), spf, dkim)
+
+
+def judge(inspection: Inspection, spf: Finding, dkim: tuple[DkimFinding, ...]) -> DmarcFinding:
+    """The DMARC verdict of an inspected domain given its SPF and DKIM findings.
 
     With p=quarantine or p=reject mail must pass SPF (its record authorizes the
     provider) or DKIM (a finding PASS or WARNING: its signatures verify), or receivers
     quarantine or reject it. ``policy`` is the policy receivers apply (RFC 9989).
     """
-    found = await discover(domain, resolver, tree_walk=tree_walk)
+    found = inspection.found
+    domain = found.domain
     ignored = tuple(f"ignored TXT record (does not start with v=DMARC1): {t}" for t in found.ignored)
     if found.dns_error:
         summary = f"DMARC could not be checked: DNS did not answer for {found.dns_error}"
@@ -476,16 +504,16 @@ async def check(
         details = (*ignored, *found.notes, *found.legacy)
         details += ("start with p=none to receive reports, then move to quarantine or reject",)
         return DmarcFinding(Check.DMARC, Status.WARNING, summary, details, record_fix(domain))
-    return await _judge(found, resolver, spf, dkim, ignored)
+    return _judge(inspection, spf, dkim, ignored)
 
 
-async def _judge(
-    found: Discovery,
-    resolver: Resolver,
+def _judge(
+    inspection: Inspection,
     spf: Finding,
     dkim: tuple[DkimFinding, ...],
     ignored: tuple[str, ...],
 ) -> DmarcFinding:
+    found = inspection.found
     record, policy, tag = found.record, found.policy, found.tag
     label = f"{tag}={found.written_policy}" + (
         f" (inherited from {found.record_domain})" if found.inherited else ""
@@ -499,9 +527,8 @@ async def _judge(
     if record.testing and found.written_policy != "none":
         label += f", testing (t=y): receivers apply {policy}"
         details.append("t=y: the domain is testing DMARC; receivers apply the next milder policy")
-    problems, notes, fixes = await _report_authorizations(found.record_domain, record, resolver)
-    problems = [*record.warnings, *problems, *ignored]
-    details += [*notes, *found.notes, *found.legacy]
+    problems = [*record.warnings, *inspection.problems, *ignored]
+    details += [*inspection.notes, *found.notes, *found.legacy]
     if policy == "none":
         status = Status.WARNING
         summary = (
@@ -520,7 +547,7 @@ async def _judge(
         status,
         summary,
         tuple(details),
-        "\n".join(fixes) or None,
+        "\n".join(inspection.fixes) or None,
         policy=policy,
         record_domain=found.record_domain,
     )

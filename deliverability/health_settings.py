@@ -2,7 +2,8 @@
 ``mail_domain_health.*``) turned into the options of a run.
 
 The caller gathers the raw values; ``resolve`` parses them, chooses the sending provider and
-finds the sending IPs (resolving the SMTP hosts), or raises ``ValueError`` with a message an
+says where the sending IPs come from (the SMTP host names are looked up by the run that
+evaluates them, beside its other look-ups), or raises ``ValueError`` with a message an
 administrator can act on.
 """
 
@@ -13,8 +14,8 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from . import lookups, providers
-from .checks import CheckOptions, RunOptions
+from . import providers
+from .checks import CheckOptions, RunOptions, usable_ips
 from .dns import Nameserver
 
 AUTOMATIC = "auto"  # the provider setting that lets the outgoing servers and the platform decide
@@ -97,21 +98,6 @@ def run_options_of(
     )
 
 
-def sending_ips(addresses: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """``(usable, ignored)``: loopback, link-local and unspecified addresses say nothing about what
-    receivers see and are dropped; ``ignored`` are the items that are not IP addresses."""
-    usable, ignored = [], []
-    for text in addresses:
-        try:
-            address = ipaddress.ip_address(text)
-        except ValueError:
-            ignored.append(text)
-            continue
-        if not (address.is_loopback or address.is_link_local or address.is_unspecified):
-            usable.append(str(address))
-    return tuple(dict.fromkeys(usable)), tuple(ignored)
-
-
 def resolve(
     params: Mapping[str, str | None],
     smtp_hosts: Sequence[str],
@@ -124,26 +110,30 @@ def resolve(
     ``nameservers``, ``sending_ips``, ``dns_timeout``, ``domain_deadline``: raw text or None).
 
     ``smtp_hosts`` are the outgoing servers' hosts in priority order: they suggest the provider
-    and, without ``sending_ips``, give the IPs SPF is evaluated for (host names are resolved
-    through the run's nameservers). ``extra_selectors`` are DKIM selectors to check besides the
-    provider's and the settings' (e.g. the database's own signing keys).
+    and, without ``sending_ips``, give the IPs SPF is evaluated for (host names become the
+    options' ``sending_hosts``, looked up by the run through its nameservers).
+    ``extra_selectors`` are DKIM selectors to check besides the provider's and the settings'
+    (e.g. the database's own signing keys).
     """
     run_options = run_options_of(params, system_nameservers)
     assumption = choose_provider(params.get("provider"), params.get("spf_include"), smtp_hosts, platform)
     configured = split_values(params.get("sending_ips"))
+    names: list[str] = []
     if configured:
         addresses = configured
     else:
-        literal, names = [], []
+        addresses = []
         for host in smtp_hosts:
             try:
-                literal.append(str(ipaddress.ip_address(host)))
+                addresses.append(str(ipaddress.ip_address(host)))
             except ValueError:
                 names.append(host)
-        addresses = literal + lookups.host_addresses(names, run_options)
-    ips, ignored = sending_ips(addresses)
+    ips, ignored = usable_ips(addresses)
     selectors = tuple(s.lower() for s in (*split_values(params.get("dkim_selectors")), *extra_selectors))
     options = CheckOptions(
-        provider=assumption.provider, dkim_selectors=tuple(dict.fromkeys(selectors)), sending_ips=ips
+        provider=assumption.provider,
+        dkim_selectors=tuple(dict.fromkeys(selectors)),
+        sending_ips=ips,
+        sending_hosts=tuple(dict.fromkeys(names)),
     )
     return HealthSettings(options, run_options, assumption, ignored)

@@ -31,7 +31,7 @@ from .dns import Resolver
 from .domains import is_ip
 from .findings import Check, Finding, SpfEvaluation, SpfFinding, Status
 from .spf_record import SpfSyntaxError, merge_records, merged_record, parse, txt_line
-from .spf_tree import MAX_LOOKUPS, Problem, SpfTree, walk
+from .spf_tree import MAX_LOOKUPS, Memo, Problem, SpfTree, walk
 
 __all__ = [
     "SpfAnalysis",
@@ -73,24 +73,41 @@ class SpfAnalysis:
 
 
 async def check(
-    domain: str, resolver: Resolver, provider_include: str, sending_ips: Sequence[str]
+    domain: str,
+    resolver: Resolver,
+    provider_include: str,
+    sending_ips: Sequence[str] | asyncio.Future[Sequence[str]],
+    memo: Memo | None = None,
 ) -> tuple[Finding, tuple[SpfEvaluation, ...]]:
     """The SPF finding for ``domain`` and check_host() of each sending IP."""
-    analysis = await analyze(domain, resolver, provider_include, sending_ips)
+    analysis = await analyze(domain, resolver, provider_include, sending_ips, memo)
     return analysis.finding, analysis.evaluations
 
 
 async def analyze(
-    domain: str, resolver: Resolver, provider_include: str, sending_ips: Sequence[str] = ()
+    domain: str,
+    resolver: Resolver,
+    provider_include: str,
+    sending_ips: Sequence[str] | asyncio.Future[Sequence[str]] = (),
+    memo: Memo | None = None,
 ) -> SpfAnalysis:
+    """Walk the tree of ``domain`` and evaluate ``sending_ips`` (or the future that gives them: the
+    walk does not wait for it), then judge; ``memo`` is the run's (``spf_tree.Memo``)."""
     domain = domain.rstrip(".")
-    ips = [ip for ip in sending_ips if is_ip(ip)]
-    tree, evaluations = await asyncio.gather(
-        walk(domain, resolver, provider_include),
-        asyncio.gather(*(_evaluate(ip, domain, resolver) for ip in ips)),
-    )
-    bad_ips = [ip for ip in sending_ips if ip not in ips]
-    finding = await _judge(domain, provider_include, tree, tuple(evaluations), bad_ips, resolver)
+
+    async def evaluate_ips() -> tuple[Sequence[str], tuple[SpfEvaluation, ...]]:
+        given = await sending_ips if isinstance(sending_ips, asyncio.Future) else sending_ips
+        ips = [ip for ip in given if is_ip(ip)]
+        return given, tuple(await asyncio.gather(*(_evaluate(ip, domain, resolver) for ip in ips)))
+
+    if sending_ips:
+        tree, (given, evaluations) = await asyncio.gather(
+            walk(domain, resolver, provider_include, memo), evaluate_ips()
+        )
+    else:  # no IP to evaluate: no task to wait for
+        tree, given, evaluations = await walk(domain, resolver, provider_include, memo), (), ()
+    bad_ips = [ip for ip in given if not is_ip(ip)]
+    finding = await _judge(domain, provider_include, tree, tuple(evaluations), bad_ips, resolver, memo)
     return SpfAnalysis(finding, tree, tuple(evaluations))
 
 
@@ -100,10 +117,10 @@ async def _evaluate(ip: str, domain: str, resolver: Resolver) -> SpfEvaluation:
     return await evaluate(ip, domain, resolver)
 
 
-async def _suggest(domain: str, records, include: str, resolver: Resolver):
+async def _suggest(domain: str, records, include: str, resolver: Resolver, memo: Memo | None):
     from .spf_fix import suggest  # loaded only when there is a record to suggest
 
-    return await suggest(domain, records, include, resolver)
+    return await suggest(domain, records, include, resolver, memo)
 
 
 def __getattr__(name: str):
@@ -116,13 +133,13 @@ def __getattr__(name: str):
 
 
 async def _judge(
-    domain: str, include: str, tree: SpfTree, evaluations, bad_ips, resolver: Resolver
+    domain: str, include: str, tree: SpfTree, evaluations, bad_ips, resolver: Resolver, memo: Memo | None
 ) -> Finding:
     root = tree.root
     if not root.answer.answered:
         return SpfFinding(Check.SPF, Status.UNKNOWN, tree.problems[0].message)
     if not root.records:
-        suggestion = await _suggest(domain, [], include, resolver)
+        suggestion = await _suggest(domain, [], include, resolver, memo)
         summary = f"{domain} has no SPF record: receivers cannot tell which servers may send its mail."
         if suggestion.text is None:
             return SpfFinding(Check.SPF, Status.FAIL, summary, (suggestion.reason,))
@@ -131,7 +148,7 @@ async def _judge(
     problems = list(tree.problems)
     suggestion = None
     if len(root.records) > 1:
-        suggestion = await _suggest(domain, root.records, include, resolver)
+        suggestion = await _suggest(domain, root.records, include, resolver, memo)
         listed = " | ".join(f'"{r}"' for r in root.records)
         problems = [
             Problem(
@@ -150,7 +167,7 @@ async def _judge(
         problems += _record_problems(domain, include, tree)
         over = any(p.limit for p in tree.problems)
         if over or (merged_record(root.text, include) != root.text and _fixable(tree)):
-            suggestion = await _suggest(domain, [root.text], include, resolver)
+            suggestion = await _suggest(domain, [root.text], include, resolver, memo)
     fix = None
     if suggestion is not None and suggestion.text is None:
         problems.append(Problem(Status.FAIL, suggestion.reason))

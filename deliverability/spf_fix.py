@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from .dns import Resolver
 from .findings import Status
 from .spf_record import Term, merge_records, parse
-from .spf_tree import MAX_LOOKUPS, MAX_MX, MAX_VOIDS, RecordNode, SpfTree, walk_record
+from .spf_tree import MAX_LOOKUPS, MAX_MX, MAX_VOIDS, Memo, RecordNode, SpfTree, walk_record
 
 _CIDR = re.compile(r"(?:/(\d+))?(?://(\d+))?\Z")
 
@@ -44,10 +44,13 @@ def sound(tree: SpfTree) -> bool:
     return tree.include_found and not any(p.status is Status.FAIL for p in tree.problems)
 
 
-async def suggest(domain: str, records: Sequence[str], include: str, resolver: Resolver) -> Suggestion:
-    """The merged record of ``records`` and ``include`` for ``domain``, within the limits, or why not."""
+async def suggest(
+    domain: str, records: Sequence[str], include: str, resolver: Resolver, memo: Memo | None = None
+) -> Suggestion:
+    """The merged record of ``records`` and ``include`` for ``domain``, within the limits, or why not
+    (``memo``: the subtrees the run walked already)."""
     text = merge_records(records, include)
-    tree = await walk_record(domain, text, resolver, include)
+    tree = await walk_record(domain, text, resolver, include, memo)
     if sound(tree):
         return Suggestion(text, tree)
     other = [p for p in tree.problems if p.status is Status.FAIL and not p.limit]
@@ -61,7 +64,7 @@ async def suggest(domain: str, records: Sequence[str], include: str, resolver: R
         text = _replace(text, word, [])
         changes.append(f"{word} is left out of the record below: {via} already includes it.")
     if changes:
-        tree = await walk_record(domain, text, resolver, include)
+        tree = await walk_record(domain, text, resolver, include, memo)
     for term in reversed(_address_terms(text)):
         if sound(tree):
             break
@@ -76,7 +79,7 @@ async def suggest(domain: str, records: Sequence[str], include: str, resolver: R
             )
         else:
             changes.append(f"{term.raw} is left out of the record below: it resolves to no address (void).")
-        tree = await walk_record(domain, text, resolver, include)
+        tree = await walk_record(domain, text, resolver, include, memo)
     if sound(tree):
         return Suggestion(text, tree, tuple(changes))
     return Suggestion(

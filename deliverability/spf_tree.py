@@ -7,21 +7,22 @@ term (include, a, mx, ptr, exists, redirect) in evaluation order, per term and
 in total (limit 10), and void lookups (limit 2; an ``a`` or MX host counts as
 void when it has neither A nor AAAA). The tree is built even when a limit is
 broken; the problem names the term at fault. Targets built from macros depend
-on the sender and are counted, not followed. Lookups of one record
-are sent concurrently; counting follows evaluation order, so results do not
-depend on timing.
+on the sender and are counted, not followed. Every question of the tree is asked
+as soon as the answer it depends on is in (``_warm``: the records of sibling
+includes and their subtrees all at once, at most ``MAX_FOLLOWED`` lookups); the
+walk itself counts in evaluation order, so results do not depend on timing.
 
 The subtree of an include (a provider's, met in thousands of domains) is walked
-once and reused (``_MEMO``) wherever it gives exactly what a walk would: its DNS
-answers are unchanged, it cannot break a limit there and it meets no name of
-the path that leads to it; elsewhere it is walked in place.
+once per run and reused (``Memo``, made by the run and handed to ``walk``) wherever
+it gives exactly what a walk would: its DNS answers are unchanged, it cannot break
+a limit there and it meets no name of the path that leads to it; elsewhere it is
+walked in place. Nothing is remembered beyond the run that learnt it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field, replace
 
 from .dns import Answer, DnsStatus, Resolver
@@ -147,30 +148,40 @@ def _shift(node: RecordNode, offset: int) -> RecordNode:
     return replace(node, terms=terms)
 
 
-class _Memo:
-    """Walked subtrees by (target, via, passing, include), least recently used dropped first."""
+class Memo:
+    """The subtrees one run walked, by (target, via, passing, include), or the future of one
+    being walked by another domain of the run; least recently used dropped first. Made by a run
+    (one event loop) and dropped with it."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int = 512) -> None:
         self.size = size
-        self._items: OrderedDict[tuple, _Subtree] = OrderedDict()
-        self._lock = threading.Lock()  # the Odoo layer runs checks in several threads
+        self._items: OrderedDict[tuple, _Subtree | asyncio.Future] = OrderedDict()
+        self._targets: Counter[str] = Counter()  # how many items each target has
 
-    def get(self, key: tuple) -> _Subtree | None:
-        with self._lock:
-            item = self._items.get(key)
-            if item is not None:
-                self._items.move_to_end(key)
-            return item
+    def __contains__(self, target: str) -> bool:
+        """True when a subtree of ``target`` (lower case) is kept, or being walked, in this run."""
+        return self._targets[target] > 0
 
-    def put(self, key: tuple, item: _Subtree) -> None:
-        with self._lock:
-            self._items[key] = item
+    def get(self, key: tuple) -> _Subtree | asyncio.Future | None:
+        item = self._items.get(key)
+        if item is not None:
             self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
+        return item
 
+    def put(self, key: tuple, item: _Subtree | asyncio.Future) -> None:
+        if key not in self._items:
+            self._targets[key[0]] += 1
+        self._items[key] = item
+        self._items.move_to_end(key)
+        while len(self._items) > self.size:
+            dropped, _ = self._items.popitem(last=False)
+            self._targets[dropped[0]] -= 1
 
-_MEMO = _Memo(512)
+    def drop(self, key: tuple, item: _Subtree | asyncio.Future) -> None:
+        """Forget ``key`` if it still holds ``item``."""
+        if self._items.get(key) is item:
+            del self._items[key]
+            self._targets[key[0]] -= 1
 
 
 class _Recorder:
@@ -200,7 +211,8 @@ class _Walker:
     voids: int = 0
     include_found: bool = False
     problems: list[Problem] = field(default_factory=list)
-    alone: bool = False  # walking a subtree alone, for _MEMO: limits end it, no nested reuse
+    memo: Memo | None = None  # the run's walked subtrees (None: every include walked in place)
+    alone: bool = False  # walking a subtree alone, for the memo: limits end it, no nested reuse
     targets: set[str] = field(default_factory=set)
 
     def problem(self, status: Status, message: str, limit: bool = False) -> None:
@@ -285,14 +297,20 @@ class _Walker:
     async def _terms(
         self, domain: str, record: SpfRecord, path: tuple[str, ...], passing: bool
     ) -> tuple[TermNode, ...]:
-        order = list(record.evaluated)
-        if record.all is None and record.redirect is not None:
-            order.append(record.redirect)
+        order = self._order(record)
         answers = await self._prefetch(domain, order)
         nodes = {t.position: TermNode(t, note=self._idle_note(t, record)) for t in record.terms}
         for term in order:
             nodes[term.position] = await self._term(domain, term, answers, path, passing)
         return tuple(nodes[p] for p in sorted(nodes))
+
+    @staticmethod
+    def _order(record: SpfRecord) -> list[Term]:
+        """The terms as check_host() evaluates them: the mechanisms, then a redirect without all."""
+        order = list(record.evaluated)
+        if record.all is None and record.redirect is not None:
+            order.append(record.redirect)
+        return order
 
     @staticmethod
     def _idle_note(term: Term, record: SpfRecord) -> str:
@@ -367,7 +385,7 @@ class _Walker:
             return None, "loop"
         self._void(answer, term, path[-1])
         child_passing = passing and (term.name == "redirect" or term.qualifier == "+")
-        if not self.alone and answer.records and self.lookups < MAX_LOOKUPS:
+        if self.memo is not None and not self.alone and answer.records and self.lookups < MAX_LOOKUPS:
             sub = await self._subtree(target, term.name, child_passing, answer)
             if sub.fits(self.lookups, self.voids, path):
                 node = sub.at(self.lookups)
@@ -380,17 +398,24 @@ class _Walker:
         return child, ""
 
     async def _subtree(self, target: str, via: str, passing: bool, answer: Answer) -> _Subtree:
-        """``target`` walked alone: from ``_MEMO`` while its answers are unchanged, else walked now."""
+        """``target`` walked alone: from the memo while its answers are unchanged (asked again: in
+        a run they are the resolver's cached answers, no round trip), else walked now."""
         key = (target.lower(), via, passing, self.include)
-        known = _MEMO.get(key)
+        known = self.memo.get(key)
+        if isinstance(known, asyncio.Future):  # another domain of the run is walking it: its walk
+            await asyncio.wait((known,))
+            known = None if known.cancelled() else known.result()
         if known is not None and known.answer == answer:
             for name, rtype, dep in known.deps:
                 if await self.resolver.query(name, rtype) != dep:
                     break
             else:
                 return known
+        walking = asyncio.get_running_loop().create_future()
+        self.memo.put(key, walking)
         recorder = _Recorder(self.resolver)
         walker = _Walker(recorder, self.include, alone=True)
+        sub = None
         try:
             node = await walker.record(target, via, (target.lower(),), passing, answer)
         except _TooMany:
@@ -406,8 +431,13 @@ class _Walker:
                 walker.include_found,
                 frozenset(walker.targets),
             )
-        if recorder.stable:
-            _MEMO.put(key, sub)
+        finally:
+            kept = sub if sub is not None and recorder.stable else None
+            walking.set_result(kept)  # None: the domains waiting for it walk it themselves
+            if kept is not None:
+                self.memo.put(key, kept)
+            else:
+                self.memo.drop(key, walking)
         return sub
 
     async def _mx(self, where: str, target: str, answer: Answer) -> str:
@@ -470,19 +500,91 @@ class _Walker:
 _RTYPES = {"include": ("TXT",), "redirect": ("TXT",), "a": ("A", "AAAA"), "mx": ("MX",), "exists": ("A",)}
 
 
-async def walk(domain: str, resolver: Resolver, include: str) -> SpfTree:
-    """Walk the SPF tree of ``domain``; ``include`` is the provider include looked for in it."""
-    walker = _Walker(resolver, include.lower().rstrip("."))
-    root = await walker.record(domain, "", (domain.lower(),), True)
-    return SpfTree(root, walker.lookups, walker.voids, tuple(walker.problems), walker.include_found)
+async def walk(domain: str, resolver: Resolver, include: str, memo: Memo | None = None) -> SpfTree:
+    """Walk the SPF tree of ``domain``; ``include`` is the provider include looked for in it;
+    ``memo`` the subtrees its run walked already (the tree is the same with or without)."""
+    walker = _Walker(resolver, include.lower().rstrip("."), memo=memo)
+    return await _walked(walker, domain, await resolver.query(domain, "TXT"))
 
 
-async def walk_record(domain: str, text: str, resolver: Resolver, include: str) -> SpfTree:
+async def walk_record(
+    domain: str, text: str, resolver: Resolver, include: str, memo: Memo | None = None
+) -> SpfTree:
     """Walk ``text`` as if it were the SPF record published at ``domain`` (a record to suggest)."""
-    walker = _Walker(resolver, include.lower().rstrip("."))
-    answer = Answer(domain, "TXT", DnsStatus.OK, (text,), ttl=0)
-    root = await walker.record(domain, "", (domain.lower(),), True, answer)
+    walker = _Walker(resolver, include.lower().rstrip("."), memo=memo)
+    return await _walked(walker, domain, Answer(domain, "TXT", DnsStatus.OK, (text,), ttl=0))
+
+
+async def _walked(walker: _Walker, domain: str, answer: Answer) -> SpfTree:
+    """The tree of ``answer`` (the TXT records of ``domain``), its questions asked ahead by ``_warm``."""
+    warming = asyncio.ensure_future(
+        _warm(walker.resolver, domain, answer, {domain.lower()}, [MAX_FOLLOWED], walker.memo, root=True)
+    )
+    try:
+        root = await walker.record(domain, "", (domain.lower(),), True, answer)
+    finally:
+        if not warming.done():
+            warming.cancel()  # what it still asks, the walk did not need
+        await asyncio.wait((warming,))
     return SpfTree(root, walker.lookups, walker.voids, tuple(walker.problems), walker.include_found)
+
+
+async def _warm(
+    resolver: Resolver,
+    domain: str,
+    answer: Answer,
+    seen: set[str],
+    budget: list[int],
+    memo: Memo | None,
+    root: bool = False,
+) -> None:
+    """Ask every question the SPF record in ``answer`` leads to, each as soon as the answer it
+    depends on is in: the records of all its includes at once, then theirs, MX hosts' addresses.
+
+    The walk, which counts in evaluation order, then finds them answered or on their way (the
+    resolver shares a question in flight). ``seen`` are the records asked already, ``budget``
+    the lookups still allowed for the whole tree (``MAX_FOLLOWED``, as the walk follows); the
+    subtrees the run's ``memo`` holds were asked by the walk that made them. Of the ``root``
+    record, only what leads further is asked here: the walk asks its own terms at once.
+    """
+    records = select(answer.records) if answer.answered else []
+    if len(records) != 1:
+        return
+    try:
+        record = parse(records[0])
+    except SpfSyntaxError:
+        return
+    keys = []
+    deeper = False  # an include before: the walk comes to the next terms only after its subtree
+    for term in _Walker._order(record):
+        if not term.is_lookup or term.has_macro or term.name == "ptr":
+            continue
+        if budget[0] <= 0:
+            break
+        budget[0] -= 1
+        target = (term.target or domain).rstrip(".")
+        if term.name in ("include", "redirect"):
+            if target.lower() in seen:
+                continue
+            seen.add(target.lower())
+            if root and memo is not None and target.lower() in memo:
+                continue
+            deeper = True
+        elif root and not (term.name == "mx" and deeper):
+            continue  # the walk asks it at once, and its hosts as soon as it comes to it
+        keys += [(target, rtype) for rtype in _RTYPES[term.name]]
+    keys = list(dict.fromkeys(keys))
+    if not keys:
+        return
+    answers = await asyncio.gather(*(resolver.query(*key) for key in keys))
+    follow = []
+    for (name, rtype), found in zip(keys, answers, strict=True):
+        if rtype == "TXT" and found.records and not (memo is not None and name.lower() in memo):
+            follow.append(_warm(resolver, name, found, seen, budget, memo))
+        elif rtype == "MX":
+            exchanges = [r.split()[-1].rstrip(".") for r in found.records][:MAX_MX]
+            follow += [resolver.query(x, t) for x in exchanges if x for t in ("A", "AAAA")]
+    await asyncio.gather(*follow)
 
 
 def _render(node: RecordNode, depth: int) -> list[str]:

@@ -2,16 +2,10 @@
 users, contacts), as last looked up by the daily check or the People tab of Domain Health. The send
 path reads them (``ir.mail_server``, DMARC-aware relaying): it never queries DNS itself."""
 
-import logging
-
 from odoo import api, fields, models
 
 from ..deliverability.relaying import STRICT_POLICIES, RelayFacts
 from .mail_domain_health import domains_of
-
-_logger = logging.getLogger(__name__)
-
-PARTNER_DOMAINS_LIMIT = 500  # the most common contact domains: the look-ups stay bounded
 
 
 class MailDmarcPolicy(models.Model):
@@ -30,29 +24,9 @@ class MailDmarcPolicy(models.Model):
     checked = fields.Datetime("Looked Up", readonly=True)
 
     @api.model
-    def _dmarc_correspondents(self):
-        """``(users, contacts)``: ``{internal user: domain}`` and ``{domain: contacts}`` (contacts that are
-        not users, the most common domains first, at most ``PARTNER_DOMAINS_LIMIT`` domains)."""
-        users = self.env["res.users"].sudo().search([("share", "=", False), ("email", "!=", False)])
-        user_domains = {user: next(iter(domains_of(user.email, addresses_only=True)), None) for user in users}
-        partners = (
-            self.env["res.partner"]
-            .sudo()
-            .search([("email", "!=", False), ("user_ids", "=", False), ("active", "=", True)])
-        )
-        by_domain = {}
-        for partner in partners:
-            for domain in domains_of(partner.email, addresses_only=True)[:1]:
-                by_domain.setdefault(domain, self.env["res.partner"])
-                by_domain[domain] |= partner
-        common = sorted(by_domain, key=lambda d: -len(by_domain[d]))[:PARTNER_DOMAINS_LIMIT]
-        return {u: d for u, d in user_domains.items() if d}, {d: by_domain[d] for d in common}
-
-    @api.model
-    def _dmarc_look_up(self, domains):
-        """``{domain: policy}`` of ``domains`` looked up now (``mail.domain.health`` settings), kept as
-        the last known policies; a domain DNS did not answer for is left out and keeps what was known."""
-        policies = self.env["mail.domain.health"]._health_dmarc_policies(sorted(set(domains)))
+    def _dmarc_store(self, policies):
+        """Keep ``{domain: policy}`` (answered look-ups; None: no DMARC record) as the last known
+        policies; a domain left out (DNS did not answer) keeps what was known."""
         existing = {r.domain: r for r in self.sudo().search([("domain", "in", list(policies))])}
         now = fields.Datetime.now()
         new = []
@@ -63,14 +37,21 @@ class MailDmarcPolicy(models.Model):
             else:
                 new.append({"domain": domain, **values})
         self.sudo().create(new)
+
+    @api.model
+    def _dmarc_look_up(self, domains):
+        """``{domain: policy}`` of ``domains`` looked up now (a Domain Health run), and stored."""
+        policies = self.env["mail.domain.health"]._health_check(policies_of=sorted(set(domains)))
+        self._dmarc_store(policies)
         return policies
 
     @api.model
     def _dmarc_refresh(self):
-        """The daily check's part: look up again the correspondents' domains and those already known."""
-        users, contacts = self._dmarc_correspondents()
+        """The daily check's part: look up again the domains the People tab asks about and those
+        already known."""
+        user_domains, _by_domain, partner_domains = self.env["mail.domain.health.wizard"]._people_addresses()
         known = self.sudo().search([]).mapped("domain")
-        return self._dmarc_look_up([*users.values(), *contacts, *known])
+        return self._dmarc_look_up([*filter(None, user_domains.values()), *partner_domains, *known])
 
     @api.model
     def _dmarc_own_domains(self):

@@ -10,6 +10,7 @@ from odoo import _, api, fields, models
 from odoo.tools import split_every
 
 from .. import seams
+from ..deliverability import lookups
 from ..deliverability.dmarc_sources import Alert, AlertState, Kind, identify_sources, next_alert
 from .mail_domain_health_cron import _cron_time_budget
 
@@ -115,7 +116,8 @@ class MailDmarcSource(models.Model):
         Raises ``ValueError`` when they are unusable.
         """
         settings = self.env["mail.domain.health"]._health_settings()
-        return settings.run_options, settings.options.sending_ips, settings.options.provider.spf_include
+        sending_ips = lookups.sending_ips(settings.options, settings.run_options)
+        return settings.run_options, sending_ips, settings.options.provider.spf_include
 
     @api.model
     def _cron_dmarc_sources(self, time_budget=None):

@@ -244,8 +244,10 @@ class MailDomainHealth(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _health_reports(self, names, settings=None):
-        """``{domain: DomainReport}``; never raises: what could not be checked is ``unknown``.
+    def _health_reports(self, names, settings=None, policies_of=()):
+        """``({domain: DomainReport}, {domain: DMARC policy})``: the reports of ``names`` and, looked
+        up in the same run, the DMARC policies of ``policies_of``; never raises: what could not be
+        checked is ``unknown`` (a policy not known is left out).
 
         ``settings`` is ``_health_settings()`` (or the ``ValueError`` it raised) when the caller
         has it already.
@@ -257,30 +259,38 @@ class MailDomainHealth(models.Model):
                 settings = exc
         if isinstance(settings, ValueError):
             summary = _("The checks could not run: %s", settings)
-            return {name: DomainReport.uniform(name, (), Status.UNKNOWN, summary) for name in names}
-        return self._health_run_engine(list(names), settings.options, settings.run_options)
+            reports = {name: DomainReport.uniform(name, (), Status.UNKNOWN, summary) for name in names}
+            return reports, {}
+        return self._health_run_engine(list(names), settings.options, settings.run_options, policies_of)
 
     @api.model
-    def _health_run_engine(self, names, options, run_options):
+    def _health_run_engine(self, names, options, run_options, policies_of=()):
         try:
-            reports = checks.run(names, options, run_options)
+            result = checks.run(names, options, run_options, policies_of)
         except Exception:  # noqa: BLE001 - one broken domain must never stop the others
             if len(names) > 1:
                 _logger.warning("Domain health: a batch failed, checking its domains one by one")
                 results = {}
                 for name in names:
-                    results.update(self._health_run_engine([name], options, run_options))
-                return results
-            _logger.exception("Domain health: checking %s failed", names[0])
-            summary = _("The check failed unexpectedly; the server log has the details.")
-            return {names[0]: DomainReport.uniform(names[0], options.selectors, Status.UNKNOWN, summary)}
-        return {report.domain: report for report in reports}
+                    results.update(self._health_run_engine([name], options, run_options)[0])
+                return results, self._health_run_engine([], options, run_options, policies_of)[1]
+            if names:
+                _logger.exception("Domain health: checking %s failed", names[0])
+                summary = _("The check failed unexpectedly; the server log has the details.")
+                report = DomainReport.uniform(names[0], options.selectors, Status.UNKNOWN, summary)
+                return {names[0]: report}, {}
+            _logger.exception("Domain health: looking up DMARC policies failed")
+            return {}, {}
+        return {report.domain: report for report in result.reports}, result.policies
 
-    def _health_check(self, settings=None):
-        """Check these domains concurrently and store the results, each domain isolated."""
-        if not self:
-            return True
-        reports = self._health_reports(self.mapped("name"), settings)
+    def _health_check(self, settings=None, policies_of=()):
+        """Check these domains concurrently and store the results, each domain isolated.
+
+        Returns the DMARC policies of ``policies_of`` (``{domain: policy}``), looked up in the same run.
+        """
+        if not self and not policies_of:
+            return {}
+        reports, policies = self._health_reports(self.mapped("name"), settings, policies_of)
         now = fields.Datetime.now()
         for record in self:
             try:
@@ -288,7 +298,7 @@ class MailDomainHealth(models.Model):
                     record._health_store(reports[record.name], now)
             except Exception:  # noqa: BLE001 - one domain's failure must not stop the others
                 _logger.exception("Domain health: storing the results of %s failed", record.name)
-        return True
+        return policies
 
     def _health_store(self, report, now):
         """Store ``report``: a new run when a verdict changed, else the last run is seen again.

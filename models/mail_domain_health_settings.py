@@ -11,7 +11,7 @@ import logging
 from odoo import _, api, models, release, tools
 
 from .. import seams
-from ..deliverability import health_settings, lookups, providers
+from ..deliverability import health_settings, providers
 from ..deliverability.dns import system_nameservers
 
 _logger = logging.getLogger(__name__)
@@ -150,18 +150,3 @@ class MailDomainHealth(models.Model):
                 provider=provider.label,
             )
         return ""
-
-    @api.model
-    def _health_dmarc_policies(self, names):
-        """``{domain: policy}``: the effective DMARC policy (none, quarantine, reject), None without
-        a usable record or answer; empty when the settings are unusable."""
-        if not names:
-            return {}
-        try:
-            run_options = health_settings.run_options_of(
-                self._health_params(), self._health_system_nameservers()
-            )
-        except ValueError as exc:
-            _logger.warning("Domain health: %s", exc)
-            return {}
-        return lookups.dmarc_policies(names, run_options)

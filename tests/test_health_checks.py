@@ -115,14 +115,19 @@ class TestHealthChecks(DomainHealthCase):
         self.assertEqual(first.check_ids.mapped("status"), ["pass"] * 4, "history keeps the old verdicts")
 
     def test_sending_ips_default_to_the_smtp_hosts_addresses(self):
-        options = self.Health._health_settings().options
-        self.assertEqual(options.sending_ips, (SENDING_IP, "2001:db8::25"))
+        def evaluated():
+            good._health_check()
+            return [line.partition(" (")[0] for line in good.last_run_id.spf_evaluations.splitlines()]
+
+        good = self.health("good.test")
+        # looked up by the run that checks the domains, beside its other look-ups
+        self.assertEqual(self.Health._health_settings().options.sending_hosts, ("smtp.mailer.test",))
+        self.assertEqual(evaluated(), [f"{SENDING_IP}: pass", "2001:db8::25: pass"])
         self.env["ir.mail_server"].create({"name": "Local", "smtp_host": "127.0.0.1"})
-        options = self.Health._health_settings().options
-        self.assertNotIn("127.0.0.1", options.sending_ips, "loopback says nothing about SPF")
+        self.assertEqual(evaluated(), [f"{SENDING_IP}: pass", "2001:db8::25: pass"], "loopback says nothing")
         self.env["ir.config_parameter"].sudo().set_param("mail_domain_health.sending_ips", "198.51.100.9")
-        options = self.Health._health_settings().options
-        self.assertEqual(options.sending_ips, ("198.51.100.9",))
+        self.assertEqual(self.Health._health_settings().options.sending_hosts, ())
+        self.assertEqual(evaluated(), ["198.51.100.9: fail"])
 
     def test_one_failing_domain_does_not_stop_the_others(self):
         records = self.health("good.test", "bad.test", "flip.test")
@@ -147,10 +152,10 @@ class TestHealthChecks(DomainHealthCase):
 
         real_run = checks.run
 
-        def run(names, options, run_options):
+        def run(names, options, run_options, policies_of=()):
             if "bad.test" in names:
                 raise RuntimeError("engine bug")
-            return real_run(names, options, run_options)
+            return real_run(names, options, run_options, policies_of)
 
         with patch.object(checks, "run", run), self.assertLogs(LOGGER, level="ERROR"):
             records._health_check()

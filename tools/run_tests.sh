@@ -20,6 +20,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 started=$(date +%s)
+# The DMARC sample corpus beside the repository, named for the Odoo suites too (they run on a build elsewhere).
+export DMARC_SAMPLES=${DMARC_SAMPLES:-$(dirname "$root")/shared/dmarc-samples}
 
 say() { printf '\n== %s\n' "$*"; }
 

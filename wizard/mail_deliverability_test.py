@@ -9,7 +9,7 @@ gives a recipient, those very bytes are then delivered to it through the server.
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
 
-from ..deliverability import bulk_senders, dkim_sign, verdict
+from ..deliverability import bulk_senders, dkim_sign, lookups, verdict
 from ..deliverability.bulk_senders import Kind, Requirement
 from ..deliverability.verdict import Outcome
 from ..models.ir_mail_server import CONNECT
@@ -185,7 +185,7 @@ class MailDeliverabilityTest(models.TransientModel):
         result, judged = bulk_senders.run(
             data,
             envelope,
-            settings.options.sending_ips,
+            lookups.sending_ips(settings.options, settings.run_options),
             settings.run_options,
             Kind(self.mail_kind),
             catchall_domain=self._catchall_domain() or None,

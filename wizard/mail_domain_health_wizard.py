@@ -5,7 +5,9 @@ from odoo.exceptions import UserError
 
 from ..deliverability.domains import domain_to_check, normalize_domain
 from ..deliverability.relaying import STRICT_POLICIES
-from ..models.mail_domain_health import GENERIC_MAILBOX_DOMAINS, STATES
+from ..models.mail_domain_health import GENERIC_MAILBOX_DOMAINS, STATES, domains_of
+
+PARTNER_DOMAINS_LIMIT = 500
 
 
 class MailDomainHealthWizard(models.TransientModel):
@@ -75,12 +77,19 @@ class MailDomainHealthWizard(models.TransientModel):
         in_use = set(health.search([("in_use", "=", True), ("name", "in", names)]).mapped("name"))
         records = health._health_ensure([n for n in names if n in in_use])
         records |= health._health_ensure([n for n in names if n not in in_use], manual=True)
-        records._health_check()
+        people = self._people_addresses()
+        user_domains, _by_domain, partner_domains = people
+        # the People tab's DMARC look-ups go out with the checks, in the same run
+        policies = records._health_check(
+            policies_of=sorted({d for d in user_domains.values() if d} | set(partner_domains))
+        )
+        self.env["mail.dmarc.policy"]._dmarc_store(policies)  # DMARC-aware relaying reads them
         self.write(
             {
                 "state": "done",
                 "check_ids": [Command.set(records.last_run_id.check_ids.ids)],
-                "person_ids": [Command.clear()] + [Command.create(v) for v in self._people_problems()],
+                "person_ids": [Command.clear()]
+                + [Command.create(v) for v in self._people_problems(people, policies)],
             }
         )
         # reopen on the verdicts, in place of the form that asked for them
@@ -128,11 +137,30 @@ class MailDomainHealthWizard(models.TransientModel):
     # ------------------------------------------------------------------
 
     @api.model
-    def _people_problems(self):
+    def _people_addresses(self):
+        """``(users' domains, contacts by domain, contact domains)``: whose DMARC the People tab asks."""
+        users = self.env["res.users"].sudo().search([("share", "=", False), ("email", "!=", False)])
+        user_domains = {user: next(iter(domains_of(user.email, addresses_only=True)), None) for user in users}
+        partners = (
+            self.env["res.partner"]
+            .sudo()
+            .search([("email", "!=", False), ("user_ids", "=", False), ("active", "=", True)])
+        )
+        by_domain = {}
+        for partner in partners:
+            for domain in domains_of(partner.email, addresses_only=True)[:1]:
+                by_domain.setdefault(domain, self.env["res.partner"])
+                by_domain[domain] |= partner
+        # the most common partner domains first; the DMARC lookups stay bounded
+        partner_domains = sorted(by_domain, key=lambda d: -len(by_domain[d]))[:PARTNER_DOMAINS_LIMIT]
+        return user_domains, by_domain, partner_domains
+
+    @api.model
+    def _people_problems(self, people, policies):
+        """The People tab's rows, from ``_people_addresses()`` and the DMARC ``policies`` of their domains."""
+        _ = self.env._
         health = self.env["mail.domain.health"]
-        user_domains, by_domain = self.env["mail.dmarc.policy"]._dmarc_correspondents()
-        partner_domains = list(by_domain)
-        policies = self.env["mail.dmarc.policy"]._dmarc_look_up([*user_domains.values(), *partner_domains])
+        user_domains, by_domain, partner_domains = people
         # a domain whose mail passes its own DMARC policy (SPF/DKIM set up for us) is no problem
         authorized = set(health.search([("dmarc_state", "=", "pass")]).mapped("name"))
         policies = {d: p for d, p in policies.items() if d not in authorized}

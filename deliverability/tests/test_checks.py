@@ -20,7 +20,7 @@ ZONES = {
             f'_dmarc.{name}. IN TXT "v=DMARC1; p=none"',
         )
     )
-    + "\nmx IN A 192.0.2.25",
+    + "\nmx IN A 192.0.2.25\nsmtp IN A 192.0.2.1\nsmtp IN AAAA 2001:db8::1\nlocal IN A 127.0.0.1",
 }
 
 
@@ -109,3 +109,33 @@ def test_a_silent_first_nameserver_costs_one_round_of_timeouts(nsd, run):
     assert Status.UNKNOWN not in {c.status for c in report.checks}
     first_round = 5  # SPF TXT, DKIM, DMARC and MX lookups start together; later ones ask NSD first
     assert resolver.stats.timeouts <= first_round < resolver.stats.sent - resolver.stats.timeouts
+
+
+class Stalled(Watched):
+    """A real resolver that never answers one domain's SPF record (its check runs out of time)."""
+
+    def __init__(self, inner) -> None:
+        super().__init__(inner)
+        self.asked: list[tuple[str, str]] = []
+
+    async def query(self, name: str, rtype: str):
+        self.asked.append((name, rtype))
+        if (name, rtype) == (DOMAINS[0], "TXT"):
+            await asyncio.sleep(10)
+        return await self.inner.query(name, rtype)
+
+
+def test_the_sending_hosts_are_looked_up_once_beside_the_checks(resolver, run):
+    stalled = Stalled(resolver)
+    hosts = ("smtp.example.test", "local.example.test", "gone.example.test")
+    options = CheckOptions(sending_ips=("198.51.100.7",), sending_hosts=hosts)
+    reports = run(check_domains(DOMAINS[:3], stalled, options, deadline=1.0))
+    assert {c.status for c in reports[0].checks} == {Status.UNKNOWN}  # out of time, the others not
+    for report in reports[1:]:  # the given IP, then the hosts' usable addresses (loopback left out)
+        assert [(e.ip, e.result) for e in report.spf_evaluations] == [
+            ("198.51.100.7", "fail"),
+            ("192.0.2.1", "pass"),
+            ("2001:db8::1", "fail"),
+        ]
+    asked = [q for q in stalled.asked if q[0] in hosts]
+    assert sorted(asked) == sorted((h, t) for h in hosts for t in ("A", "AAAA")), "once for the run"

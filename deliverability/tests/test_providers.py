@@ -2,7 +2,7 @@
 
 import pytest
 
-from deliverability import checks, health_settings, providers
+from deliverability import checks, health_settings, lookups, providers
 from deliverability.dns import Nameserver
 from deliverability.providers import DkimSetup, Reason
 
@@ -104,7 +104,7 @@ def test_the_setting_wins_and_bad_settings_say_why():
         health_settings.choose_provider("nope", None, [], "Odoo")
 
 
-def test_settings_of_a_run_resolve_the_smtp_hosts_through_the_run_nameservers(nsd):
+def test_the_smtp_hosts_are_resolved_by_the_run_through_its_nameservers(nsd):
     params = {"nameservers": nsd.address, "dkim_selectors": "S1, s2", "dns_timeout": "0.5"}
     hosts = ["smtp.mailer.test", "local.mailer.test", "198.51.100.4", "smtp.sendgrid.net"]
     settings = health_settings.resolve(
@@ -112,8 +112,12 @@ def test_settings_of_a_run_resolve_the_smtp_hosts_through_the_run_nameservers(ns
     )
     assert settings.assumption.provider.name == "sendgrid"
     assert settings.options.selectors == ("s1", "s2", "k1")
+    # the names are looked up by the run, beside its checks: none is asked while settings are read
+    assert settings.options.sending_ips == ("198.51.100.4",)
+    assert settings.options.sending_hosts == ("smtp.mailer.test", "local.mailer.test", "smtp.sendgrid.net")
     # literal first, then the names' addresses; loopback left out; sendgrid.net is not served: no address
-    assert settings.options.sending_ips == ("198.51.100.4", "192.0.2.25", "2001:db8::25")
+    resolved = lookups.sending_ips(settings.options, settings.run_options)
+    assert resolved == ("198.51.100.4", "192.0.2.25", "2001:db8::25")
     assert settings.run_options.nameservers == [Nameserver(nsd.host, nsd.port)]
     assert (settings.run_options.timeout, settings.run_options.lifetime) == (0.5, 1.25)
 
@@ -121,6 +125,7 @@ def test_settings_of_a_run_resolve_the_smtp_hosts_through_the_run_nameservers(ns
         {**params, "sending_ips": "203.0.113.9 not-an-ip ::1"}, hosts, "Odoo", system_nameservers=None
     )
     assert (configured.options.sending_ips, configured.ignored_ips) == (("203.0.113.9",), ("not-an-ip",))
+    assert configured.options.sending_hosts == ()
 
 
 @pytest.mark.parametrize(

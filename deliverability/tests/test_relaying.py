@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-from deliverability import lookups
-from deliverability.checks import RunOptions
-from deliverability.dns import Nameserver
+from deliverability.checks import dmarc_policies
 from deliverability.relaying import RelayFacts
 
 ZONES = {
@@ -18,11 +16,10 @@ ZONES = {
 BROKEN_ZONES = ("broken.test",)
 
 
-def test_lookups_leave_out_what_is_not_known(nsd):
-    options = RunOptions([Nameserver(nsd.host, nsd.port)], timeout=0.5, lifetime=1.0)
+def test_lookups_leave_out_what_is_not_known(run, resolver):
     names = ["reject.test", "quarantine.test", "lax.test", "nodmarc.test", "a.strictsub.test", "broken.test",
              "not a domain"]  # fmt: skip
-    assert lookups.dmarc_policies(names, options) == {
+    assert run(dmarc_policies(names, resolver, 5.0)) == {
         "reject.test": "reject",
         "quarantine.test": "quarantine",
         "lax.test": "none",

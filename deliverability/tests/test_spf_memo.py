@@ -1,6 +1,9 @@
-"""The SPF tree reuses a walked include subtree only where a walk in place gives the same tree (real NSD)."""
+"""The SPF tree reuses a subtree its run walked (``spf_tree.Memo``) only where a walk in place gives
+the same tree (real NSD)."""
 
 from __future__ import annotations
+
+import asyncio
 
 import pytest
 
@@ -50,46 +53,44 @@ DOMAINS = [
 
 
 @pytest.fixture
-def fresh_memo(monkeypatch):
-    monkeypatch.setattr(spf_tree, "_MEMO", spf_tree._Memo(512))
+def fresh_memo():
+    return spf_tree.Memo()
 
 
-def walk(run, resolver, domain):
-    return run(spf_tree.walk(domain, resolver, PROVIDER))
+def walk(run, resolver, domain, memo):
+    return run(spf_tree.walk(domain, resolver, PROVIDER, memo))
 
 
 @pytest.mark.parametrize("domain", DOMAINS)
-def test_a_reused_subtree_gives_the_tree_of_a_walk_in_place(run, resolver, fresh_memo, monkeypatch, domain):
-    with monkeypatch.context() as never:
-        never.setattr(spf_tree._Subtree, "fits", lambda *args: False)  # every include walked in place
-        in_place = walk(run, resolver, domain)
+def test_a_reused_subtree_gives_the_tree_of_a_walk_in_place(run, resolver, fresh_memo, domain):
+    in_place = walk(run, resolver, domain, None)  # no memo: every include walked in place
     for other in (*DOMAINS, *DOMAINS):  # fills the memo, then reuses it
-        walk(run, resolver, other)
-    reused = walk(run, resolver, domain)
+        walk(run, resolver, other, fresh_memo)
+    reused = walk(run, resolver, domain, fresh_memo)
     assert reused == in_place
     assert reused.render() == in_place.render()
 
 
 def test_numbers_and_limits_are_those_of_the_whole_tree(run, resolver, fresh_memo, monkeypatch):
     for domain in DOMAINS:
-        walk(run, resolver, domain)
+        walk(run, resolver, domain, fresh_memo)
     with monkeypatch.context() as memo_only:
         memo_only.setattr(spf_tree, "_Recorder", None)  # walking a subtree alone again would fail
-        late = walk(run, resolver, "late.example.test")  # reused after 4 lookups
-        twice = walk(run, resolver, "twice.example.test")  # reused after 0, then after 5 lookups
+        late = walk(run, resolver, "late.example.test", fresh_memo)  # reused after 4 lookups
+        twice = walk(run, resolver, "twice.example.test", fresh_memo)  # reused after 0, then after 5
     assert (late.lookups, late.voids, late.status) == (8, 1, Status.PASS)
     rendered = late.render()
     assert "  include:_spf.provider.test  [5 lookups #4-8; 1 void]" in rendered
     assert "      include:_n2._spf.provider.test  [3 lookups #6-8; 1 void]" in rendered
     assert (twice.lookups, twice.voids, twice.include_found) == (10, 2, True)
     assert "  ?include:_spf.provider.test  [5 lookups #6-10; 1 void]" in twice.render()
-    over = walk(run, resolver, "over.example.test")  # 8 lookups before it: walked in place
+    over = walk(run, resolver, "over.example.test", fresh_memo)  # 8 lookups before it: walked in place
     assert over.lookups == 13
     assert [p.message for p in over.problems] == [
         "Too many DNS lookups: include:_n2._spf.provider.test in the record of _spf.provider.test is "
         "lookup 11; RFC 7208 allows 10 (receivers return permerror)."
     ]
-    voids = walk(run, resolver, "voids.example.test")  # 2 voids before it: walked in place
+    voids = walk(run, resolver, "voids.example.test", fresh_memo)  # 2 voids before it: walked in place
     assert voids.voids == 3
     assert [p.message for p in voids.problems] == [
         "Too many void lookups: a:gone.provider.test in the record of _n2._spf.provider.test is the 3rd "
@@ -98,12 +99,12 @@ def test_numbers_and_limits_are_those_of_the_whole_tree(run, resolver, fresh_mem
 
 
 def test_a_loop_through_the_path_is_found_after_reuse(run, resolver, fresh_memo):
-    other = walk(run, resolver, "other.example.test")  # mid walked alone: its loop is back to mid
+    other = walk(run, resolver, "other.example.test", fresh_memo)  # mid walked alone: its loop is back to mid
     assert [p.message for p in other.problems if "loop" in p.message] == [
         "Include loop: include:mid.example.test in the record of loop.example.test leads back to "
         "mid.example.test (receivers return permerror)."
     ]
-    loop = walk(run, resolver, "loop.example.test")  # from loop, mid's subtree leads back to loop
+    loop = walk(run, resolver, "loop.example.test", fresh_memo)  # from loop, mid's subtree leads back to loop
     assert [p.message for p in loop.problems if "loop" in p.message] == [
         "Include loop: include:loop.example.test in the record of mid.example.test leads back to "
         "loop.example.test (receivers return permerror)."
@@ -112,11 +113,30 @@ def test_a_loop_through_the_path_is_found_after_reuse(run, resolver, fresh_memo)
 
 def test_changed_answers_are_walked_again(run, fresh_memo, nsd):
     first = DnsResolver([Nameserver(nsd.host, nsd.port)])
-    before = walk(run, first, "plain.example.test")
+    before = walk(run, first, "plain.example.test", fresh_memo)
     changed = dict(
         ZONES, **{"provider.test": "\n".join([*PROVIDER_ZONE[:3], '_n3._spf IN TXT "v=spf1 ptr ~all"'])}
     )
     with NsdServer(changed) as server:
-        after = walk(run, DnsResolver([Nameserver(server.host, server.port)]), "plain.example.test")
+        changed_resolver = DnsResolver([Nameserver(server.host, server.port)])
+        after = walk(run, changed_resolver, "plain.example.test", fresh_memo)
     assert not any("ptr" in p.message for p in before.problems)
     assert any("ptr is deprecated" in p.message for p in after.problems)
+
+
+def test_the_domains_of_a_run_walk_a_shared_include_once(run, resolver, fresh_memo, monkeypatch):
+    walked, subtree = [], spf_tree._Subtree
+
+    def noted(answer, *args):
+        walked.append(answer.name)
+        return subtree(answer, *args)
+
+    monkeypatch.setattr(spf_tree, "_Subtree", noted)
+    domains = ("plain.example.test", "late.example.test", "plain.example.test")
+
+    async def together():
+        return await asyncio.gather(*(spf_tree.walk(d, resolver, PROVIDER, fresh_memo) for d in domains))
+
+    trees = run(together())
+    assert walked.count(PROVIDER) == 1, "walked for the first domain, waited for by the others"
+    assert trees == [walk(run, resolver, domain, None) for domain in domains]
