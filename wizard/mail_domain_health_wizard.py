@@ -158,7 +158,6 @@ class MailDomainHealthWizard(models.TransientModel):
     @api.model
     def _people_problems(self, people, policies):
         """The People tab's rows, from ``_people_addresses()`` and the DMARC ``policies`` of their domains."""
-        _ = self.env._
         health = self.env["mail.domain.health"]
         user_domains, by_domain, partner_domains = people
         # a domain whose mail passes its own DMARC policy (SPF/DKIM set up for us) is no problem
