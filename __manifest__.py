@@ -30,6 +30,7 @@
         "data/mail_dkim_key_cron.xml",
         "views/mail_dkim_key_views.xml",
         "wizard/mail_deliverability_test_views.xml",
+        "views/mail_server_usage_views.xml",
     ],
     "assets": {
         "web.assets_backend": ["mail_domain_health/static/src/scss/mail_domain_health.scss"],

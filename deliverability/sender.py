@@ -29,6 +29,7 @@ from email.utils import getaddresses
 
 from .domains import normalize_domain, organizational_domain
 from .findings import Status
+from .refusals import Deferrals
 
 
 class Rule(str, enum.Enum):
@@ -385,15 +386,17 @@ class Sending:
     """The state of one ``mail.mail`` send: the server of the batch going out, how its current message
     went out, Odoo's From filter verdicts already given in it (the same bounce address and filter
     come back for every message), the DKIM signers of its domains and the facts of DMARC-aware
-    relaying (``relaying.RelayFacts``), both read once per send. A plain class, compared by identity:
-    Odoo never hands it to another send."""
+    relaying (``relaying.RelayFacts``), both read once per send, and what defers its mails
+    (``refusals.Deferrals``). A plain class, compared by identity: Odoo never hands it to another
+    send."""
 
-    __slots__ = ("matches", "relay_facts", "sent", "server_id", "server_name", "signers")
+    __slots__ = ("deferrals", "matches", "relay_facts", "sent", "server_id", "server_name", "signers")
 
     def __init__(self, server_id: int | None = None, server_name: str = ""):
         self.matches: dict[tuple[str | None, str | None], bool] = {}
         self.signers: Mapping[str, tuple] | None = None
         self.relay_facts = None
+        self.deferrals = Deferrals()
         self.batch(server_id, server_name)
 
     def batch(self, server_id: int | None, server_name: str) -> None:

@@ -19,10 +19,10 @@ written through to the alias domains (``mail.alias.domain``), which Odoo reads e
 
 import logging
 
-from odoo import _, api, models, tools
+from odoo import _, api, fields, models, tools
 
 from .. import seams
-from ..deliverability import dkim_sign, identity, sender, unsubscribe
+from ..deliverability import dkim_sign, identity, refusals, sender, unsubscribe
 from ..deliverability.domains import normalize_domain
 from .mail_domain_health import domains_of
 
@@ -62,6 +62,35 @@ def _ours(what, fallback, func, *args):
 class IrMailServer(models.Model):
     _name = "ir.mail_server"
     _inherit = ["ir.mail_server", "mail.domain.health.mixin"]
+
+    mdh_daily_limit = fields.Integer(
+        "Daily Sending Limit",
+        groups="base.group_system",
+        help="Messages this server may send per day (UTC), as its relay allows (e.g. 2,000 for a "
+        "Google Workspace account). The mails beyond it wait in the queue for the next day, in "
+        "order. 0: no limit.",
+    )
+    mdh_sent_today = fields.Integer(
+        "Sent Today", compute="_mdh_compute_usage", groups="base.group_system",
+        help="Messages sent through this server today (UTC).",
+    )  # fmt: skip
+    mdh_paused_until = fields.Datetime(
+        "Relay Refusing Until", compute="_mdh_compute_usage", groups="base.group_system",
+        help="The relay refused a mail for quota or temporarily: the mails through this server wait "
+        "in the queue until then.",
+    )  # fmt: skip
+    mdh_pause_reason = fields.Char("Relay Refusal", compute="_mdh_compute_usage", groups="base.group_system")
+
+    def _mdh_compute_usage(self):
+        usages = self.env["mail.server.usage"].sudo().search([("server_id", "in", self.ids)])
+        by_server = {usage.server_id: usage for usage in usages}
+        now = fields.Datetime.now()
+        for server in self:
+            usage = by_server.get(server)
+            paused = usage and usage.paused_until and usage.paused_until > now
+            server.mdh_sent_today = usage._mdh_sent_today() if usage else 0
+            server.mdh_paused_until = usage.paused_until if paused else False
+            server.mdh_pause_reason = usage.pause_reason if paused else False
 
     # --- Domain health: the domains this server sends for (see mail.domain.health.mixin) ---
 
@@ -179,10 +208,40 @@ class IrMailServer(models.Model):
                 "From filter of a forced server", smtp_from, self._mdh_forced_server_from, mail_server_id,
                 smtp_from,
             )  # fmt: skip
-        return getattr(super(), CONNECT)(
-            host, port, user, password, encryption, smtp_from, ssl_certificate, ssl_private_key, smtp_debug,
-            mail_server_id, allow_archived,
-        )  # fmt: skip
+        try:
+            return getattr(super(), CONNECT)(
+                host, port, user, password, encryption, smtp_from, ssl_certificate, ssl_private_key,
+                smtp_debug, mail_server_id, allow_archived,
+            )  # fmt: skip
+        except Exception as exc:
+            refusal = self._mdh_deferring(exc) if self.env.context.get("mdh_sending") else None
+            if refusal is not None:  # the batch waits (mail.mail.send), instead of failing
+                raise refusals.Deferred(refusal) from exc
+            raise
+
+    def send_email(self, message, *args, **kwargs):
+        """Odoo's sending. In a ``mail.mail`` send, a refusal that defers the mail (temporary or a
+        quota, ``refusals.from_exception``) is raised as ``refusals.Deferred`` for ``mail.mail`` to
+        keep the mail queued; any other failure is Odoo's."""
+        sending = self.env.context.get("mdh_sending")
+        try:
+            message_id = super().send_email(message, *args, **kwargs)
+        except Exception as exc:
+            refusal = self._mdh_deferring(exc) if sending is not None else None
+            deferrals = sending.deferrals if sending is not None else None
+            if refusal is not None and deferrals.may_defer and not deferrals.mail_sent:
+                raise refusals.Deferred(refusal) from exc
+            raise
+        if sending is not None:
+            sending.deferrals.messages += 1
+            sending.deferrals.mail_sent += 1
+        return message_id
+
+    @staticmethod
+    def _mdh_deferring(exc):
+        """The relay's refusal behind ``exc`` when it defers mail, else None."""
+        refusal = _ours("Reading a refusal", None, refusals.from_exception, exc)
+        return refusal if refusal is not None and refusal.deferred else None
 
     def _mdh_forced_server_from(self, mail_server_id, smtp_from):
         from_filter = self.sudo().browse(mail_server_id).from_filter

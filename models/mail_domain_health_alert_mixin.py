@@ -9,6 +9,7 @@ from .. import seams
 ALERT_TYPES = {
     "mail.domain.health": "mail_domain_health.mail_activity_type_domain_health_alert",
     "mail.dmarc.source": "mail_domain_health.mail_activity_type_dmarc_source_alert",
+    "mail.server.usage": "mail_domain_health.mail_activity_type_sending_limit_alert",
 }
 
 

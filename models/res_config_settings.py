@@ -6,6 +6,7 @@ from odoo.exceptions import ValidationError
 from ..deliverability import dkim, providers
 from ..deliverability.dns import Nameserver
 from ..deliverability.health_settings import AUTOMATIC, CUSTOM, split_values
+from .mail_server_usage import DAILY_LIMIT_PARAMETER
 
 
 class ResConfigSettings(models.TransientModel):
@@ -51,6 +52,23 @@ class ResConfigSettings(models.TransientModel):
         config_parameter="mail_domain_health.retention_days",
         help="Check results unchanged for longer are removed; 0 keeps everything.",
     )
+
+    domain_health_daily_limit = fields.Integer(
+        string="Daily Sending Limit",
+        config_parameter=DAILY_LIMIT_PARAMETER,
+        help="Messages the SMTP server of the configuration file may send per day (UTC), as its relay "
+        "allows (e.g. 200). The mails beyond it wait in the queue for the next day, in order. 0: no "
+        "limit. Each outgoing server has its own.",
+    )
+    domain_health_sent_today = fields.Integer(
+        string="Sent Today", compute="_compute_domain_health_sent_today",
+        help="Messages sent today (UTC) through the SMTP server of the configuration file.",
+    )  # fmt: skip
+
+    def _compute_domain_health_sent_today(self):
+        usage = self.env["mail.server.usage"].sudo().search([("server_id", "=", False)], limit=1)
+        for settings in self:
+            settings.domain_health_sent_today = usage._mdh_sent_today() if usage else 0
 
     @api.model
     def _domain_health_provider_choices(self):

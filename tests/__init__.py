@@ -16,6 +16,7 @@ from . import test_migration
 from . import test_dkim_keys
 from . import test_dkim_signing
 from . import test_deliverability_test
+from . import test_defer
 from . import test_send_hooks
 from . import test_unsubscribe
 from . import test_dmarc_relaying

@@ -5,6 +5,7 @@ import asyncio
 import contextlib
 import email
 import email.policy
+import smtplib
 import socket
 from unittest.mock import patch
 
@@ -425,12 +426,11 @@ class TestMailMailSending(SenderCase):
         self.assertEqual(sent["smtp_to_list"], ["dest@example.org"])
 
     def test_failed_mail_records_what_it_was_sent_as(self):
-        """The SMTP server refuses the mail: it fails, and its Sent As says how it was sent."""
+        """The SMTP server refuses the mail for good: it fails, and its Sent As says how it was sent."""
         mail = self.make_mails('"Jane" <jane@gmail.com>')
+        refused = smtplib.SMTPDataError(554, b"5.7.1 Message rejected as spam")
         with self.mock_smtplib_connection(), mute_logger("odoo.addons.mail.models.mail_mail"):
-            with patch.object(
-                type(self.testing_smtp_session), "send_message", side_effect=OSError("refused")
-            ):
+            with patch.object(type(self.testing_smtp_session), "send_message", side_effect=refused):
                 mail.send()
         self.assertEqual(mail.state, "exception")
         self.assertEqual(mail.mdh_sent_from, f"Jane <{self.notif}>")

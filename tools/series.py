@@ -93,9 +93,7 @@ def activity_models(root: Path) -> dict[str, bool]:
         return found
 
     return {
-        name: "mail.activity.mixin" in closure(name)
-        for name in inherits
-        if "mail.thread" in closure(name)
+        name: "mail.activity.mixin" in closure(name) for name in inherits if "mail.thread" in closure(name)
     }
 
 

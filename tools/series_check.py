@@ -39,7 +39,9 @@ def check_manifest(addon: Path, target: series.Series) -> list[str]:
         if key not in manifest:
             errors.append(f"__manifest__.py: no {key}")
     version = manifest.get("version", "")
-    pattern = rf"{re.escape(target.version_prefix)}\.\d+\.\d+\.\d+" if target.version_prefix else r"\d+\.\d+\.\d+"
+    pattern = (
+        rf"{re.escape(target.version_prefix)}\.\d+\.\d+\.\d+" if target.version_prefix else r"\d+\.\d+\.\d+"
+    )
     if not re.fullmatch(pattern, version):
         errors.append(f"__manifest__.py: version {version!r} is not {pattern}")
     for name in manifest.get("data", []) + manifest.get("demo", []):
@@ -75,7 +77,12 @@ def check_xml_rules(relative: Path, root, target: series.Series) -> list[str]:
     if root.tag not in (expected_root, "data"):
         errors.append(f"root element <{root.tag}>, not <{expected_root}>")
     views = series_xml.arches(root)
-    elements = [element for _model, arch, _inherits in views for element in arch.iter() if isinstance(element.tag, str)]
+    elements = [
+        element
+        for _model, arch, _inherits in views
+        for element in arch.iter()
+        if isinstance(element.tag, str)
+    ]
     actions = series_xml.records(root, "ir.actions.act_window")
     modes = [
         mode.strip()
@@ -117,7 +124,9 @@ def check_xml_rules(relative: Path, root, target: series.Series) -> list[str]:
         for _model, arch, _inherits in views:
             for group in arch.iter("group") if arch.tag == "search" else ():
                 if {"expand", "string"} & set(group.attrib):
-                    errors.append(f"line {group.sourceline}: a search view <group> takes no expand/string in 19")
+                    errors.append(
+                        f"line {group.sourceline}: a search view <group> takes no expand/string in 19"
+                    )
     return errors
 
 

@@ -33,7 +33,7 @@ def tokenize(source: str) -> list[Token]:
     while at < len(source):
         match = TOKEN.match(source, at)
         if not match:
-            raise SeriesError(f"cannot read the JavaScript at offset {at}: {source[at:at + 20]!r}")
+            raise SeriesError(f"cannot read the JavaScript at offset {at}: {source[at : at + 20]!r}")
         if match.lastgroup not in ("space", "comment"):
             tokens.append(Token(match.lastgroup, match.group(), match.start(), match.end()))
         at = match.end()

@@ -55,7 +55,11 @@ def set_constant(source: str, name: str, value: object) -> str:
 
 def manifest_dict(source: str) -> ast.Dict:
     tree = ast.parse(source)
-    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.Expr) or not isinstance(tree.body[0].value, ast.Dict):
+    if (
+        len(tree.body) != 1
+        or not isinstance(tree.body[0], ast.Expr)
+        or not isinstance(tree.body[0].value, ast.Dict)
+    ):
         raise SeriesError("__manifest__.py must be one dict literal")
     return tree.body[0].value
 
@@ -128,7 +132,13 @@ def rename_package(source: str, old: str = ODOO, new: str = "flectra") -> str:
             if isinstance(value, str) and _is_module_path(value, old):
                 quote_at = token.string.index(value[0])
                 edits.append((start + quote_at, start + quote_at + len(old), new))
-        if token.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT):
+        if token.type not in (
+            tokenize.NL,
+            tokenize.NEWLINE,
+            tokenize.COMMENT,
+            tokenize.INDENT,
+            tokenize.DEDENT,
+        ):
             previous = token
     result = _checked(_splice(source, edits))
     leftover = foreign_references(result, old)
@@ -147,7 +157,11 @@ def foreign_references(source: str, package: str) -> list[str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and node.id == package:
             found.append(f"line {node.lineno}: name {package}")
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and _is_module_path(node.value, package):
+        elif (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and _is_module_path(node.value, package)
+        ):
             found.append(f"line {node.lineno}: {node.value!r}")
     return found
 

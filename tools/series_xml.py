@@ -4,14 +4,14 @@ element by element, written back with their comments and layout."""
 import ast
 
 from lxml import etree
-
 from series_py import SeriesError
 
 # Names a view expression may use that are not fields of the record (Odoo 17's view_validation).
 NOT_FIELDS = {
     "True", "False", "None", "self", "uid", "context", "context_today", "allowed_company_ids",
     "current_company_id", "time", "datetime", "relativedelta", "current_date", "today", "now", "abs",
-    "len", "bool", "float", "str", "unicode", "set", "id", "parent", "active_id", "active_ids", "active_model",
+    "len", "bool", "float", "str", "unicode", "set", "id", "parent", "active_id", "active_ids",
+    "active_model",
 }  # fmt: skip
 # Attributes whose expression reads fields of the record (Odoo 17 requires those in the view).
 EXPRESSION_ATTRIBUTES = ("invisible", "readonly", "required", "column_invisible", "context", "domain")
@@ -97,7 +97,9 @@ def list_to_tree(root):
             element.tag = "tree"
         for element in arch.iter():
             if isinstance(element.tag, str) and element.tag == "xpath" and "list" in element.get("expr", ""):
-                raise SeriesError(f"xpath {element.get('expr')!r} names a list view; not translated for Odoo 17")
+                raise SeriesError(
+                    f"xpath {element.get('expr')!r} names a list view; not translated for Odoo 17"
+                )
             if element.tag == "field" and element.get("mode"):
                 element.set("mode", _modes(element.get("mode")))
     for model in ("ir.actions.act_window", "ir.actions.act_window.view"):
@@ -112,7 +114,9 @@ def view_ref_context(root):
     for _model, arch, _inherits in arches(root):
         for element in arch.iter():
             if isinstance(element.tag, str) and element.get("context"):
-                element.set("context", rename_dict_key(element.get("context"), "list_view_ref", "tree_view_ref"))
+                element.set(
+                    "context", rename_dict_key(element.get("context"), "list_view_ref", "tree_view_ref")
+                )
 
 
 def rename_dict_key(expression: str, old: str, new: str) -> str:

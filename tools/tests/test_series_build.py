@@ -11,7 +11,9 @@ import series
 import series_check
 
 ROOT = series.ROOT
-RUNTIMES = {name: Path(os.environ.get(f"ODOO{name[:2]}_PATH", f"/work/odoo{name[:2]}")) for name in ("17.0", "19.0")}
+RUNTIMES = {
+    name: Path(os.environ.get(f"ODOO{name[:2]}_PATH", f"/work/odoo{name[:2]}")) for name in ("17.0", "19.0")
+}
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +101,9 @@ def test_checks_find_odoo_in_a_flectra_build(builds, tmp_path):
 def test_checks_find_an_unlisted_dependency_and_a_missing_file(builds, tmp_path):
     addon = copy(builds["19.0"], tmp_path)
     requirements = addon / "requirements.txt"
-    requirements.write_text("\n".join(line for line in requirements.read_text().splitlines() if "dkimpy" not in line))
+    requirements.write_text(
+        "\n".join(line for line in requirements.read_text().splitlines() if "dkimpy" not in line)
+    )
     (addon / "data" / "ir_cron.xml").unlink()
     errors, _count, _python = series_check.check(addon, series.SERIES["19.0"])
     assert "requirements.txt does not list dkimpy (an external dependency)" in errors

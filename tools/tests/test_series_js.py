@@ -40,20 +40,21 @@ def test_tour_17():
         + tour.replace('.add("t", {\n', '.add("t", {\n    test: true,\n')
         .replace('run: "edit bad.test"', 'run: "text bad.test"')
         .replace(
-            "        {\n            trigger: \".o_row",
-            "        {\n            isCheck: true,\n            trigger: \".o_row",
+            '        {\n            trigger: ".o_row',
+            '        {\n            isCheck: true,\n            trigger: ".o_row',
         )
         .replace(
-            "        {\n            trigger: \".modal",
-            "        {\n            in_modal: false,\n            isCheck: true,\n            trigger: \".modal",
+            '        {\n            trigger: ".modal',
+            "        {\n            in_modal: false,\n            isCheck: true,\n"
+            '            trigger: ".modal',
         )
     )
 
 
 def test_tour_17_keeps_a_header_and_names_flectra():
-    source = '/** @odoo-module **/\nregistry.category("web_tour.tours").add("t", { test: true, steps: () => [] });\n'
+    bare = 'registry.category("web_tour.tours").add("t", { test: true, steps: () => [] });\n'
+    source = "/** @odoo-module **/\n" + bare
     assert series_js.tour_17(source, "@odoo-module") == source
-    bare = source.split("\n", 1)[1]
     assert series_js.tour_17(bare, "@flectra-module").startswith("/** @flectra-module **/\n\n")
 
 
@@ -69,7 +70,10 @@ def test_web_urls():
     [
         ("const x = 1;", "no web_tour.tours definition"),
         ('registry.category("web_tour.tours").add("t", { url: "/" });', "no steps"),
-        ('registry.category("web_tour.tours").add("t", { steps: function () { return []; } });', "steps must be"),
+        (
+            'registry.category("web_tour.tours").add("t", { steps: function () { return []; } });',
+            "steps must be",
+        ),
         ('registry.category("web_tour.tours").add("t", { steps: () => [ });', "unbalanced"),
         ('registry.category("web_tour.tours").add({ steps: () => [] });', "a name and one object"),
     ],

@@ -33,9 +33,13 @@ def test_a_file_no_transform_changes_keeps_its_bytes():
 
 
 def test_17_list_is_tree_everywhere_a_view_is_named():
-    data = view(
-        '<form><field name="a"/><field name="line_ids" mode="list,kanban"><list><field name="b"/></list></field></form>'
-    ) + b""
+    data = (
+        view(
+            '<form><field name="a"/><field name="line_ids" mode="list,kanban">'
+            '<list><field name="b"/></list></field></form>'
+        )
+        + b""
+    )
     root = build(data, "17.0")
     assert [element.tag for element in root.iter("list", "tree")] == ["tree"]
     assert root.find(".//field[@name='line_ids']").get("mode") == "tree,kanban"
@@ -50,7 +54,10 @@ def test_17_list_is_tree_everywhere_a_view_is_named():
 
 def test_17_refuses_an_xpath_on_a_list_rather_than_guess():
     with pytest.raises(SeriesError, match="names a list view"):
-        build(view('<xpath expr="//list/field[1]" position="after"><field name="a"/></xpath>', inherit=True), "17.0")
+        build(
+            view('<xpath expr="//list/field[1]" position="after"><field name="a"/></xpath>', inherit=True),
+            "17.0",
+        )
 
 
 def test_17_chatter_has_the_fields_of_the_model():
@@ -71,8 +78,13 @@ def test_17_aggregator_cron_and_view_ref():
     assert root.find(".//field[@name='rate']").attrib == {"name": "rate", "group_operator": "avg"}
     cron = b'<odoo noupdate="1"><record id="c" model="ir.cron"><field name="name">C</field></record></odoo>'
     assert build(cron, "17.0").find(".//field[@name='numbercall']").text == "-1"
-    root = build(view("""<form><field name="ids" context="{'list_view_ref': 'm.v', 'x': 'list_view_ref'}"/></form>"""), "17.0")
-    assert root.find(".//field[@name='ids']").get("context") == "{'tree_view_ref': 'm.v', 'x': 'list_view_ref'}"
+    root = build(
+        view("""<form><field name="ids" context="{'list_view_ref': 'm.v', 'x': 'list_view_ref'}"/></form>"""),
+        "17.0",
+    )
+    assert (
+        root.find(".//field[@name='ids']").get("context") == "{'tree_view_ref': 'm.v', 'x': 'list_view_ref'}"
+    )
 
 
 def test_17_fields_read_by_expressions_are_added_to_the_view_that_reads_them():
@@ -83,7 +95,9 @@ def test_17_fields_read_by_expressions_are_added_to_the_view_that_reads_them():
         <group><field name="a" readonly="locked or parent.x"/></group>
         <notebook><page string="P" invisible="not show_page"><field name="b"/></page></notebook>
         <field name="line_ids">
-            <list decoration-danger="late"><field name="c" column_invisible="not parent.a" invisible="not d"/></list>
+            <list decoration-danger="late">
+                <field name="c" column_invisible="not parent.a" invisible="not d"/>
+            </list>
         </field>
         <field name="state"/>
     </sheet>
@@ -102,7 +116,9 @@ def test_17_fields_read_by_expressions_are_added_to_the_view_that_reads_them():
 
 def test_17_inherited_views_get_the_fields_inside_the_part_they_add():
     arch = """<data>
-    <xpath expr="//sheet" position="inside"><group invisible="not applicable"><field name="x"/></group></xpath>
+    <xpath expr="//sheet" position="inside">
+        <group invisible="not applicable"><field name="x"/></group>
+    </xpath>
     <field name="y" position="after"><field name="z" invisible="not id"/></field>
 </data>"""
     root = build(view(arch, inherit=True), "17.0")
@@ -112,7 +128,10 @@ def test_17_inherited_views_get_the_fields_inside_the_part_they_add():
 
 
 def test_19_search_groups_lose_expand_and_string():
-    arch = '<search><field name="a"/><group expand="0" string="Group By"><filter name="g" context="{}"/></group></search>'
+    arch = (
+        '<search><field name="a"/>'
+        '<group expand="0" string="Group By"><filter name="g" context="{}"/></group></search>'
+    )
     root = build(view(arch), "19.0")
     assert root.find(".//group").attrib == {}
     assert build(view(arch), "17.0").find(".//group").get("expand") == "0"
@@ -125,7 +144,10 @@ def test_flectra_root_and_17_rules():
 
 
 def test_layout_is_kept_around_what_changes():
-    data = view('            <form>\n                <sheet/>\n                <chatter/>\n            </form>', "x.thread")
+    data = view(
+        "            <form>\n                <sheet/>\n                <chatter/>\n            </form>",
+        "x.thread",
+    )
     text = series.transform_xml(data, series.SERIES["17.0"], ACTIVITIES).decode()
     assert text.startswith('<?xml version="1.0" encoding="utf-8"?>\n<odoo>\n')
     assert (
