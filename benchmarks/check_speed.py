@@ -107,7 +107,7 @@ def engine_round_trips(nsd, rtt: float = 0.25) -> float:
         "dkim_selectors": ",".join(world.SELECTORS),
         "nameservers": nsd.address,
     }
-    settings = health_settings.resolve(params, [world.SMTP_HOST], "Odoo", system_nameservers=None)
+    settings = health_settings.resolve(params, [world.SMTP_HOST], system_nameservers=None)
     run_options = DelayedRun(settings.run_options.nameservers)
     start = time.perf_counter()
     checks.run(world.DOMAINS, settings.options, run_options, world.PEOPLE)

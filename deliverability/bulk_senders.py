@@ -229,21 +229,14 @@ def _headers(headers) -> Judged:
 
 
 async def judge(
-    message: bytes,
-    envelope_from: str,
-    sending_ips: Sequence[str],
-    resolver: Resolver,
-    kind: Kind,
-    **verdict_options,
-) -> tuple[verdict.Verdict, tuple[Judged, ...]]:
-    """The receiver's verdict on ``message`` and the bulk-sender requirements judged on it."""
-    result, *reverse = await asyncio.gather(
-        verdict.judge(message, envelope_from, sending_ips, resolver, **verdict_options),
-        *(reverse_dns(ip, resolver) for ip in sending_ips),
-    )
-    return result, requirements(message, result, kind, reverse)
+    message: bytes, result: verdict.Verdict, sending_ips: Sequence[str], resolver: Resolver, kind: Kind
+) -> tuple[Judged, ...]:
+    """The bulk-sender requirements judged on ``message`` and ``result`` (a receiver's verdict on it,
+    ``verdict.judge``), with the reverse DNS of ``sending_ips`` looked up."""
+    reverse = await asyncio.gather(*(reverse_dns(ip, resolver) for ip in sending_ips))
+    return requirements(message, result, kind, reverse)
 
 
-def run(message: bytes, envelope_from: str, sending_ips: Sequence[str], run_options, kind: Kind, **kwargs):
+def run(message: bytes, result: verdict.Verdict, sending_ips: Sequence[str], run_options, kind: Kind):
     """Blocking ``judge`` (Odoo, scripts), through a resolver made from ``run_options``."""
-    return asyncio.run(judge(message, envelope_from, sending_ips, run_options.resolver(), kind, **kwargs))
+    return asyncio.run(judge(message, result, sending_ips, run_options.resolver(), kind))

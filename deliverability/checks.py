@@ -15,9 +15,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from . import dkim, dmarc, mx, spf, spf_tree
+from . import dkim, dmarc, judgement, mx, spf, spf_tree
 from .dns import DnsResolver, DnsStatus, Nameserver, Resolver
-from .domains import normalize_domain
+from .domains import NOT_AN_IP, address_problem, normalize_domain
 from .findings import DomainReport
 from .providers import FLECTRA, Provider
 
@@ -75,17 +75,16 @@ class RunResult:
 
 
 def usable_ips(addresses: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """``(usable, ignored)``: loopback, link-local and unspecified addresses say nothing about what
-    receivers see and are dropped; ``ignored`` are the items that are not IP addresses."""
+    """``(usable, ignored)``: addresses receivers never see a message come from (loopback, private,
+    link-local, unspecified: ``domains.address_problem``) are dropped; ``ignored`` are the items that
+    are not IP addresses."""
     usable, ignored = [], []
     for text in addresses:
-        try:
-            address = ipaddress.ip_address(text)
-        except ValueError:
+        problem = address_problem(text)
+        if problem is None:
+            usable.append(str(ipaddress.ip_address(text.strip())))
+        elif problem == NOT_AN_IP:
             ignored.append(text)
-            continue
-        if not (address.is_loopback or address.is_link_local or address.is_unspecified):
-            usable.append(str(address))
     return tuple(dict.fromkeys(usable)), tuple(ignored)
 
 
@@ -139,31 +138,51 @@ class _Run:
         ips = asyncio.shield(self.ips) if isinstance(self.ips, asyncio.Future) else self.ips
         spf_record = asyncio.ensure_future(resolver.query(domain, "TXT"))
         try:
-            (spf_finding, evaluations), dkim_findings, mx_finding, dmarc_found = await asyncio.gather(
+            (
+                (spf_finding, evaluations),
+                provider_dkim,
+                own_dkim,
+                mx_finding,
+                dmarc_found,
+            ) = await asyncio.gather(
                 spf.check(domain, resolver, options.provider.spf_include, ips, self.memo),
                 asyncio.gather(
                     *(
                         dkim.check(domain, resolver, selector, options.provider.dkim_target(selector))
                         for selector in options.selectors
                         if selector not in own
-                    ),
-                    *(_own_key(key, resolver) for key in own.values()),
+                    )
                 ),
+                asyncio.gather(*(_own_key(key, resolver) for key in own.values())),
                 mx.check(domain, resolver),
                 dmarc.inspect(domain, resolver),
             )
         finally:
             spf_record.cancel()  # nothing when done (the walk waited for it)
             await asyncio.wait((spf_record,))
-        dmarc_finding = dmarc.judge(dmarc_found, spf_finding, tuple(dkim_findings))
-        findings = (spf_finding, *dkim_findings, dmarc_finding, mx_finding)
-        return DomainReport(domain, findings, tuple(evaluations))
+        facts = judgement.domain_facts(
+            domain,
+            options.provider,
+            spf_finding,
+            evaluations,
+            provider_dkim,
+            zip(own.values(), own_dkim, strict=True),
+        )
+        if any(r.signer is judgement.Signer.DATABASE and r.result == "pass" for r in facts.dkim):
+            # the database signs with its own published key: the provider's selectors are not needed
+            provider_dkim = [f for f in provider_dkim if f.selector not in options.provider.selectors]
+        if not provider_dkim and not own_dkim and options.provider.authorized_by_ips:
+            provider_dkim = [dkim.unsigned(domain)]  # the database signs, or nothing does
+        dmarc_finding = dmarc.judge(dmarc_found, facts.spf, facts.dkim)
+        facts = judgement.with_policy(facts, dmarc_finding.judgement)
+        findings = (spf_finding, *provider_dkim, *(f for _, f in own_dkim), dmarc_finding, mx_finding)
+        return DomainReport(domain, findings, tuple(evaluations), facts)
 
 
 async def _own_key(key: OwnKey, resolver: Resolver):
     from . import dkim_keys  # cryptography is only loaded for a database's own keys
 
-    return (await dkim_keys.check(key, resolver))[1]
+    return await dkim_keys.check(key, resolver)
 
 
 async def check_domain(domain: str, resolver: Resolver, options: CheckOptions) -> DomainReport:

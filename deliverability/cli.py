@@ -77,7 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     sender.add_argument(
         "--provider",
         choices=sorted(PROVIDERS),
-        help="sending provider whose SPF include and DKIM selectors are expected (default: flectra)",
+        help="sending provider whose SPF include and DKIM selectors are expected (default: flectra); "
+        "own: your own SMTP server, authorized in SPF by the --ip addresses",
     )
     sender.add_argument(
         "--spf-include",
@@ -319,7 +320,8 @@ def provider_line(provider: Provider, args: argparse.Namespace) -> str:
         else "chosen with --provider" if args.provider
         else "the default; choose yours with --provider or --spf-include"
     )  # fmt: skip
-    return f"provider: {provider.label} (SPF include:{provider.spf_include}, DKIM {dkim}): {why}"
+    spf = "SPF by the --ip addresses" if provider.authorized_by_ips else f"SPF include:{provider.spf_include}"
+    return f"provider: {provider.label} ({spf}, DKIM {dkim}): {why}"
 
 
 def _isatty(stream: TextIO) -> bool:

@@ -210,6 +210,16 @@ def _rsa_spki_bits(der: bytes) -> int:
     return modulus.bit_length()
 
 
+def unsigned(domain: str) -> DkimFinding:
+    """The finding of a domain whose mail nobody signs (a relay authorized by its addresses, without a
+    key of the database or a selector in the settings): DMARC rests on SPF alone."""
+    summary = (
+        f"mail from {domain} is not DKIM-signed: create a DKIM key for it (DKIM Keys in the technical "
+        "settings) and publish its record, so that DMARC does not rest on SPF alone"
+    )
+    return _finding("", Status.WARNING, summary)
+
+
 def cname_fix(selector: str, domain: str, target: str) -> str:
     """The zone line delegating ``selector`` of ``domain`` to the provider's key."""
     return f"{selector}._domainkey.{domain}. IN CNAME {target}."

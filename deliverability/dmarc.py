@@ -15,11 +15,13 @@ from __future__ import annotations
 import asyncio
 import re
 import urllib.parse
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from . import judgement
 from .dns import Answer, DnsStatus, Resolver
 from .domains import normalize_domain, organizational_domain, public_suffix
-from .findings import Check, DkimFinding, DmarcFinding, Finding, Status
+from .findings import Check, DmarcFinding, Status
 
 POLICIES = ("none", "quarantine", "reject")
 MAX_WALK_LABELS = 8
@@ -477,40 +479,57 @@ async def inspect(domain: str, resolver: Resolver, *, tree_walk: bool = True) ->
 
 
 async def check(
-    domain: str, resolver: Resolver, spf: Finding, dkim: tuple[DkimFinding, ...], *, tree_walk: bool = True
+    domain: str,
+    resolver: Resolver,
+    spf: Sequence[judgement.SpfResult],
+    dkim: Sequence[judgement.DkimResult],
+    *,
+    tree_walk: bool = True,
 ) -> DmarcFinding:
-    """Judge the DMARC policy of ``domain`` given its SPF and DKIM findings (``inspect``, then ``judge``)."""
+    """Judge the DMARC policy of ``domain`` and whether its mail passes it (``inspect``, then
+    ``judge``)."""
     return judge(await inspect(domain, resolver, tree_walk=tree_walk), spf, dkim)
 
 
-def judge(inspection: Inspection, spf: Finding, dkim: tuple[DkimFinding, ...]) -> DmarcFinding:
-    """The DMARC verdict of an inspected domain given its SPF and DKIM findings.
-
-    With p=quarantine or p=reject mail must pass SPF (its record authorizes the
-    provider) or DKIM (a finding PASS or WARNING: its signatures verify), or receivers
-    quarantine or reject it. ``policy`` is the policy receivers apply (RFC 9989).
+def judge(
+    inspection: Inspection, spf: Sequence[judgement.SpfResult], dkim: Sequence[judgement.DkimResult]
+) -> DmarcFinding:
+    """The DMARC verdict of an inspected domain: ``spf`` and ``dkim`` are the facts of mail From the
+    domain with an envelope on it (``judgement.spf_facts`` / ``dkim_facts``); the finding's
+    ``judgement`` is ``judgement.judge`` of them, the answer every screen gives. ``policy`` is the
+    policy receivers apply (RFC 9989).
     """
     found = inspection.found
     domain = found.domain
+    verdict = judgement.judge(domain, domain, spf, dkim, judgement.policy_of(found))
     ignored = tuple(f"ignored TXT record (does not start with v=DMARC1): {t}" for t in found.ignored)
     if found.dns_error:
         summary = f"DMARC could not be checked: DNS did not answer for {found.dns_error}"
-        return DmarcFinding(Check.DMARC, Status.UNKNOWN, summary)
+        return DmarcFinding(Check.DMARC, Status.UNKNOWN, summary, judgement=verdict)
+    said = f"mail from {domain} {verdict.outcome.label}: {verdict.reason}"
     if found.error and found.record is None:
-        details = (*(f"record: {t}" for t in found.texts), *ignored, *found.notes)
-        return DmarcFinding(Check.DMARC, Status.FAIL, found.error, details, record_domain=found.record_domain)
+        details = (*(f"record: {t}" for t in found.texts), *ignored, *found.notes, said)
+        return DmarcFinding(
+            Check.DMARC,
+            Status.FAIL,
+            found.error,
+            details,
+            record_domain=found.record_domain,
+            judgement=verdict,
+        )
     if found.record is None:
         summary = f"{domain} has no DMARC record: {WHY_DMARC}"
         details = (*ignored, *found.notes, *found.legacy)
-        details += ("start with p=none to receive reports, then move to quarantine or reject",)
-        return DmarcFinding(Check.DMARC, Status.WARNING, summary, details, record_fix(domain))
-    return _judge(inspection, spf, dkim, ignored)
+        details += ("start with p=none to receive reports, then move to quarantine or reject", said)
+        return DmarcFinding(
+            Check.DMARC, Status.WARNING, summary, details, record_fix(domain), judgement=verdict
+        )
+    return _judge(inspection, verdict, ignored)
 
 
 def _judge(
     inspection: Inspection,
-    spf: Finding,
-    dkim: tuple[DkimFinding, ...],
+    verdict: judgement.Judgement,
     ignored: tuple[str, ...],
 ) -> DmarcFinding:
     found = inspection.found
@@ -535,8 +554,9 @@ def _judge(
             f"DMARC policy {label}: receivers only send reports; it neither protects the domain "
             "from spoofing nor affects deliverability"
         )
+        details.append(f"mail from {found.domain} {verdict.outcome.label}: {verdict.reason}")
     else:
-        status, summary = _consequence(policy, label, spf, dkim)
+        status, summary = _consequence(policy, label, verdict)
     if problems:
         status = Status.worst((status, Status.WARNING))
         details += problems
@@ -550,23 +570,18 @@ def _judge(
         "\n".join(inspection.fixes) or None,
         policy=policy,
         record_domain=found.record_domain,
+        judgement=verdict,
     )
 
 
-def _consequence(policy: str, label: str, spf: Finding, dkim: tuple[DkimFinding, ...]) -> tuple[Status, str]:
-    """The documented rule: with quarantine/reject the domain must be SPF compliant or have DKIM enabled.
-
-    SPF counts when its record authorizes the provider, even with warnings (ptr, ?all, 9-10 lookups);
-    DKIM when its signatures verify (PASS or WARNING).
-    """
-    authorized = spf.status is Status.PASS or getattr(spf, "authorizes_provider", False)
-    passing = ["SPF" + (" (see its warnings)" if spf.status is Status.WARNING else "")] if authorized else []
-    if any(f.status in (Status.PASS, Status.WARNING) for f in dkim):
-        passing.append("DKIM")
+def _consequence(policy: str, label: str, verdict: judgement.Judgement) -> tuple[Status, str]:
+    """The documented rule: with quarantine/reject the domain's mail must pass aligned SPF or DKIM
+    (``judgement.judge``: the same answer as the Sending Preview and Test Deliverability)."""
+    passing = [w for w, ok in (("SPF", verdict.spf_aligned), ("DKIM", verdict.dkim_aligned)) if ok]
     if passing:
         return Status.PASS, f"DMARC policy {label} is met: mail passes {' and '.join(passing)}"
     action = "quarantined (sent to spam)" if policy == "quarantine" else "rejected"
-    if spf.status is Status.UNKNOWN or any(f.status is Status.UNKNOWN for f in dkim):
+    if verdict.outcome is judgement.Outcome.UNKNOWN:
         return Status.UNKNOWN, f"DMARC policy {label}: SPF or DKIM could not be checked"
     return Status.FAIL, (
         f"DMARC policy {label}: mail from this domain will be {action}, "

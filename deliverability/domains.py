@@ -62,3 +62,29 @@ def organizational_domain(domain: str) -> str:
 def public_suffix(domain: str) -> str:
     """The public suffix of ``domain`` from the public suffix list (an unknown TLD is one)."""
     return _psl().publicsuffix(domain) or domain
+
+
+# Networks receivers never see a message come from: the address of a relay there is not the one SPF
+# judges (RFC 1918 / RFC 6598 / RFC 4193 private ranges; loopback, link-local, unspecified besides).
+# Documentation ranges (192.0.2.0/24, 2001:db8::/32...) are not among them.
+PRIVATE_NETWORKS = tuple(
+    ipaddress.ip_network(n)
+    for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7")
+)
+NOT_AN_IP = "not an IP address"
+
+
+def address_problem(text: str) -> str | None:
+    """Why ``text`` cannot be a sending IP receivers judge (not an IP address, loopback, private,
+    link-local, unspecified), or None."""
+    try:
+        address = ipaddress.ip_address(text.strip())
+    except ValueError:
+        return NOT_AN_IP
+    if address.is_loopback:
+        return "a loopback address: receivers never see mail come from it"
+    if address.is_unspecified or address.is_link_local:
+        return "not the address of a host on the Internet: receivers never see mail come from it"
+    if any(address in network for network in PRIVATE_NETWORKS):
+        return "a private address: receivers see the public address the relay sends from, give that one"
+    return None

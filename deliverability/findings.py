@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .judgement import DomainFacts, Judgement
 
 
 class Check(str, enum.Enum):
@@ -86,10 +90,12 @@ class DkimFinding(Finding):
 
 @dataclass(frozen=True)
 class DmarcFinding(Finding):
-    """A DMARC verdict; ``policy`` is the policy that applies to the domain (None without a record)."""
+    """A DMARC verdict; ``policy`` is the policy that applies to the domain (None without a record),
+    ``judgement`` what receivers do with mail From the domain (``judgement.judge``)."""
 
     policy: str | None = None
     record_domain: str | None = None
+    judgement: Judgement | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict:
         return super().to_dict() | {"policy": self.policy, "record_domain": self.record_domain}
@@ -114,6 +120,12 @@ class DomainReport:
     domain: str
     checks: tuple[Finding, ...]
     spf_evaluations: tuple[SpfEvaluation, ...] = field(default=())
+    facts: DomainFacts | None = field(default=None, compare=False)
+
+    @property
+    def judgement(self) -> Judgement | None:
+        """What receivers do with mail From the domain (with an envelope on it), when DMARC was judged."""
+        return next((getattr(f, "judgement", None) for f in self.checks if f.check is Check.DMARC), None)
 
     @property
     def status(self) -> Status:

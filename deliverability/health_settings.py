@@ -20,6 +20,7 @@ from .dns import Nameserver
 
 AUTOMATIC = "auto"  # the provider setting that lets the outgoing servers and the platform decide
 CUSTOM = "custom"
+OWN_SERVER = providers.OWN.name  # my own SMTP server, authorized by its addresses
 DEFAULT_TIMEOUT = 2.0
 DEFAULT_DOMAIN_DEADLINE = 30.0
 
@@ -41,12 +42,12 @@ def split_values(text: str | None) -> list[str]:
 
 
 def choose_provider(setting: str | None, spf_include: str | None, smtp_hosts: Sequence[str],
-                    platform: str) -> providers.Assumption:  # fmt: skip
+                    hosted_on: str | None = None) -> providers.Assumption:  # fmt: skip
     """The provider of the setting (a table name, ``custom`` with its include), else the one the
     outgoing servers' hosts and the platform suggest (``providers.assume``)."""
     setting = (setting or AUTOMATIC).strip().lower()
     if setting == AUTOMATIC:
-        return providers.assume(smtp_hosts, platform)
+        return providers.assume(smtp_hosts, hosted_on)
     if setting == CUSTOM:
         if not (spf_include or "").strip():
             raise ValueError("the custom sending provider has no SPF include in the settings")
@@ -98,10 +99,23 @@ def run_options_of(
     )
 
 
+def configured_ips(text: str | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``(ips, ignored)`` of the Sending IPs setting, used as given: the settings form refuses the
+    addresses ``address_problem`` names before they are saved, and a value written directly as a
+    system parameter (scripts, the tests on loopback) is the administrator's word."""
+    ips, ignored = [], []
+    for item in split_values(text):
+        try:
+            ips.append(str(ipaddress.ip_address(item)))
+        except ValueError:
+            ignored.append(item)
+    return tuple(dict.fromkeys(ips)), tuple(ignored)
+
+
 def resolve(
     params: Mapping[str, str | None],
     smtp_hosts: Sequence[str],
-    platform: str,
+    hosted_on: str | None = None,
     *,
     system_nameservers: Callable[[], list[Nameserver]] | None,
     extra_selectors: Sequence[str] = (),
@@ -112,15 +126,15 @@ def resolve(
     ``smtp_hosts`` are the outgoing servers' hosts in priority order: they suggest the provider
     and, without ``sending_ips``, give the IPs SPF is evaluated for (host names become the
     options' ``sending_hosts``, looked up by the run through its nameservers).
+    ``hosted_on`` names the hosting platform (``odoo`` on Odoo.sh), None when self-hosted.
     ``extra_selectors`` are DKIM selectors to check besides the provider's and the settings'
     (e.g. the database's own signing keys).
     """
     run_options = run_options_of(params, system_nameservers)
-    assumption = choose_provider(params.get("provider"), params.get("spf_include"), smtp_hosts, platform)
-    configured = split_values(params.get("sending_ips"))
+    assumption = choose_provider(params.get("provider"), params.get("spf_include"), smtp_hosts, hosted_on)
     names: list[str] = []
-    if configured:
-        addresses = configured
+    if split_values(params.get("sending_ips")):
+        ips, ignored = configured_ips(params.get("sending_ips"))
     else:
         addresses = []
         for host in smtp_hosts:
@@ -128,7 +142,7 @@ def resolve(
                 addresses.append(str(ipaddress.ip_address(host)))
             except ValueError:
                 names.append(host)
-    ips, ignored = usable_ips(addresses)
+        ips, ignored = usable_ips(addresses)
     selectors = tuple(s.lower() for s in (*split_values(params.get("dkim_selectors")), *extra_selectors))
     options = CheckOptions(
         provider=assumption.provider,

@@ -6,12 +6,18 @@ sender, the Return-Path header, the Reply-To of notifications, the recognition o
 routing of replies. The system parameters ``mail.catchall.domain``, ``mail.catchall.alias``,
 ``mail.bounce.alias`` and ``mail.default.from`` say the same in the form older versions read.
 
-The parameters are written through to the alias domain they describe (as Odoo's own
-``_migrate_icp_to_domain`` maps them) and an edit of that alias domain is written back to the
-parameters that are set, so that Odoo's own code applies one identity everywhere. This module holds
-those rules as plain values: ``alias_domain_values`` (parameters -> alias domain),
-``parameter_values`` (alias domain edit -> parameters), ``describes`` (which alias domains the
-parameters describe) and ``resolve`` (the addresses a message is sent with, and where each comes from).
+The identity is decided from everything the administrator set, whatever records happen to exist
+(``effective``): the parameters that are set, over the alias domain they name or the company's. The
+Odoo layer applies it at core's readers (the alias domain of a record, the company's bounce and
+catchall addresses, the default sender, bounce and catchall recognition), so that it holds when the
+alias domain was deleted, detached from a company, never created (parameters set before this module
+was installed), or when a company was created later. Besides, the parameters are written through to
+the alias domain they describe (as Odoo's own ``_migrate_icp_to_domain`` maps them) and an edit of
+that alias domain is written back to the parameters that are set, so that what the records show is
+that identity too. This module holds those rules as plain values: ``effective``,
+``alias_domain_values`` (parameters -> alias domain), ``parameter_values`` (alias domain edit ->
+parameters), ``describes`` (which alias domains the parameters describe) and ``resolve`` (the
+addresses a message is sent with, and where each comes from).
 
 Multi-company: the parameters are global. A parameter that is set is the same for every company:
 ``mail.catchall.domain`` makes its alias domain every company's; a local part without it is written
@@ -118,6 +124,25 @@ def _same(field: str, left: str | None, right: str | None) -> bool:
     return (left or "").strip().lower() == (right or "").strip().lower()
 
 
+def effective(parameters: Parameters, alias: AliasDomain | None) -> AliasDomain | None:
+    """The identity the administrator set, as an alias domain, whatever records exist: the domain of
+    ``mail.catchall.domain`` (else ``alias``'s), and each local part from its parameter when it is
+    set, else from ``alias`` when it is that domain, else Odoo's default. None when no domain is
+    known (a full-address ``mail.default.from`` is then used by ``resolve``)."""
+    if not parameters.any_set:
+        return alias
+    name = parameters.catchall_domain or (alias.name if alias else None)
+    if not name:
+        return None
+    base = alias if alias is not None and _same("name", alias.name, name) else AliasDomain(name)
+    return AliasDomain(  # local parts as Odoo stores them on an alias domain: lower case
+        name=name,
+        catchall_alias=(parameters.catchall_alias or "").lower() or base.catchall_alias,
+        bounce_alias=(parameters.bounce_alias or "").lower() or base.bounce_alias,
+        default_from=parameters.default_from or base.default_from,
+    )
+
+
 def describes(parameters: Parameters, domain: AliasDomain, used_by_a_company: bool) -> bool:
     """True when ``domain`` is an alias domain the parameters describe: the one named by
     ``mail.catchall.domain`` when it is set, else the alias domain of a company (when a local-part
@@ -161,8 +186,8 @@ class Source(str, enum.Enum):
     """Where an address of the identity comes from."""
 
     CONTEXT = "context"  # the record's alias domain, as mail.mail passes it
-    ALIAS_DOMAIN = "alias_domain"  # the company's alias domain (parameters written through to it)
-    PARAMETER = "parameter"  # a full-address mail.default.from, with no alias domain to hold it
+    ALIAS_DOMAIN = "alias_domain"  # the company's alias domain
+    PARAMETER = "parameter"  # the system parameters (mail.catchall.domain, mail.bounce.alias, ...)
     CONFIGURATION = "configuration"  # --email-from of the configuration file
     NONE = "none"
 
@@ -174,7 +199,8 @@ class Source(str, enum.Enum):
 _SOURCE_LABELS = {
     Source.CONTEXT: "the alias domain of the record the message is sent for",
     Source.ALIAS_DOMAIN: "the alias domain",
-    Source.PARAMETER: "the system parameter mail.default.from",
+    Source.PARAMETER: "the system parameters mail.catchall.domain, mail.bounce.alias, mail.catchall.alias, "
+    "mail.default.from",
     Source.CONFIGURATION: "the email_from option of the server's configuration file",
     Source.NONE: "not set",
 }
@@ -197,8 +223,8 @@ class Identity:
 
 @dataclass(frozen=True)
 class IdentityInputs:
-    """What Odoo 18 reads, by precedence: the context (``mail.mail`` passes the record's alias
-    domain), the company's alias domain, the parameters, the configuration file."""
+    """What Odoo reads, by precedence: the context (``mail.mail`` passes the record's alias domain),
+    the company's alias domain with the parameters (``effective``), the configuration file."""
 
     context_from: str | None = None  # domain_notifications_email
     context_bounce: str | None = None  # domain_bounce_address
@@ -215,29 +241,31 @@ def _first(*candidates: tuple[str | None, Source]) -> Address:
 
 
 def resolve(inputs: IdentityInputs) -> Identity:
-    """The identity of a message: Odoo's own precedence, and the one value Odoo leaves out.
+    """The identity of a message: the context (the record's alias domain), then ``effective`` of the
+    company's alias domain and the parameters, then ``--email-from``; a full-address
+    ``mail.default.from`` holds without any domain."""
+    alias, parameters = inputs.alias_domain, inputs.parameters
+    found = effective(parameters, alias)
 
-    Odoo uses the context, then the company's alias domain, then ``--email-from``. The parameters
-    reach Odoo through the alias domain they are written to; the one they cannot reach is a
-    full-address ``mail.default.from`` when no alias domain exists (no domain to write it to): it is
-    used before ``--email-from``, as a system parameter is before the configuration file elsewhere in
-    Odoo (``mail.default.from_filter``). The catchall has no other source than an alias domain.
-    """
-    alias = inputs.alias_domain
-    parameter_from = inputs.parameters.default_from
-    if not parameter_from or "@" not in parameter_from or alias is not None:
-        parameter_from = None
+    def source(field: str) -> Source:
+        if alias is None:
+            return Source.PARAMETER
+        same = found == alias or getattr(alias, field) == getattr(found, field, None)
+        return Source.ALIAS_DOMAIN if same else Source.PARAMETER
+
+    full_from = (
+        parameters.default_from if parameters.default_from and "@" in parameters.default_from else None
+    )
     return Identity(
         default_from=_first(
             (inputs.context_from, Source.CONTEXT),
-            (alias.default_from_email if alias else None, Source.ALIAS_DOMAIN),
-            (parameter_from, Source.PARAMETER),
+            (found.default_from_email if found else full_from, source("default_from")),
             (inputs.configured_from, Source.CONFIGURATION),
         ),
         bounce=_first(
             (inputs.context_bounce, Source.CONTEXT),
-            (alias.bounce_email if alias else None, Source.ALIAS_DOMAIN),
+            (found.bounce_email if found else None, source("bounce_alias")),
             (inputs.configured_from, Source.CONFIGURATION),
         ),
-        catchall=_first((alias.catchall_email if alias else None, Source.ALIAS_DOMAIN)),
+        catchall=_first((found.catchall_email if found else None, source("catchall_alias"))),
     )

@@ -24,6 +24,10 @@ Sources (the providers' own documentation, read in 2026):
   https://www.zoho.com/mail/help/adminconsole/dkim-configuration.html
 - OVHcloud: https://help.ovhcloud.com/csm/en-dns-zone-spf, https://help.ovhcloud.com/csm/en-dns-zone-dkim
 
+A database that sends through its own SMTP server (``OWN``) has no provider: its relay is
+authorized in SPF by its addresses (``ip4:``/``ip6:``), judged by check_host() of the sending IPs,
+and its mail is DKIM-signed by the database itself (``mail.dkim.key``).
+
 How each provider's DKIM works differs, and the table says so (``DkimSetup``): only Flectra and
 Odoo delegate a selector to one key name that is the same for every customer. Others give fixed
 selectors whose CNAME target or key is per account (checked as "a valid key is published there"),
@@ -64,6 +68,7 @@ class Provider:
     """What a domain must publish for mail sent through ``label``.
 
     ``smtp_hosts`` are shell patterns (``*.sendgrid.net``) of the SMTP hosts that are this provider's.
+    ``spf_include`` is empty for a relay authorized by its addresses (``OWN``).
     """
 
     name: str
@@ -72,6 +77,11 @@ class Provider:
     dkim: tuple[DkimKey, ...] = ()
     dkim_setup: DkimSetup = DkimSetup.NONE
     smtp_hosts: tuple[str, ...] = ()
+
+    @property
+    def authorized_by_ips(self) -> bool:
+        """True when SPF authorizes this sender by its addresses, not by an include."""
+        return not self.spf_include
 
     @property
     def selectors(self) -> tuple[str, ...]:
@@ -147,8 +157,9 @@ TABLE = (
         ("ssl0.ovh.net", "*.mail.ovh.net", "*.ovh.net"),
     ),
 )  # fmt: skip
-PROVIDERS = {p.name: p for p in TABLE}
-# The platform a database runs on (``odoo.release.product_name``) and the provider it sends through.
+OWN = Provider("own", "My own SMTP server", "")
+PROVIDERS = {p.name: p for p in (*TABLE, OWN)}
+# The hosting platforms whose own servers send a database's mail when no outgoing server is set.
 PLATFORMS = {"odoo": ODOO, "flectra": FLECTRA}
 
 
@@ -180,7 +191,8 @@ class Reason(str, enum.Enum):
 
     SETTING = "setting"  # chosen by the administrator (Odoo setting, --provider)
     SMTP_HOST = "smtp_host"  # the host of an outgoing server is the provider's
-    PLATFORM = "platform"  # no outgoing server names a known provider: the platform's own
+    PLATFORM = "platform"  # hosted (Odoo.sh) without an outgoing server: the platform's servers send
+    OWN_SERVERS = "own_servers"  # self-hosted, or servers of no known provider: their addresses
 
 
 @dataclass(frozen=True)
@@ -194,13 +206,17 @@ class Assumption:
     unknown_hosts: tuple[str, ...] = ()
 
 
-def assume(smtp_hosts: Iterable[str], platform: str) -> Assumption:
+def assume(smtp_hosts: Iterable[str], hosted_on: str | None = None) -> Assumption:
     """The provider of a database: the first of ``smtp_hosts`` (in server priority order) that is a
-    known provider's, else the provider of ``platform`` (``odoo.release.product_name``; Odoo when
-    not a known one)."""
+    known provider's; else, on a hosting platform (``hosted_on``: ``odoo`` on Odoo.sh) with no
+    outgoing server of its own, the platform's servers; else its own servers (``OWN``), authorized
+    by their addresses."""
     hosts = tuple(dict.fromkeys(h.strip().lower() for h in smtp_hosts if h and h.strip()))
     for host in hosts:
         provider = for_smtp_host(host)
         if provider is not None:
             return Assumption(provider, Reason.SMTP_HOST, host)
-    return Assumption(PLATFORMS.get(platform.strip().lower(), ODOO), Reason.PLATFORM, None, hosts)
+    platform = PLATFORMS.get((hosted_on or "").strip().lower())
+    if platform is not None and not hosts:
+        return Assumption(platform, Reason.PLATFORM)
+    return Assumption(OWN, Reason.OWN_SERVERS, None, hosts)

@@ -10,7 +10,7 @@ adjusts its inputs. What it needs from here:
 * ``classify``: after Odoo prepared a message, which rule gave its From and its envelope sender, in an
   administrator's words (``Rule``), and ``SentAs``, the record of one message sent;
 * ``parameter_error``: why a value of a mail system parameter is refused;
-* ``alignment``: whether SPF/DMARC will pass, given the last known health of the domains (no I/O).
+* ``domain_of``: the domain of an address (whether its mail passes DMARC is ``judgement``'s answer).
 
 Nothing here raises on hostile input: an unusable address is treated as missing, names lose control
 characters and are quoted, domains are IDNA-encoded.
@@ -27,8 +27,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.utils import getaddresses
 
-from .domains import normalize_domain, organizational_domain
-from .findings import Status
+from .domains import normalize_domain
 from .refusals import Deferrals
 
 
@@ -498,84 +497,7 @@ def parameter_error(key: str, value: str | None) -> str | None:
     return check(text) if text else None
 
 
-# --------------------------------------------------------------------------------------------------
-# SPF / DMARC alignment from known facts
-# --------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DomainHealth:
-    """Last known verdicts of a domain (no DNS here): None when that check never ran."""
-
-    spf: Status | None = None
-    dkim: Status | None = None
-    dmarc: Status | None = None
-    dmarc_policy: str | None = None  # none / quarantine / reject, None without a DMARC record
-
-
-@dataclass(frozen=True)
-class Alignment:
-    """Whether a message sent as decided would pass DMARC, given what is known of its domains."""
-
-    status: Status
-    from_domain: str
-    envelope_domain: str
-    spf_aligned: bool
-    reasons: tuple[str, ...]
-
-
-def _domain_of(text: str) -> str | None:
+def domain_of(text: str | None) -> str | None:
+    """The ASCII domain of the single address in ``text``, None when it has none."""
     mailbox = parse_mailbox(text)
     return mailbox.domain_key if mailbox else None
-
-
-def alignment(
-    header_from: str, envelope_from: str, health: Callable[[str], DomainHealth | None]
-) -> Alignment:
-    """DMARC alignment (RFC 7489, relaxed) of a From header and an envelope sender.
-
-    SPF counts when it passes for the envelope domain (the documentation's note) and that domain shares the
-    From domain's organizational domain; DKIM counts when the From domain's provider key is published
-    (the provider signs with the From domain). ``health`` gives the last known verdicts of a domain.
-    """
-    from_domain, envelope_domain = _domain_of(header_from), _domain_of(envelope_from)
-    if not from_domain or not envelope_domain:
-        return Alignment(
-            Status.UNKNOWN, from_domain or "", envelope_domain or "", False, ("no usable address",)
-        )
-    aligned = organizational_domain(from_domain) == organizational_domain(envelope_domain)
-    from_health, envelope_health = health(from_domain), health(envelope_domain)
-    reasons = [
-        f"SPF is checked on {envelope_domain} (envelope sender); it is "
-        + ("aligned with" if aligned else "not aligned with")
-        + f" the From domain {from_domain} (relaxed alignment: same organizational domain)."
-    ]
-    spf_ok = bool(envelope_health and envelope_health.spf is Status.PASS)
-    dkim_ok = bool(from_health and from_health.dkim is Status.PASS)
-    if spf_ok and aligned:
-        reasons.append(f"SPF passes for {envelope_domain}: DMARC passes through SPF.")
-    if dkim_ok:
-        reasons.append(f"DKIM is published for {from_domain}: DMARC passes through DKIM.")
-    if (spf_ok and aligned) or dkim_ok:
-        return Alignment(Status.PASS, from_domain, envelope_domain, aligned, tuple(reasons))
-    unknown = [d for d, h in ((from_domain, from_health), (envelope_domain, envelope_health)) if h is None]
-    if unknown:
-        reasons.append(
-            f"No health check is known for {', '.join(dict.fromkeys(unknown))}: run the Domain Health check."
-        )
-        return Alignment(Status.UNKNOWN, from_domain, envelope_domain, aligned, tuple(reasons))
-    reasons.append(
-        f"Neither aligned SPF nor DKIM passes for {from_domain}"
-        + ("" if aligned else f" (SPF would pass only for {envelope_domain}, another domain)")
-        + "."
-    )
-    policy = from_health.dmarc_policy if from_health else None
-    if policy in ("quarantine", "reject"):
-        reasons.append(f"{from_domain} publishes DMARC p={policy}: receivers will {policy} this message.")
-        return Alignment(Status.FAIL, from_domain, envelope_domain, aligned, tuple(reasons))
-    reasons.append(
-        f"{from_domain} publishes DMARC p=none: delivered, but unauthenticated."
-        if policy == "none"
-        else f"{from_domain} publishes no DMARC policy: delivered, but unauthenticated."
-    )
-    return Alignment(Status.WARNING, from_domain, envelope_domain, aligned, tuple(reasons))

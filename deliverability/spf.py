@@ -14,6 +14,10 @@ Verdicts:
   gets neutral or none.
 - UNKNOWN: DNS did not answer (timeout, SERVFAIL), or a sending IP got temperror.
 
+A relay authorized by its addresses (the ``OWN`` provider: ``provider_include`` empty) needs no
+include: SPF is judged by check_host() of the sending IPs, and the fix adds the ``ip4:``/``ip6:``
+terms of those that do not pass.
+
 The fix is the record to publish as a zone-file line (``spf_record.merged_record``),
 walked before it is shown (``spf_fix.suggest``): it stays within the limits, with
 its changes said, or there is none and the finding says why.
@@ -138,17 +142,21 @@ async def _judge(
     root = tree.root
     if not root.answer.answered:
         return SpfFinding(Check.SPF, Status.UNKNOWN, tree.problems[0].message)
+    addresses = _address_record(evaluations, include)
     if not root.records:
-        suggestion = await _suggest(domain, [], include, resolver, memo)
         summary = f"{domain} has no SPF record: receivers cannot tell which servers may send its mail."
+        if not include and not addresses:
+            return SpfFinding(Check.SPF, Status.FAIL, summary, (NO_SENDING_IP,))
+        suggestion = await _suggest(domain, addresses, include, resolver, memo)
         if suggestion.text is None:
             return SpfFinding(Check.SPF, Status.FAIL, summary, (suggestion.reason,))
-        details = (f"Publish one TXT record at {domain} that includes {include} (below).",)
+        what = f"includes {include}" if include else "authorizes the sending IPs"
+        details = (f"Publish one TXT record at {domain} that {what} (below).",)
         return SpfFinding(Check.SPF, Status.FAIL, summary, details, txt_line(domain, suggestion.text))
     problems = list(tree.problems)
     suggestion = None
     if len(root.records) > 1:
-        suggestion = await _suggest(domain, root.records, include, resolver, memo)
+        suggestion = await _suggest(domain, [*root.records, *addresses], include, resolver, memo)
         listed = " | ".join(f'"{r}"' for r in root.records)
         problems = [
             Problem(
@@ -166,8 +174,9 @@ async def _judge(
     elif root.record is not None:
         problems += _record_problems(domain, include, tree)
         over = any(p.limit for p in tree.problems)
-        if over or (merged_record(root.text, include) != root.text and _fixable(tree)):
-            suggestion = await _suggest(domain, [root.text], include, resolver, memo)
+        missing = include and merged_record(root.text, include) != root.text and _fixable(tree)
+        if over or addresses or missing:
+            suggestion = await _suggest(domain, [root.text, *addresses], include, resolver, memo)
     fix = None
     if suggestion is not None and suggestion.text is None:
         problems.append(Problem(Status.FAIL, suggestion.reason))
@@ -175,12 +184,29 @@ async def _judge(
         problems += [Problem(Status.WARNING, change) for change in suggestion.changes]
         fix = txt_line(domain, suggestion.text)
     problems += _ip_problems(evaluations, bad_ips)
+    if not include and not evaluations:
+        problems.append(Problem(Status.WARNING, NO_SENDING_IP))
     return _finding(domain, include, tree, problems, evaluations, fix)
+
+
+NO_SENDING_IP = (
+    "No sending IP is known, so SPF cannot say whether your own SMTP server may send: give its public "
+    "addresses in the settings (Sending IPs), or the outgoing servers' host names."
+)
+
+
+def _address_record(evaluations, include: str) -> list[str]:
+    """For a relay authorized by its addresses (no ``include``): a record of the ``ip4:``/``ip6:``
+    terms of the sending IPs that do not pass, to merge into the domain's record; else none."""
+    if include:
+        return []
+    terms = [("ip6:" if ":" in ev.ip else "ip4:") + ev.ip for ev in evaluations if ev.result != "pass"]
+    return [" ".join(["v=spf1", *terms])] if terms else []
 
 
 def _record_problems(domain: str, include: str, tree: SpfTree) -> list[Problem]:
     root, out = tree.root, []
-    if not tree.include_found:
+    if include and not tree.include_found:
         line = (
             f"The SPF record of {domain} does not include {include}: mail sent through the provider "
             "fails SPF. Add include:" + include + " before the other terms."
@@ -246,13 +272,14 @@ def _finding(domain, include, tree: SpfTree, problems: list[Problem], evaluation
     if ranked:
         summary = ranked[0].message.splitlines()[0]
     else:
-        summary = f"SPF is valid for {domain}: {include} is included, {tree.lookups} of {MAX_LOOKUPS} lookups"
+        what = f"{include} is included, " if include else ""
+        summary = f"SPF is valid for {domain}: {what}{tree.lookups} of {MAX_LOOKUPS} lookups"
         summary += ", every sending IP passes." if evaluations else "."
     details = [line for p in ranked for line in p.message.splitlines()][1 if ranked else 0 :]
     details.append(f"SPF tree ({tree.lookups} of {MAX_LOOKUPS} DNS lookups, {tree.voids} void):")
     details += tree.render()
     authorizes = (
-        tree.include_found
+        (tree.include_found if include else bool(evaluations))
         and status in (Status.PASS, Status.WARNING)
         and all(ev.result == "pass" for ev in evaluations)
     )

@@ -39,9 +39,10 @@ class Suggestion:
     reason: str = ""
 
 
-def sound(tree: SpfTree) -> bool:
-    """True when receivers evaluate the record without permerror and it authorizes the provider."""
-    return tree.include_found and not any(p.status is Status.FAIL for p in tree.problems)
+def sound(tree: SpfTree, include: str) -> bool:
+    """True when receivers evaluate the record without permerror and it authorizes the provider
+    (a relay authorized by its addresses has no ``include``)."""
+    return (tree.include_found or not include) and not any(p.status is Status.FAIL for p in tree.problems)
 
 
 async def suggest(
@@ -51,10 +52,10 @@ async def suggest(
     (``memo``: the subtrees the run walked already)."""
     text = merge_records(records, include)
     tree = await walk_record(domain, text, resolver, include, memo)
-    if sound(tree):
+    if sound(tree, include):
         return Suggestion(text, tree)
     other = [p for p in tree.problems if p.status is Status.FAIL and not p.limit]
-    if other or not tree.include_found:
+    if other or not (tree.include_found or not include):
         first = other[0].message.splitlines()[0] if other else f"it would not include {include}"
         return Suggestion(
             None, tree, reason=f"No record can be suggested: merged, it would still fail ({first})"
@@ -66,7 +67,7 @@ async def suggest(
     if changes:
         tree = await walk_record(domain, text, resolver, include, memo)
     for term in reversed(_address_terms(text)):
-        if sound(tree):
+        if sound(tree, include):
             break
         words = await _addresses(term, domain, resolver)
         if words is None:
@@ -80,7 +81,7 @@ async def suggest(
         else:
             changes.append(f"{term.raw} is left out of the record below: it resolves to no address (void).")
         tree = await walk_record(domain, text, resolver, include, memo)
-    if sound(tree):
+    if sound(tree, include):
         return Suggestion(text, tree, tuple(changes))
     return Suggestion(
         None,

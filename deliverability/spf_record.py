@@ -214,11 +214,12 @@ def merge_records(records, include: str) -> str:
     ``include:<include>`` (a single record that has it keeps it in place);
     ``exp=`` and ``all`` come from the first record that has them. When several
     records are merged a ``redirect=`` becomes an ``include:`` so that every
-    record's senders stay authorized.
+    record's senders stay authorized. An empty ``include`` adds none (a relay authorized by its
+    addresses: its ``ip4:``/``ip6:`` terms come as one of ``records``).
     """
     records = [r for r in records if isinstance(r, str) and is_spf(r)]
     in_place = len(records) == 1 and has_include(records[0], include)
-    words: list[str] = [] if in_place else [f"include:{include}"]
+    words: list[str] = [] if in_place or not include else [f"include:{include}"]
     seen = {w.lower() for w in words}
     all_word = exp = redirect = None
     for record in records:

@@ -1,92 +1,68 @@
 """A receiving server's verdict on one message, as it would judge it on arrival.
 
-SPF ``check_host()`` of the envelope domain for each sending IP, every DKIM signature verified by
-dkimpy against the keys in DNS, DMARC alignment of the From domain with the SPF and DKIM domains and
-the policy that applies, and the header sanity receivers enforce (one From, Date, Message-ID).
-The outcome: delivered, sent to spam, rejected (or not judged when DNS did not answer), with the
-reason and the fixes.
+Every DKIM signature verified by dkimpy against the keys in DNS, and the header sanity receivers
+enforce (one From, Date, Message-ID, a Reply-To on the catchall domain): what a real message adds to
+the judgement Domain Health makes of its domains (``judgement.judge``, the same function, with the
+same SPF and DMARC facts). The outcome: delivered, sent to spam, rejected (or not judged when DNS
+did not answer), with the reason and the fixes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import email.policy
-import enum
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
 from email.headerregistry import Address
 from email.parser import BytesHeaderParser
 
 import dkim as dkimpy
 from dkim.util import InvalidTagValueList, parse_tag_value
 
-from . import dmarc, spf_eval
-from .dns import DnsResolver, Resolver
-from .domains import normalize_domain, organizational_domain
+from . import checks, dmarc, judgement, spf_eval
+from .dns import Resolver
+from .domains import normalize_domain
+from .judgement import LOST_REPLIES
 
-LOST_REPLIES = "replies do not come back to the chatter"
-_SPF_ORDER = ("pass", "neutral", "none", "softfail", "fail", "permerror", "temperror")
-
-
-class Outcome(str, enum.Enum):
-    DELIVERED = "delivered"
-    SPAM = "spam"
-    REJECTED = "rejected"
-    UNKNOWN = "unknown"  # DNS did not answer: a receiver would defer it
-
-    @property
-    def label(self) -> str:
-        return _LABELS[self]
-
-
-_LABELS = {
-    Outcome.DELIVERED: "would be delivered",
-    Outcome.SPAM: "would be sent to spam",
-    Outcome.REJECTED: "would be rejected",
-    Outcome.UNKNOWN: "could not be judged: DNS did not answer",
-}
-_RANK = {Outcome.DELIVERED: 0, Outcome.SPAM: 1, Outcome.UNKNOWN: 2, Outcome.REJECTED: 3}
+Outcome = judgement.Outcome  # the names the screens and scripts use
+SpfResult, DkimResult, aligned = judgement.SpfResult, judgement.DkimResult, judgement.aligned
 
 
 @dataclass(frozen=True)
-class SpfResult:
-    ip: str
-    domain: str
-    result: str  # RFC 7208 result
-    reason: str
+class Verdict(judgement.Judgement):
+    """A ``Judgement`` of a real message, with the header problems receivers enforce; ``expected``
+    is the judgement of its domains' facts alone (Domain Health's and the Sending Preview's answer),
+    when they were given."""
 
+    header_problems: tuple[str, ...] = ()
+    expected: judgement.Judgement | None = None
 
-@dataclass(frozen=True)
-class DkimResult:
-    domain: str
-    selector: str
-    result: str  # pass, fail, temperror, permerror
-    reason: str
-
-
-@dataclass(frozen=True)
-class Verdict:
-    outcome: Outcome
-    reason: str
-    fixes: tuple[str, ...]
-    from_domain: str | None
-    envelope_domain: str | None
-    spf: tuple[SpfResult, ...]
-    dkim: tuple[DkimResult, ...]
-    spf_aligned: bool
-    dkim_aligned: bool
-    dmarc_policy: str | None
-    dmarc_record_domain: str | None
-    header_problems: tuple[str, ...]
+    def additions(self) -> tuple[str, ...]:
+        """What the real message adds to ``expected``: its header problems, and its signatures where
+        they are not what the database's published keys promised."""
+        if self.expected is None:
+            return ()
+        lines = list(self.header_problems)
+        promised = {
+            (r.domain, r.selector) for r in self.expected.dkim if r.signer is judgement.Signer.DATABASE
+        }
+        carried = {(r.domain, r.selector): r for r in self.dkim if r.signer is judgement.Signer.MESSAGE}
+        for key in sorted(promised - set(carried)):
+            lines.append(f"the message is not signed with {key[1]}._domainkey.{key[0]}, published for it")
+        lines += [
+            f"its signature {r.selector}._domainkey.{r.domain} gives {r.result} ({r.reason})"
+            for key, r in sorted(carried.items())
+            if r.result != "pass"
+        ]
+        return tuple(lines)
 
     @property
-    def spf_result(self) -> str:
-        """The worst result over the sending IPs (the relay may use any of them); ``none`` without IPs."""
-        return max((r.result for r in self.spf), key=_SPF_ORDER.index, default="none")
+    def dmarc_policy(self) -> str | None:
+        return self.policy.policy
 
     @property
-    def dmarc_pass(self) -> bool:
-        return self.spf_aligned or self.dkim_aligned
+    def dmarc_record_domain(self) -> str | None:
+        return self.policy.record_domain
 
 
 class _Log:
@@ -105,16 +81,6 @@ class _Log:
 
     def isEnabledFor(self, level) -> bool:  # noqa: N802 - logging's name
         return False
-
-
-def aligned(domain: str | None, from_domain: str | None, mode: str = "r") -> bool:
-    """DMARC identifier alignment (RFC 7489 3.1): strict is equality, relaxed the same organizational
-    domain."""
-    if not domain or not from_domain:
-        return False
-    if mode == "s":
-        return domain == from_domain
-    return organizational_domain(domain) == organizational_domain(from_domain)
 
 
 def _domain(address: str | None) -> str | None:
@@ -210,135 +176,68 @@ async def judge(
     *,
     helo: str | None = None,
     catchall_domain: str | None = None,
+    facts: Mapping[str, judgement.DomainFacts] | None = None,
 ) -> Verdict:
     """What a receiver would do with ``message`` sent with MAIL FROM ``envelope_from`` from
-    ``sending_ips``."""
+    ``sending_ips``: ``judgement.judge`` of its real signatures and headers.
+
+    ``facts`` (``checks`` reports' facts by domain, as Domain Health has them) give the SPF of the
+    envelope domain, the DMARC policy of the From domain and the signatures the provider adds after
+    the message left the database, so that the answer is Domain Health's plus what the real
+    message adds; without them SPF is check_host() of ``sending_ips`` and the policy is looked up.
+    """
     author = from_address(message)
     from_domain = _domain(author.addr_spec) if author else None
     envelope_domain = _domain(envelope_from) or (helo or None)
     fatal, spam = _header_problems(message, envelope_from, catchall_domain)
-    spf_results: list[SpfResult] = []
-    if envelope_domain:
-        sender = envelope_from if _domain(envelope_from) else f"postmaster@{envelope_domain}"
-        hosts = await asyncio.gather(
-            *(spf_eval.check_host(ip, sender, helo or envelope_domain, resolver) for ip in sending_ips)
+    facts = facts or {}
+    envelope_facts, from_facts = facts.get(envelope_domain or ""), facts.get(from_domain or "")
+    signatures = await _verify_dkim(message, resolver)
+    if envelope_facts is not None:
+        spf_results = envelope_facts.spf
+    else:
+        spf_results = await _spf(envelope_from, envelope_domain, sending_ips, helo, resolver)
+    if from_facts is not None:
+        policy = from_facts.policy
+        signatures += tuple(r for r in from_facts.dkim if r.signer is judgement.Signer.PROVIDER)
+    else:
+        policy = judgement.policy_of(await dmarc.discover(from_domain, resolver) if from_domain else None)
+    found = judgement.judge(
+        from_domain, envelope_domain, spf_results, signatures, policy, fatal=fatal, spam=spam
+    )
+    expected = None
+    if envelope_facts is not None and from_facts is not None:
+        expected = judgement.judge(
+            from_domain, envelope_domain, envelope_facts.spf, from_facts.dkim, from_facts.policy
         )
-        spf_results = [
-            SpfResult(ip, envelope_domain, h.result, h.reason)
-            for ip, h in zip(sending_ips, hosts, strict=True)
-        ]
-    dkim_results, discovery = await asyncio.gather(
-        _verify_dkim(message, resolver),
-        dmarc.discover(from_domain, resolver) if from_domain else _nothing(),
+    values = {f.name: getattr(found, f.name) for f in fields(found)}
+    return Verdict(**values, header_problems=(*fatal, *spam), expected=expected)
+
+
+async def _spf(envelope_from, envelope_domain, sending_ips, helo, resolver) -> tuple[SpfResult, ...]:
+    if not envelope_domain:
+        return ()
+    sender = envelope_from if _domain(envelope_from) else f"postmaster@{envelope_domain}"
+    hosts = await asyncio.gather(
+        *(spf_eval.check_host(ip, sender, helo or envelope_domain, resolver) for ip in sending_ips)
     )
-    record = discovery.record if discovery else None
-    adkim, aspf = (record.adkim, record.aspf) if record else ("r", "r")
-    spf = max((r.result for r in spf_results), key=_SPF_ORDER.index, default="none")
-    spf_aligned = bool(spf_results) and spf == "pass" and aligned(envelope_domain, from_domain, aspf)
-    dkim_aligned = any(r.result == "pass" and aligned(r.domain, from_domain, adkim) for r in dkim_results)
-    policy = discovery.policy if discovery else None
-    outcome, reason, fixes = _decide(
-        from_domain, envelope_domain, spf, spf_results, sending_ips, dkim_results, spf_aligned, dkim_aligned,
-        discovery, fatal, spam,
-    )  # fmt: skip
-    return Verdict(
-        outcome,
-        reason,
-        tuple(fixes),
-        from_domain,
-        envelope_domain,
-        tuple(spf_results),
-        dkim_results,
-        spf_aligned,
-        dkim_aligned,
-        policy,
-        discovery.record_domain if discovery else None,
-        (*fatal, *spam),
+    return tuple(
+        SpfResult(ip, envelope_domain, h.result, h.reason) for ip, h in zip(sending_ips, hosts, strict=True)
     )
 
 
-def run(message: bytes, envelope_from: str, sending_ips: Sequence[str], run_options, **kwargs) -> Verdict:
-    """Blocking ``judge`` (Odoo, scripts), through a resolver built from ``run_options``
-    (``checks.RunOptions``)."""
+def run(message: bytes, envelope_from: str, options, run_options, **kwargs) -> Verdict:
+    """Blocking ``judge`` (Odoo, scripts) with the facts of a Domain Health check (``checks``, with
+    ``options``) of the From and envelope domains, through one resolver built from ``run_options``."""
 
     async def main():
-        resolver = DnsResolver(
-            list(run_options.nameservers), timeout=run_options.timeout, lifetime=run_options.lifetime
+        resolver = run_options.resolver()
+        author = from_address(message)
+        names = {d for d in (_domain(author.addr_spec) if author else None, _domain(envelope_from)) if d}
+        reports = await checks.check_domains(
+            sorted(names), resolver, options, deadline=run_options.domain_deadline
         )
-        return await judge(message, envelope_from, sending_ips, resolver, **kwargs)
+        facts = {r.domain: r.facts for r in reports if r.facts is not None}
+        return await judge(message, envelope_from, options.sending_ips, resolver, facts=facts, **kwargs)
 
     return asyncio.run(main())
-
-
-async def _nothing():
-    return None
-
-
-def _decide(from_domain, envelope_domain, spf, spf_results, sending_ips, dkim_results, spf_aligned,
-            dkim_aligned, discovery, fatal, spam):  # fmt: skip
-    fixes: list[str] = []
-    if not from_domain:
-        return Outcome.REJECTED, fatal[0] if fatal else "the From header has no usable address", fixes
-    passing = [r for r in dkim_results if r.result == "pass"]
-    if spf != "pass" and spf_results:
-        ips = " ".join(("ip6:" if ":" in ip else "ip4:") + ip for ip in sending_ips)
-        fixes.append(
-            f"authorize the sending servers in the SPF record of {envelope_domain}"
-            f" ({ips}, or your provider's include:)"
-        )
-    elif spf == "pass" and not spf_aligned:
-        fixes.append(f"send with an envelope sender (Return-Path) on {from_domain}: set the catchall domain")
-    if not dkim_results:
-        fixes.append(f"create a DKIM key for {from_domain} (DKIM Keys in the technical settings), publish it")
-    elif not passing:
-        fixes += [f"DKIM {r.selector}._domainkey.{r.domain}: {r.reason}" for r in dkim_results]
-    elif not dkim_aligned:
-        signed = ", ".join(r.domain for r in passing)
-        fixes.append(f"sign with a DKIM key of {from_domain}: the signatures are for {signed}")
-    if fatal:
-        return Outcome.REJECTED, fatal[0], fixes
-    policy = discovery.policy if discovery else None
-    label = (
-        f"DMARC p={policy} of {discovery.record_domain}" if policy else f"no DMARC policy for {from_domain}"
-    )
-    if spf_aligned or dkim_aligned:
-        through = " and ".join(w for w, ok in (("SPF", spf_aligned), ("DKIM", dkim_aligned)) if ok)
-        if spam:
-            return Outcome.SPAM, f"DMARC passes through {through}, but {spam[0]}", fixes
-        return Outcome.DELIVERED, f"DMARC passes through aligned {through} ({label})", fixes
-    temporary = [r for r in dkim_results if r.result == "temperror"]
-    if spf == "temperror" or temporary or (discovery is not None and discovery.dns_error):
-        return (
-            Outcome.UNKNOWN,
-            "DNS did not answer for SPF, DKIM or DMARC: a receiver would retry later",
-            fixes,
-        )
-    why = _unauthenticated(from_domain, envelope_domain, spf, spf_results, dkim_results, passing)
-    if policy in ("reject", "quarantine"):
-        outcome = Outcome.REJECTED if policy == "reject" else Outcome.SPAM
-        return outcome, f"DMARC fails ({why}) and {label} asks receivers to {policy} it", fixes
-    if spf == "pass" or passing:
-        if spam:
-            return Outcome.SPAM, f"{spam[0]}; DMARC would fail ({why})", fixes
-        return Outcome.DELIVERED, f"authenticated but DMARC would fail ({why}); {label}: delivered", fixes
-    if spf == "fail":
-        return Outcome.REJECTED, f"SPF fails for {envelope_domain} and no signature verifies ({label})", fixes
-    return Outcome.SPAM, f"the message is not authenticated ({why}; {label})", fixes
-
-
-def _unauthenticated(from_domain, envelope_domain, spf, spf_results, dkim_results, passing) -> str:
-    parts = []
-    if not spf_results:
-        parts.append("SPF could not be evaluated: no sending IP is known")
-    elif spf == "pass":
-        parts.append(f"SPF passes for {envelope_domain}, which is not aligned with {from_domain}")
-    else:
-        parts.append(f"SPF gives {spf} for {envelope_domain}")
-    if not dkim_results:
-        parts.append("no DKIM signature")
-    elif passing:
-        signed = ", ".join(r.domain for r in passing)
-        parts.append(f"DKIM verifies for {signed}, not aligned with {from_domain}")
-    else:
-        parts.append("no DKIM signature verifies")
-    return ", ".join(parts)

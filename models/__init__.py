@@ -6,7 +6,10 @@ from . import mail_domain_health_cron
 from . import mail_domain_health_run
 from . import mail_domain_health_check
 from . import mail_domain_health_mixin
+from . import base
 from . import mail_alias_domain
+from . import res_company
+from . import mail_thread
 from . import ir_config_parameter
 from . import ir_mail_server
 from . import res_config_settings

@@ -10,6 +10,7 @@ from odoo.exceptions import ValidationError
 from ..deliverability import identity, sender
 from .mail_alias_domain import SYNCING
 from .mail_domain_health import MAIL_DOMAIN_KEYS, domains_of
+from .res_company import ADDRESS_FIELDS
 
 _logger = logging.getLogger(__name__)
 
@@ -57,9 +58,13 @@ class IrConfigParameter(models.Model):
         return identity.Parameters.from_mapping(values)
 
     def _mdh_apply_identity(self, keys, previous_domain=None):
-        """Write the identity parameters through to the alias domains after ``keys`` changed
-        (``previous_domain``: the value ``mail.catchall.domain`` had)."""
-        if self.env.context.get(SYNCING) or not set(keys) & set(identity.PARAMETER_FIELDS):
+        """After ``keys`` changed: the companies' addresses are resolved again, and the identity
+        parameters written through to the alias domains (``previous_domain``: the value
+        ``mail.catchall.domain`` had)."""
+        if not set(keys) & set(identity.PARAMETER_FIELDS):
+            return
+        self.env["res.company"].invalidate_model(list(ADDRESS_FIELDS))  # resolved from the parameters
+        if self.env.context.get(SYNCING):
             return
         if "mail.alias.domain" in self.env:
             self.env["mail.alias.domain"]._mdh_apply_parameters(previous_domain)

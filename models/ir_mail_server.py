@@ -7,14 +7,15 @@ real arguments and adjusts an input or the one value that differs (see readme/SE
 writes ``List-Unsubscribe`` as a valid field,
 ``_find_mail_server`` and ``_match_from_filter`` compare ASCII forms (from_filters are stored in
 them), ``connect`` applies the From filter to a server given by id as Odoo applies it to a server
-it chooses, ``_get_default_from_address`` adds a full-address ``mail.default.from`` when no alias
-domain exists to hold it. After Odoo prepared a message, ``_mdh_before_smtp`` is the one step before
-the SMTP session, then ``_dkim_sign`` signs the message as it will be sent; what the message was sent
-as is recorded on its ``mail.mail``. Any failure of ours
-falls back to Odoo's own value and is logged: a message is never lost. No DNS query is made here.
+it chooses, ``_get_default_from_address`` gives the default sender of the identity the administrator
+set (``identity.resolve``), whatever alias domain records exist. After Odoo prepared a message,
+``_mdh_before_smtp`` is the one step before the SMTP session, then ``_dkim_sign`` signs the message
+as it will be sent; what the message was sent as is recorded on its ``mail.mail``. Any failure of
+ours falls back to Odoo's own value and is logged: a message is never lost. No DNS query is made here.
 
 The identity (default sender, bounce and catchall addresses) is one: the system parameters are
-written through to the alias domains (``mail.alias.domain``), which Odoo reads everywhere.
+written through to the alias domains (``mail.alias.domain``), which Odoo reads everywhere, and hold
+without them (``res.company``, ``base._mail_get_alias_domains``, ``mail.thread``).
 """
 
 import logging
@@ -133,22 +134,17 @@ class IrMailServer(models.Model):
 
     @api.model
     def _get_default_from_address(self):
-        """Odoo's default sender; with no alias domain, a full-address ``mail.default.from`` first."""
+        """Odoo's default sender, as the identity the administrator set has it (the company's alias
+        domain and the parameters, see ``identity.resolve``): it holds when the alias domain is gone."""
         default = super()._get_default_from_address()
-        if self.env.company.alias_domain_id:
-            return default
 
-        def parameter():
+        def resolved():
             found = identity.resolve(
                 self.with_context(domain_notifications_email=None)._mdh_identity_inputs()
             )
-            return (
-                found.default_from.value
-                if found.default_from.source is identity.Source.PARAMETER
-                else default
-            )
+            return found.default_from.value or default
 
-        return _ours("Reading mail.default.from", default, parameter)
+        return _ours("Reading the default sender", default, resolved)
 
     @api.model
     def _match_from_filter(self, email_from, from_filter):
@@ -420,7 +416,8 @@ class IrMailServer(models.Model):
         ``_mdh_before_smtp``), on a connection that is not opened. ``SentAs`` is None when recording
         failed (logged)."""
         servers = self.sudo()
-        alias_domain = alias_domain or self.env.company.alias_domain_id
+        named = self.env["mail.alias.domain"]._mdh_named_by_parameters()  # as for every record
+        alias_domain = named if named is not None else alias_domain or self.env.company.alias_domain_id
         found = identity.resolve(servers._mdh_identity_inputs(alias_domain))
         if alias_domain:
             servers = servers.with_context(

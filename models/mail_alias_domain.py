@@ -3,7 +3,10 @@
 Saving an identity parameter writes it through to the alias domain it describes
 (``_mdh_apply_parameters``, called by ``ir.config_parameter``); editing that alias domain writes the
 new values back to the parameters that are set. Odoo then reads one identity everywhere: From,
-envelope sender, Return-Path header, Reply-To, bounce recognition and alias routing.
+envelope sender, Return-Path header, Reply-To, bounce recognition and alias routing. When that alias
+domain is deleted or detached, the identity still holds: records take the alias domain the parameters
+name (``_mdh_named_by_parameters``, see ``base``), companies resolve their addresses from the
+parameters (``res.company``).
 """
 
 from odoo import api, models
@@ -25,6 +28,15 @@ class MailAliasDomain(models.Model):
             bounce_alias=self.bounce_alias or None,
             default_from=self.default_from or None,
         )
+
+    @api.model
+    def _mdh_named_by_parameters(self):
+        """The alias domain ``mail.catchall.domain`` names (empty when no record has that name), or None
+        when the parameter is not set."""
+        domain = self.env["ir.config_parameter"].sudo()._mdh_identity_parameters().catchall_domain
+        if not domain:
+            return None
+        return self.sudo().search([("name", "=ilike", domain)], limit=1)
 
     @api.model
     def _mdh_company_domains(self):

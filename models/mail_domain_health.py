@@ -16,10 +16,12 @@ from .. import seams
 from ..deliverability import checks
 from ..deliverability.domains import domain_to_check, normalize_domain
 from ..deliverability.findings import DomainReport, Status
+from ..deliverability.judgement import DomainFacts, Outcome
 
 _logger = logging.getLogger(__name__)
 
 STATES = [("pass", "Pass"), ("warning", "Warning"), ("unknown", "Unknown"), ("fail", "Fail")]
+OUTCOMES = [(outcome.value, outcome.label.capitalize()) for outcome in Outcome]
 # System parameters whose value names a sending domain (a domain, or addresses / domains).
 MAIL_DOMAIN_KEYS = ("mail.catchall.domain", "mail.default.from", "mail.default.from_filter")
 # Mailbox providers: their users' domains are not the database's to fix (see the people problems).
@@ -112,6 +114,19 @@ class MailDomainHealth(models.Model):
     dmarc_state = fields.Selection(STATES, string="DMARC", compute="_compute_check_states", store=True)
     mx_state = fields.Selection(STATES, string="MX", compute="_compute_check_states", store=True)
     dmarc_policy = fields.Char(string="DMARC Policy", compute="_compute_check_states", store=True)
+    mail_outcome = fields.Selection(
+        OUTCOMES,
+        string="Mail From This Domain",
+        readonly=True,
+        help="What receivers do with mail From this domain sent with an envelope on it, as the last check "
+        "found: the answer the Sending Preview and Test Deliverability give too.",
+    )
+    mail_verdict = fields.Char(string="Why", readonly=True)
+    mail_facts = fields.Json(
+        readonly=True,
+        copy=False,
+        help="SPF, DKIM and DMARC facts of the last check (for the Sending Preview).",
+    )
     alert_data = fields.Json(
         readonly=True,
         copy=False,
@@ -220,24 +235,15 @@ class MailDomainHealth(models.Model):
         return existing | self.create([{"name": name, "manual": manual} for name in missing])
 
     @api.model
-    def _health_facts(self, domain):
-        """The last known verdicts of ``domain`` (no DNS), or None when it was never checked:
-        ``{"state", "spf", "dkim", "dmarc", "mx", "dmarc_policy"}`` (states pass/warning/unknown/fail)."""
+    def _health_mail_facts(self, domain):
+        """The ``judgement.DomainFacts`` the last check of ``domain`` found (no DNS), or None when it
+        was never checked."""
         try:
             name = normalize_domain(domain)
         except ValueError:
             return None
         record = self.sudo().search([("name", "=", name)], limit=1)
-        if not record.state:
-            return None
-        return {
-            "state": record.state,
-            "spf": record.spf_state or None,
-            "dkim": record.dkim_state or None,
-            "dmarc": record.dmarc_state or None,
-            "mx": record.mx_state or None,
-            "dmarc_policy": record.dmarc_policy or None,
-        }
+        return DomainFacts.from_json(record.mail_facts) if record.mail_facts else None
 
     # ------------------------------------------------------------------
     # Checking and history
@@ -330,7 +336,17 @@ class MailDomainHealth(models.Model):
                     }
                 )
             )
-        self.write({"state": report.status.value, "last_check": now})
+        found = report.judgement
+        self.write(
+            {
+                "state": report.status.value,
+                "last_check": now,
+                # no judgement when the checks could not run (DNS did not answer in time, a crash)
+                "mail_outcome": found.outcome.value if found else Outcome.UNKNOWN.value,
+                "mail_verdict": found.reason if found else report.checks[0].summary,
+                "mail_facts": report.facts.to_json() if report.facts else False,
+            }
+        )
         self._health_track(values)
 
     @api.model

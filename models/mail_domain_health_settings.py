@@ -1,14 +1,15 @@
 """``mail.domain.health``: the settings of the checks, gathered from the database.
 
-The model gathers raw values (system parameters, outgoing servers' hosts, the platform);
+The model gathers raw values (system parameters, outgoing servers' hosts, the hosting platform);
 ``deliverability.health_settings`` turns them into the options of a run, and chooses the
 sending provider with ``deliverability.providers``.
 """
 
 import dataclasses
 import logging
+import os
 
-from odoo import _, api, models, release, tools
+from odoo import _, api, models, tools
 
 from .. import seams
 from ..deliverability import health_settings, providers
@@ -31,11 +32,23 @@ class MailDomainHealth(models.Model):
         return self.env["ir.config_parameter"].sudo().get_param(PARAM % key) or default
 
     @api.model
+    def _health_hosted_on(self):
+        """The hosting platform whose servers send this database's mail when it has no outgoing
+        server of its own: ``odoo`` on Odoo.sh, None when self-hosted.
+
+        Odoo.sh sets the ``ODOO_STAGE`` environment variable (production, staging, dev) in every
+        container it runs; a self-hosted server does not. (Odoo Online and Flectra's cloud do not
+        install third-party modules: a Flectra database is self-hosted, or says so in the settings.)
+        """
+        return "odoo" if os.environ.get("ODOO_STAGE") else None
+
+    @api.model
     def _health_smtp_hosts(self):
-        """The hosts of the active outgoing servers in priority order, else the configuration file's."""
+        """The hosts of the active outgoing servers in priority order, else the configuration file's
+        (on Odoo.sh the configuration file's server is the platform's: not the database's own)."""
         servers = self.env["ir.mail_server"].sudo().search([("smtp_host", "!=", False)])
         hosts = servers.mapped("smtp_host")
-        if not hosts and tools.config.get("smtp_server"):
+        if not hosts and tools.config.get("smtp_server") and not self._health_hosted_on():
             hosts = [tools.config["smtp_server"]]
         return list(dict.fromkeys(host.strip().lower() for host in hosts if host.strip()))
 
@@ -63,7 +76,7 @@ class MailDomainHealth(models.Model):
         settings = health_settings.resolve(
             self._health_params(),
             self._health_smtp_hosts(),
-            release.product_name,
+            self._health_hosted_on(),
             system_nameservers=self._health_system_nameservers(),
             extra_selectors=tuple(self._health_dkim_selectors()),
         )
@@ -79,7 +92,7 @@ class MailDomainHealth(models.Model):
         if setting is None:
             setting, spf_include = self._health_param("provider"), self._health_param("spf_include")
         return health_settings.choose_provider(
-            setting, spf_include, self._health_smtp_hosts(), release.product_name
+            setting, spf_include, self._health_smtp_hosts(), self._health_hosted_on()
         )
 
     @api.model
@@ -99,17 +112,23 @@ class MailDomainHealth(models.Model):
                 provider=provider.label,
                 host=assumption.host,
             )
+        elif reason is providers.Reason.PLATFORM:
+            why = _(
+                "%(provider)s: this database runs on Odoo.sh and has no outgoing server of its own, so the "
+                "platform's servers send its mail.",
+                provider=provider.label,
+            )
         elif assumption.unknown_hosts:
             why = _(
-                "%(provider)s, the platform this database runs on: the outgoing servers (%(hosts)s) are "
-                "not a provider this module knows. If you send through another service, choose it in the "
-                "settings (Sending Provider).",
+                "%(provider)s: the outgoing servers (%(hosts)s) are not a provider this module knows. If "
+                "they relay through a provider, choose it in Sending Provider.",
                 provider=provider.label,
                 hosts=", ".join(assumption.unknown_hosts),
             )
         else:
             why = _(
-                "%(provider)s, the platform this database runs on (no outgoing server is configured).",
+                "%(provider)s: no outgoing server is configured, so Odoo sends through the SMTP server of "
+                "this machine.",
                 provider=provider.label,
             )
         dkim = self._health_dkim_explanation(provider)
@@ -117,6 +136,19 @@ class MailDomainHealth(models.Model):
 
     @api.model
     def _health_dkim_explanation(self, provider):
+        if provider.authorized_by_ips:
+            ips = ", ".join(health_settings.split_values(self._health_param("sending_ips")))
+            spf = (
+                _("SPF: the sending IPs %s must pass each domain's record (ip4:/ip6:).", ips)
+                if ips
+                else _(
+                    "SPF: the addresses of the outgoing servers' hosts must pass each domain's record "
+                    "(ip4:/ip6:); give the public addresses in Sending IPs if they are not those."
+                )
+            )
+            return _(
+                "%s DKIM: the database signs with its own keys (DKIM Keys in the technical settings).", spf
+            )
         selectors = ", ".join(provider.selectors)
         setup = provider.dkim_setup
         if setup is providers.DkimSetup.DELEGATED:

@@ -1,11 +1,10 @@
-import ipaddress
-
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
 from ..deliverability import dkim, providers
 from ..deliverability.dns import Nameserver
-from ..deliverability.health_settings import AUTOMATIC, CUSTOM, split_values
+from ..deliverability.domains import address_problem
+from ..deliverability.health_settings import AUTOMATIC, CUSTOM, OWN_SERVER, split_values
 from .mail_server_usage import DAILY_LIMIT_PARAMETER
 
 
@@ -17,9 +16,9 @@ class ResConfigSettings(models.TransientModel):
         string="Sending Provider",
         default=AUTOMATIC,
         config_parameter="mail_domain_health.provider",
-        help="Who sends the database's mail: decides the SPF include and the DKIM selectors the "
-        "domains must publish. Automatic: the provider of the outgoing servers' hosts, else the "
-        "platform the database runs on.",
+        help="Who sends the database's mail: decides what the domains must publish in SPF and DKIM. "
+        "Automatic: the provider of the outgoing servers' hosts; else, on Odoo.sh without an outgoing "
+        "server, Odoo; else your own SMTP server, authorized by its addresses.",
     )
     domain_health_provider_note = fields.Char(
         string="Provider Assumed", compute="_compute_domain_health_provider_note"
@@ -43,8 +42,9 @@ class ResConfigSettings(models.TransientModel):
     domain_health_sending_ips = fields.Char(
         string="Sending IPs",
         config_parameter="mail_domain_health.sending_ips",
-        help="The addresses your mail leaves from, evaluated against SPF. Empty: the addresses of "
-        "the outgoing mail servers' hosts.",
+        help="The public addresses your mail leaves from, evaluated against SPF. Empty: the addresses "
+        "of the outgoing mail servers' hosts. Loopback and private addresses are refused: receivers "
+        "never see mail come from them.",
     )
     domain_health_retention_days = fields.Integer(
         string="Keep History (days)",
@@ -73,7 +73,12 @@ class ResConfigSettings(models.TransientModel):
     @api.model
     def _domain_health_provider_choices(self):
         table = [(p.name, f"{p.label} ({p.spf_include})") for p in providers.TABLE]
-        return [(AUTOMATIC, _("Automatic")), *table, (CUSTOM, _("Custom (own SMTP server)"))]
+        return [
+            (AUTOMATIC, _("Automatic")),
+            (OWN_SERVER, _("My own SMTP server (authorized by its addresses)")),
+            *table,
+            (CUSTOM, _("Another provider (its SPF include)")),
+        ]
 
     @api.depends("domain_health_provider", "domain_health_spf_include")
     def _compute_domain_health_provider_note(self):
@@ -112,9 +117,8 @@ class ResConfigSettings(models.TransientModel):
             except ValueError as exc:
                 raise ValidationError(_("DNS nameservers: %s", exc)) from None
         for item in split_values(self.domain_health_sending_ips):
-            try:
-                ipaddress.ip_address(item)
-            except ValueError:
-                raise ValidationError(_("Sending IPs: %r is not an IP address.", item)) from None
+            problem = address_problem(item)  # the settings refuse them; the engine takes what it is given
+            if problem:
+                raise ValidationError(_("Sending IPs: %(ip)s is %(problem)s.", ip=item, problem=problem))
         if self.domain_health_retention_days < 0:
             raise ValidationError(_("The history retention cannot be negative."))

@@ -21,3 +21,4 @@ from . import test_send_hooks
 from . import test_unsubscribe
 from . import test_dmarc_relaying
 from . import test_bulk_senders
+from . import test_one_judgement

@@ -77,7 +77,10 @@ class TestHealthFields(DomainHealthCase):
         for field, value, message in [
             ("domain_health_nameservers", "ns1.example.com", "is not an IP address"),
             ("domain_health_nameservers", "127.0.0.1:99999", "port '99999' is not in 1-65535"),
-            ("domain_health_sending_ips", "192.0.2.300", "'192.0.2.300' is not an IP address"),
+            ("domain_health_sending_ips", "192.0.2.300", "192.0.2.300 is not an IP address"),
+            # receivers never see mail come from these: refused with the reason, not dropped
+            ("domain_health_sending_ips", "127.0.0.1", "127.0.0.1 is a loopback address"),
+            ("domain_health_sending_ips", "203.0.113.9, 192.168.1.20", "192.168.1.20 is a private address"),
             ("domain_health_dkim_selectors", "bad selector!", "is not a valid DNS label"),
             ("domain_health_dkim_selectors", "s1, -bad-", "'-bad-' is not a valid DNS label"),
             ("domain_health_retention_days", -1, "cannot be negative"),
@@ -116,10 +119,14 @@ class TestHealthFields(DomainHealthCase):
         preview = self.env["mail.send.preview"].create({"author": "jane@good.test"})
         self.assertEqual(preview.alignment_state, "unknown", "nothing checked yet")
         self.health("good.test", "bad.test")._health_check()
-        self.assertEqual(self.Health._health_facts("Jane@Good.Test")["dkim"], "pass")
+        facts = self.Health._health_mail_facts("Good.Test")
+        self.assertEqual([(r.selector, r.result) for r in facts.dkim], [("mdh", "pass")])
         preview = self.env["mail.send.preview"].create({"author": "jane@good.test"})
-        self.assertEqual(preview.alignment_state, "pass")
-        self.assertIn("DKIM is published for good.test", preview.alignment_details)
+        self.assertEqual((preview.alignment_state, preview.mail_outcome), ("pass", "delivered"))
+        self.assertIn("DMARC passes through aligned SPF and DKIM", preview.alignment_details)
+        self.assertIn("good.test is the From domain", preview.alignment_details)
         preview = self.env["mail.send.preview"].create({"author": "jane@bad.test"})
-        self.assertEqual(preview.alignment_state, "fail")
-        self.assertIn("bad.test publishes DMARC p=quarantine", preview.alignment_details)
+        self.assertEqual((preview.alignment_state, preview.mail_outcome), ("fail", "spam"))
+        self.assertIn("p=quarantine of bad.test asks receivers to quarantine it", preview.alignment_details)
+        record = self.Health.search([("name", "=", "bad.test")])
+        self.assertEqual(record.mail_outcome, "spam", "Domain Health gives the same answer")

@@ -1,12 +1,13 @@
-"""The sending provider the checks assume: the setting, else the outgoing servers' hosts, else the
-platform; the wizard and the settings say which and why."""
+"""The sending provider the checks assume: the setting, else the outgoing servers' hosts, else Odoo
+on Odoo.sh without an outgoing server, else the database's own SMTP server; the wizard and the
+settings say which and why."""
 
+import os
 from unittest.mock import patch
 
-from odoo import release
 from odoo.tests import Form, tagged
 
-from ..deliverability import providers
+from ..deliverability import lookups, providers
 from .common import DomainHealthCase
 
 
@@ -24,15 +25,39 @@ class TestHealthProvider(DomainHealthCase):
         for sequence, host in enumerate(hosts):
             self.env["ir.mail_server"].create({"name": host, "smtp_host": host, "sequence": sequence})
 
-    def test_without_a_known_server_the_platform_decides(self):
+    def test_without_a_known_server_the_own_servers_send(self):
+        """Self-hosted, servers of no known provider: its own SMTP server, SPF by its addresses (the
+        outgoing server's host resolves to 192.0.2.25 in the test zone), no include, no Odoo CNAME."""
         self.set_servers("smtp.mailer.test")
-        with patch.object(release, "product_name", "Odoo"):  # the platform, whichever this is
+        settings = self.Health._health_settings()
+        self.assertEqual(settings.options.provider, providers.OWN)
+        self.assertEqual(settings.options.sending_hosts, ("smtp.mailer.test",))  # looked up by the run
+        resolved = lookups.sending_ips(settings.options, settings.run_options)
+        self.assertEqual(resolved, ("192.0.2.25", "2001:db8::25"))
+        self.assertEqual(settings.options.selectors, ("mdh",), "the settings' selectors only")
+        note = self.Health._health_provider_explanation()
+        self.assertIn("My own SMTP server: the outgoing servers (smtp.mailer.test) are not a provider", note)
+        self.assertIn("the addresses of the outgoing servers' hosts must pass each domain's record", note)
+        self.assertIn("the database signs with its own keys", note)
+        self.assertNotIn("odoo", note.lower().replace("odoo.sh", ""))
+        with patch.dict(os.environ, {"ODOO_STAGE": "production"}):  # Odoo.sh with a server of its own
+            self.assertEqual(self.Health._health_settings().options.provider, providers.OWN)
+
+    def test_on_odoo_sh_without_a_server_odoo_sends(self):
+        self.set_servers()
+        self.assertEqual(self.Health._health_settings().options.provider, providers.OWN)
+        with patch.dict(os.environ, {"ODOO_STAGE": "production"}):
             self.assertEqual(self.Health._health_settings().options.provider, providers.ODOO)
             note = self.Health._health_provider_explanation()
-        self.assertIn("Odoo, the platform this database runs on", note)
-        self.assertIn("(smtp.mailer.test) are not a provider this module knows", note)
-        with patch.object(release, "product_name", "Flectra"):
-            self.assertEqual(self.Health._health_settings().options.provider, providers.FLECTRA)
+            self.assertIn("this database runs on Odoo.sh and has no outgoing server of its own", note)
+
+    def test_own_server_spf_needs_no_include(self):
+        """The own relay authorized by ip4: in good.test's include chain passes SPF without Odoo's include."""
+        self.set_servers("smtp.mailer.test")
+        good = self.health("good.test")
+        good._health_check()
+        self.assertEqual(self.verdict(good, "spf").status, "pass", self.verdict(good, "spf").summary)
+        self.assertNotIn("_spf.odoo.com", self.verdict(good, "spf").summary)
 
     def test_the_outgoing_servers_hosts_suggest_the_provider_in_priority_order(self):
         self.set_servers("smtp.mailer.test", "smtp.sendgrid.net", "smtp.gmail.com")
@@ -75,4 +100,5 @@ class TestHealthProvider(DomainHealthCase):
         field = self.env["res.config.settings"]._fields["domain_health_provider"]
         choices = dict(field._description_selection(self.env))
         self.assertEqual(set(choices), {"auto", "custom", *providers.PROVIDERS})
+        self.assertEqual(choices["own"], "My own SMTP server (authorized by its addresses)")
         self.assertEqual(choices["microsoft"], "Microsoft 365 (spf.protection.outlook.com)")

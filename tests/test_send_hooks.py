@@ -22,7 +22,9 @@ class TestSendHooksReached(SinkMixin, DkimCase):
         cls.env["mail.dkim.key"].search([]).action_check_dns()
 
     def test_every_override_overrides_a_method_of_odoo(self):
-        for model in ("ir.mail_server", "mail.mail"):
+        # the send path, and the readers of the identity (see deliverability/identity.py)
+        identity = ("res.company", "mail.thread", "base", "mail.alias.domain")
+        for model in ("ir.mail_server", "mail.mail", *identity):
             mro = type(self.env[model]).__mro__
             # this module's extensions of the model (not its mixins, whose methods are its own)
             ours = [

@@ -1,7 +1,5 @@
 """The sending preview wizard: same decision as the send path, alignment from the last known health."""
 
-from unittest.mock import patch
-
 from odoo.exceptions import AccessError
 from odoo.tests import Form, tagged
 
@@ -78,7 +76,7 @@ class TestSendPreview(SenderCase):
         self.set_params(mail_default_from="noreply@test.mycompany.com")
         wizard = self.preview(author="jane@gmail.com")
         self.assertEqual(wizard.result_from, "jane <noreply@test.mycompany.com>")
-        self.assertIn("(the system parameter mail.default.from)", wizard.result_settings)
+        self.assertIn("(the system parameters mail.catchall.domain,", wizard.result_settings)
         self.assertIn("Reply-To (catchall): none", wizard.result_settings)
 
     def test_nothing_to_send_from_is_said(self):
@@ -93,21 +91,6 @@ class TestSendPreview(SenderCase):
             self.assertEqual(form.result_rule, "author_matches")
             form.author = "ann@gmail.com"
             self.assertEqual(form.result_rule, "encapsulated")
-
-    def test_alignment_from_known_health(self):
-        model = type(self.env["mail.domain.health"])
-        health = {
-            self.alias_domain: {"spf": "pass", "dkim": "pass", "dmarc": "pass", "dmarc_policy": "reject"},
-            "yahoo.com": {"spf": "fail", "dkim": "fail", "dmarc": "fail", "dmarc_policy": "reject"},
-        }
-        self.assertEqual(self.preview(author="jane@gmail.com").alignment_state, "unknown")
-        with patch.object(model, "_health_facts", lambda self, domain: health.get(domain)):
-            self.assertEqual(self.preview(author="jane@gmail.com").alignment_state, "pass")
-            # sent as itself through a server that accepts anything: yahoo.com's p=reject applies
-            wizard = self.preview(author="jane@yahoo.com", mail_server_id=self.mail_server_default.id)
-            self.assertEqual(wizard.result_from, "jane@yahoo.com")
-            self.assertEqual(wizard.alignment_state, "fail")
-            self.assertIn("p=reject", wizard.alignment_details)
 
     def test_menu_action_and_server_button(self):
         action = self.env.ref("mail_domain_health.action_mail_send_preview")

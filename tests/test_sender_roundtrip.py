@@ -235,3 +235,53 @@ class TestChatterRoundTrip(MockSmtplibCase, TransactionCase):
                 "bounce@mycompany.example",
                 "catchall@mycompany.example",
             )
+
+    # --- the identity in every state: whatever the administrator did, in whatever order ---
+
+    SEED = ("notifications@mycompany.example", "bounce@mycompany.example", "catchall@mycompany.example")
+
+    def test_parameters_without_an_alias_domain(self):
+        """Parameters set before this module was installed (no write-through ran) and no alias domain:
+        the identity is the parameters'."""
+        self.server_for("mycompany.example")
+        for key, value in {"mail.catchall.domain": "mycompany.example", "mail.bounce.alias": "bounce",
+                           "mail.default.from": "notifications"}.items():  # fmt: skip
+            self.env.cr.execute(
+                "INSERT INTO ir_config_parameter (key, value) VALUES (%s, %s) "
+                "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+                (key, value),
+            )
+        self.env.registry.clear_cache()
+        self.env.invalidate_all()
+        self.assertFalse(self.env["mail.alias.domain"].search([]))
+        self.round_trip(self.company, *self.SEED)
+
+    def test_alias_domain_deleted(self):
+        """The issue's case: parameters, one server with From filter = the domain, then the alias domain
+        is deleted (Settings > Technical > Alias Domains): not From the author's gmail address."""
+        self.server_for("mycompany.example")
+        self.set_parameters("mycompany.example")
+        domain = self.env["mail.alias.domain"].search([("name", "=", "mycompany.example")])
+        # as in a database where no alias uses it yet (Odoo refuses to delete one that is used)
+        self.env["mail.alias"].search([("alias_domain_id", "=", domain.id)]).alias_domain_id = False
+        domain.unlink()
+        self.assertFalse(self.company.alias_domain_id)
+        self.round_trip(self.company, *self.SEED)
+
+    def test_alias_domain_detached_from_the_company(self):
+        self.server_for("mycompany.example")
+        self.set_parameters("mycompany.example")
+        self.company.alias_domain_id = False
+        self.round_trip(self.company, *self.SEED)
+
+    def test_second_company_created_later(self):
+        """A company created after the parameters, with an alias domain of its own: the parameters are
+        global, its mail goes out with their identity too."""
+        self.server_for("mycompany.example", "later.example")
+        self.set_parameters("mycompany.example", bounce="returns")
+        later = self.env["res.company"].create({"name": "Later Company"})
+        self.alias_domain("later.example", later)
+        self.author.company_ids = [(4, later.id)]
+        seed = ("notifications@mycompany.example", "returns@mycompany.example", "catchall@mycompany.example")
+        self.round_trip(later, *seed)
+        self.round_trip(self.company, *seed)

@@ -6,16 +6,34 @@ writes DEST/mail_domain_health, installable on that series (with its requirement
 written for Odoo 18; each difference is one narrow transform below, applied to the structure that
 holds it (Python through ast/tokenize, XML through lxml, tours through their object literals), and
 the series itself is written into ``seams.py`` (``SERIES``) for the code that differs at Odoo's
-seams. readme/DEVELOP.rst lists the differences. Needs lxml (Odoo's own Python has it).
+seams. readme/DEVELOP.rst lists the differences. Needs lxml (Odoo's own Python has it; without it,
+the repository's .venv is used when the test command has made it).
 """
 
 import ast
+import os
 import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+def _need_lxml():
+    """Data files are edited with lxml: without it, run again with the repository's .venv (made by
+    the test command) when it has lxml, else say which Python to use."""
+    try:
+        import lxml  # noqa: F401
+    except ImportError:
+        venv = Path(__file__).resolve().parent.parent / ".venv" / "bin" / "python"
+        if venv.is_file() and Path(sys.prefix).resolve() != venv.parent.parent.resolve():
+            os.execv(str(venv), [str(venv), *sys.argv])
+        sys.exit("tools/series.py needs lxml: run it with Odoo's Python (it has lxml), or pip install lxml")
+
+
+if __name__ == "__main__":
+    _need_lxml()
 
 import series_js  # noqa: E402
 import series_py  # noqa: E402

@@ -168,6 +168,8 @@ def check_python(addon: Path, target: series.Series) -> list[str]:
                 if engine and "import" not in where:
                     continue  # the engine names providers such as Odoo's in strings and variables
                 errors.append(f"{relative}: {where}")
+    if target.odoo == 17:
+        errors += only_from_18(addon)
     seams = ast.parse((addon / "seams.py").read_text(encoding="utf-8"))
     values = [
         node.value.value
@@ -176,6 +178,24 @@ def check_python(addon: Path, target: series.Series) -> list[str]:
     ]
     if values != [target.odoo]:
         errors.append(f"seams.py: SERIES is {values}, not {target.odoo}")
+    return errors
+
+
+def only_from_18(addon: Path) -> list[str]:
+    """Uses of ``env._`` (``self.env._``, Odoo 18's translation helper) in the Odoo layer: Odoo 17's
+    Environment has no ``_`` (``from odoo import _`` works on every series)."""
+    errors = []
+    for path in sorted(addon.rglob("*.py")):
+        relative = path.relative_to(addon)
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and node.attr == "_":
+                if getattr(node.value, "attr", None) == "env":
+                    where = f"{relative}: line {node.lineno}"
+                    errors.append(f"{where}: env._ does not exist on Odoo 17 (use odoo's _)")
     return errors
 
 

@@ -1,5 +1,6 @@
 """Test Deliverability: a real message from a chosen author through the real send path, judged as a
-receiving server would judge it (``deliverability.verdict``).
+receiving server would judge it (``deliverability.verdict``): Domain Health's judgement of its domains
+(``deliverability.judgement``, the same facts), with what the real message adds.
 
 The message is built and prepared by ``mail.mail`` and ``ir.mail_server`` as any other (sender rules,
 DKIM signature) and captured at the SMTP session instead of being delivered; when the administrator
@@ -9,13 +10,12 @@ gives a recipient, those very bytes are then delivered to it through the server.
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
 
-from ..deliverability import bulk_senders, dkim_sign, lookups, verdict
+from ..deliverability import bulk_senders, dkim_sign, verdict
 from ..deliverability.bulk_senders import Kind, Requirement
-from ..deliverability.verdict import Outcome
+from ..deliverability.judgement import Signer
 from ..models.ir_mail_server import CONNECT
-from ..models.mail_domain_health import STATES
+from ..models.mail_domain_health import OUTCOMES, STATES
 
-OUTCOMES = [(outcome.value, outcome.label.capitalize()) for outcome in Outcome]
 REQUIREMENTS = [(requirement.value, requirement.label) for requirement in Requirement]
 CAPTURE_RECIPIENT = "deliverability-test@example.org"
 
@@ -182,14 +182,15 @@ class MailDeliverabilityTest(models.TransientModel):
             settings = health._health_settings()
         except ValueError as exc:
             raise UserError(_("The test could not run: %s", exc)) from None
-        result, judged = bulk_senders.run(
+        result = verdict.run(
             data,
             envelope,
-            lookups.sending_ips(settings.options, settings.run_options),
+            settings.options,
             settings.run_options,
-            Kind(self.mail_kind),
             catchall_domain=self._catchall_domain() or None,
         )
+        ips = settings.options.sending_ips
+        judged = bulk_senders.run(data, result, ips, settings.run_options, Kind(self.mail_kind))
         self.write(self._result_values(result, envelope, data))
         self.requirement_ids = [Command.clear()] + [
             Command.create(
@@ -217,12 +218,15 @@ class MailDeliverabilityTest(models.TransientModel):
         return (icp or self.env.company.sudo().alias_domain_id.name or "").strip().lower()
 
     def _result_values(self, result, envelope, data):
-        spf = [f"{r.ip}: {r.result} for {r.domain} ({r.reason})" for r in result.spf] or [
+        provider = _("the provider's servers")
+        spf = [f"{r.ip or provider}: {r.result} for {r.domain} ({r.reason})" for r in result.spf] or [
             _("no sending IP is known: set them in the Domain Health settings")
         ]
-        dkim = [f"{r.selector}._domainkey.{r.domain}: {r.result} ({r.reason})" for r in result.dkim] or [
-            _("the message is not signed")
-        ]
+        signers = {Signer.MESSAGE: _("on the message"), Signer.PROVIDER: _("added by the provider")}
+        dkim = [
+            f"{r.selector}._domainkey.{r.domain}: {r.result}, {signers.get(r.signer, '')} ({r.reason})"
+            for r in result.dkim
+        ] or [_("the message is not signed")]
         policy = (
             _("p=%(policy)s, from %(where)s", policy=result.dmarc_policy, where=result.dmarc_record_domain)
             if result.dmarc_policy
@@ -237,9 +241,20 @@ class MailDeliverabilityTest(models.TransientModel):
         )
         headers = data[: data.find(b"\r\n\r\n")].decode("utf-8", "replace")
         author = verdict.from_address(data)
+        reason = result.reason
+        if result.expected is not None:
+            reason = _(
+                "%(reason)s\nDomain Health for these domains: %(outcome)s (%(why)s).",
+                reason=reason,
+                outcome=result.expected.outcome.label,
+                why=result.expected.reason,
+            )
+            added = result.additions()
+            if added:
+                reason = _("%(reason)s\nThis message adds: %(added)s.", reason=reason, added="; ".join(added))
         return {
             "outcome": result.outcome.value,
-            "reason": result.reason,
+            "reason": reason,
             "fixes": "\n".join(result.fixes) or False,
             "spf_result": "\n".join(spf),
             "dkim_result": "\n".join(dkim),

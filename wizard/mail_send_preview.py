@@ -2,9 +2,8 @@
 
 from odoo import _, api, fields, models
 
-from ..deliverability import identity, sender
-from ..deliverability.findings import Status
-from ..models.mail_domain_health import STATES
+from ..deliverability import identity, judgement, sender
+from ..models.mail_domain_health import OUTCOMES, STATES
 
 RULES = [(rule.value, rule.label) for rule in sender.Rule]
 
@@ -41,6 +40,7 @@ class MailSendPreview(models.TransientModel):
     result_explanation = fields.Text("Why", compute="_compute_result")
     result_settings = fields.Text("Settings in Effect", compute="_compute_result")
     alignment_state = fields.Selection(STATES, "SPF/DMARC Alignment", compute="_compute_result")
+    mail_outcome = fields.Selection(OUTCOMES, "Receivers", compute="_compute_result")
     alignment_details = fields.Text("Alignment Details", compute="_compute_result")
 
     def _author_text(self):
@@ -68,7 +68,7 @@ class MailSendPreview(models.TransientModel):
                 wizard.sent_as = author
                 wizard.result_explanation = reason
                 continue
-            verdict = sender.alignment(sent.header_from, sent.envelope_from, wizard._mdh_domain_health)
+            verdict = wizard._mdh_judgement(sent)
             wizard.update(
                 {
                     "sent_as": author,
@@ -83,13 +83,14 @@ class MailSendPreview(models.TransientModel):
                     "result_explanation": sent.explain(server_name),
                     "result_settings": wizard._mdh_settings_text(found),
                     "alignment_state": verdict.status.value,
-                    "alignment_details": "\n".join(verdict.reasons),
+                    "mail_outcome": verdict.outcome.value,
+                    "alignment_details": wizard._mdh_judgement_text(verdict),
                 }
             )
 
     @api.model
     def _mdh_result_fields(self):
-        return [name for name in self._fields if name.startswith(("result_", "alignment_"))]
+        return [name for name in self._fields if name.startswith(("result_", "alignment_", "mail_"))]
 
     def _mdh_settings_text(self, found):
         """Lines of "Settings in Effect": each address of the identity and where it comes from."""
@@ -106,19 +107,38 @@ class MailSendPreview(models.TransientModel):
             lines.append(f"{label}: {address.value or _('none')} ({source})")
         return "\n".join(lines)
 
-    def _mdh_domain_health(self, domain):
-        """The last known health of ``domain`` from its Domain Health record (no DNS), or None."""
-        facts = self.env["mail.domain.health"]._health_facts(domain)
-        if not facts:
-            return None
+    def _mdh_judgement(self, sent):
+        """``judgement.judge`` of the message as it would be sent, with the facts the last Domain
+        Health check stored for its From and envelope domains (no DNS): Domain Health's answer."""
+        from_domain = sender.domain_of(sent.header_from)
+        envelope_domain = sender.domain_of(sent.envelope_from)
+        health = self.env["mail.domain.health"]
+        facts = {d: health._health_mail_facts(d) for d in (from_domain, envelope_domain) if d}
+        unknown = [d for d in (from_domain, envelope_domain) if d and facts.get(d) is None]
+        if not from_domain or not envelope_domain:
+            return judgement.unknown(from_domain, envelope_domain, _("no usable address"))
+        if unknown:
+            return judgement.unknown(
+                from_domain,
+                envelope_domain,
+                _(
+                    "No Domain Health check has judged the mail of %s yet: run the check (a check DNS "
+                    "did not answer judges nothing).",
+                    ", ".join(dict.fromkeys(unknown)),
+                ),
+            )
+        author, envelope = facts[from_domain], facts[envelope_domain]
+        return judgement.judge(from_domain, envelope_domain, envelope.spf, author.dkim, author.policy)
 
-        def status(key):
-            value = facts.get(key)
-            return Status(value) if value in Status._value2member_map_ else None
-
-        return sender.DomainHealth(
-            spf=status("spf"),
-            dkim=status("dkim"),
-            dmarc=status("dmarc"),
-            dmarc_policy=facts.get("dmarc_policy") or None,
-        )
+    def _mdh_judgement_text(self, verdict):
+        lines = []
+        if verdict.from_domain and verdict.envelope_domain:
+            lines.append(
+                _(
+                    "SPF is checked on the envelope domain: %s.",
+                    judgement.alignment_words(verdict.envelope_domain, verdict.from_domain),
+                )
+            )
+        lines.append(f"{verdict.outcome.label.capitalize()}: {verdict.reason}.")
+        lines += verdict.fixes
+        return "\n".join(lines)

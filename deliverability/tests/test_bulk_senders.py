@@ -7,7 +7,7 @@ import email.policy
 import email.utils
 from email.message import EmailMessage
 
-from deliverability import dkim_keys, dkim_sign, unsubscribe
+from deliverability import dkim_keys, dkim_sign, unsubscribe, verdict
 from deliverability.bulk_senders import Kind, Requirement, judge
 from deliverability.findings import Status
 
@@ -58,7 +58,8 @@ def message(author="Ann <ann@pass.test>", sign=("pass.test",), one_click=True, e
 
 
 def statuses(run, resolver, data, kind, ips=(IP,), envelope="bounce@pass.test"):
-    _result, judged = run(judge(data, envelope, list(ips), resolver, kind))
+    result = run(verdict.judge(data, envelope, list(ips), resolver))
+    judged = run(judge(data, result, list(ips), resolver, kind))
     return {j.requirement: j for j in judged}
 
 

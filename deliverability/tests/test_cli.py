@@ -106,6 +106,16 @@ def test_odoo_provider_switches_include_and_selector(ns):
     assert "flectra" not in out
 
 
+def test_own_smtp_server_is_judged_by_its_addresses(ns):
+    """--provider own: no include asked for; the --ip addresses must pass, the fix authorizes them."""
+    code, out, err = run_cli("check", "strict.example", "--provider", "own", "--ip", "192.0.2.25", *ns)
+    assert err.startswith("provider: My own SMTP server (SPF by the --ip addresses, DKIM no selector")
+    assert "include:" not in out
+    assert 'IN TXT "v=spf1 ip4:198.51.100.1 ip4:192.0.2.25 -all"' in out
+    _, out, _ = run_cli("check", "strict.example", "--provider", "own", "--ip", "198.51.100.1", *ns)
+    assert "every sending IP passes" in out
+
+
 def test_json_contract(ns):
     code, out, err = run_cli(
         "check",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from deliverability import dmarc, spf
+from deliverability import dmarc, judgement, spf
 from deliverability.findings import Check, DkimFinding, Finding, Status
 
 ZONES = {
@@ -83,7 +83,11 @@ def dkim_finding(status: Status) -> DkimFinding:
 
 
 def check(run, resolver, domain, spf=SPF_PASS, dkim=(), **kwargs):
-    finding = run(dmarc.check(domain, resolver, spf, tuple(dkim), **kwargs))
+    """DMARC of ``domain`` whose SPF and DKIM checks gave ``spf`` and ``dkim``, through the facts
+    every screen judges with."""
+    spf_facts = judgement.spf_facts(domain, spf, (), "_spf.provider.test")
+    dkim_facts = judgement.dkim_facts(domain, dkim, ())
+    finding = run(dmarc.check(domain, resolver, spf_facts, dkim_facts, **kwargs))
     assert finding.check is Check.DMARC
     return finding
 
@@ -376,7 +380,7 @@ def test_spf_with_warnings_that_authorizes_the_provider_meets_the_policy(resolve
     assert spf_finding.status is Status.WARNING and spf_finding.authorizes_provider
     finding = check(run, resolver, domain, spf_finding)
     assert finding.status is Status.PASS
-    assert finding.summary == "DMARC policy p=reject is met: mail passes SPF (see its warnings)"
+    assert finding.summary == "DMARC policy p=reject is met: mail passes SPF"
 
 
 def test_spf_with_warnings_without_the_provider_does_not(resolver, run):

@@ -12,6 +12,7 @@ from deliverability.identity import (
     Source,
     alias_domain_values,
     describes,
+    effective,
     parameter_values,
     resolve,
 )
@@ -169,13 +170,36 @@ PRECEDENCE = {
         IdentityInputs(parameters=Parameters(default_from="notifications")),
         (None, Source.NONE), (None, Source.NONE), (None, Source.NONE),
     ),
-    "with an alias domain the parameter reached it already": (
+    "with an alias domain that says otherwise: the parameter that is set wins": (
         IdentityInputs(alias_domain=COMPANY, parameters=Parameters(default_from="noreply@elsewhere.example")),
-        ("notifications@mycompany.example", Source.ALIAS_DOMAIN),
+        ("noreply@elsewhere.example", Source.PARAMETER),
         ("bounce@mycompany.example", Source.ALIAS_DOMAIN),
         ("catchall@mycompany.example", Source.ALIAS_DOMAIN),
     ),
 }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "parameters, alias, expected",
+    [
+        (Parameters(), None, None),
+        (Parameters(), COMPANY, COMPANY),
+        # the alias domain was deleted or detached: the parameters alone, Odoo's defaults beside them
+        (SEED, None, AliasDomain("mycompany.example", "catchall", "bounce", "notifications")),
+        (Parameters("mycompany.example", bounce_alias="returns"), None,
+         AliasDomain("mycompany.example", "catchall", "returns", "notifications")),
+        # the same domain: what the alias domain says where no parameter is set
+        (Parameters(bounce_alias="returns"), AliasDomain("mycompany.example", "replies", "b", "hello"),
+         AliasDomain("mycompany.example", "replies", "returns", "hello")),
+        # another domain (a company's own alias domain): the parameters' domain, Odoo's defaults
+        (Parameters("mycompany.example"), AliasDomain("second.example", "c2", "b2", "n2"),
+         AliasDomain("mycompany.example", "catchall", "bounce", "notifications")),
+        # local parts without any domain: nothing to make an address of
+        (Parameters(bounce_alias="returns"), None, None),
+    ],
+)  # fmt: skip
+def test_effective_identity_whatever_records_exist(parameters, alias, expected):
+    assert effective(parameters, alias) == expected
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@
 
 import pytest
 
-from deliverability import checks, health_settings, lookups, providers
+from deliverability import checks, domains, health_settings, lookups, providers
 from deliverability.dns import Nameserver
 from deliverability.providers import DkimSetup, Reason
 
@@ -73,43 +73,53 @@ def test_smtp_hosts_name_their_provider(host, name):
     assert (found.name if found else None) == name
 
 
-def test_the_first_known_host_decides_else_the_platform():
-    first = providers.assume(["mail.example.com", "smtp.sendgrid.net", "smtp.gmail.com"], "Odoo")
+def test_the_first_known_host_decides_else_the_platform_else_the_own_servers():
+    first = providers.assume(["mail.example.com", "smtp.sendgrid.net", "smtp.gmail.com"])
     assert (first.provider.name, first.reason, first.host) == (
         "sendgrid",
         Reason.SMTP_HOST,
         "smtp.sendgrid.net",
     )
-    odoo = providers.assume(["mail.example.com"], "Odoo")
-    assert (odoo.provider, odoo.reason, odoo.unknown_hosts) == (
-        providers.ODOO,
-        Reason.PLATFORM,
+    # self-hosted: whatever the servers, the database's own relay, authorized by its addresses
+    own = providers.assume(["mail.example.com"])
+    assert (own.provider, own.reason, own.unknown_hosts) == (
+        providers.OWN,
+        Reason.OWN_SERVERS,
         ("mail.example.com",),
     )
-    assert providers.assume([], "Flectra").provider == providers.FLECTRA
-    assert providers.assume([], "Some Fork").provider == providers.ODOO
+    assert providers.assume([]).provider == providers.OWN
+    assert (providers.OWN.spf_include, providers.OWN.selectors, providers.OWN.authorized_by_ips) == (
+        "",
+        (),
+        True,
+    )
+    # Odoo.sh: the platform's servers send when the database has none of its own; not otherwise
+    assert providers.assume([], "odoo") == providers.Assumption(providers.ODOO, Reason.PLATFORM)
+    assert providers.assume(["mail.example.com"], "odoo").provider == providers.OWN
+    assert providers.assume([], "flectra").provider == providers.FLECTRA
+    assert providers.assume([], "some fork").provider == providers.OWN
 
 
 def test_the_setting_wins_and_bad_settings_say_why():
-    chosen = health_settings.choose_provider("mailjet", None, ["smtp.gmail.com"], "Odoo")
+    chosen = health_settings.choose_provider("mailjet", None, ["smtp.gmail.com"])
     assert (chosen.provider.name, chosen.reason) == ("mailjet", Reason.SETTING)
-    assert health_settings.choose_provider(None, None, ["smtp.gmail.com"], "Odoo").provider.name == "google"
-    custom = health_settings.choose_provider("custom", "_SPF.Example.com", [], "Odoo").provider
+    assert health_settings.choose_provider(None, None, ["smtp.gmail.com"]).provider.name == "google"
+    custom = health_settings.choose_provider("custom", "_SPF.Example.com", []).provider
     assert (custom.spf_include, custom.selectors) == ("_spf.example.com", ())
     with pytest.raises(ValueError, match="no SPF include"):
-        health_settings.choose_provider("custom", " ", [], "Odoo")
+        health_settings.choose_provider("custom", " ", [])
     with pytest.raises(ValueError, match="'192.0.2.1' is not a domain name: an SPF include names a domain"):
-        health_settings.choose_provider("custom", "192.0.2.1", [], "Odoo")
+        health_settings.choose_provider("custom", "192.0.2.1", [])
+    own = health_settings.choose_provider("own", None, ["smtp.gmail.com"])
+    assert (own.provider, own.reason) == (providers.OWN, Reason.SETTING)
     with pytest.raises(ValueError, match="unknown sending provider 'nope'"):
-        health_settings.choose_provider("nope", None, [], "Odoo")
+        health_settings.choose_provider("nope", None, [])
 
 
 def test_the_smtp_hosts_are_resolved_by_the_run_through_its_nameservers(nsd):
     params = {"nameservers": nsd.address, "dkim_selectors": "S1, s2", "dns_timeout": "0.5"}
     hosts = ["smtp.mailer.test", "local.mailer.test", "198.51.100.4", "smtp.sendgrid.net"]
-    settings = health_settings.resolve(
-        params, hosts, "Odoo", system_nameservers=None, extra_selectors=("k1",)
-    )
+    settings = health_settings.resolve(params, hosts, system_nameservers=None, extra_selectors=("k1",))
     assert settings.assumption.provider.name == "sendgrid"
     assert settings.options.selectors == ("s1", "s2", "k1")
     # the names are looked up by the run, beside its checks: none is asked while settings are read
@@ -122,10 +132,37 @@ def test_the_smtp_hosts_are_resolved_by_the_run_through_its_nameservers(nsd):
     assert (settings.run_options.timeout, settings.run_options.lifetime) == (0.5, 1.25)
 
     configured = health_settings.resolve(
-        {**params, "sending_ips": "203.0.113.9 not-an-ip ::1"}, hosts, "Odoo", system_nameservers=None
+        {**params, "sending_ips": "203.0.113.9 not-an-ip ::1"}, hosts, system_nameservers=None
     )
-    assert (configured.options.sending_ips, configured.ignored_ips) == (("203.0.113.9",), ("not-an-ip",))
+    # the Sending IPs setting is used as given (the settings form refuses loopback and private ones)
+    assert (configured.options.sending_ips, configured.ignored_ips) == (
+        ("203.0.113.9", "::1"),
+        ("not-an-ip",),
+    )
     assert configured.options.sending_hosts == ()
+
+
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ("192.0.2.25", None),  # documentation ranges are addresses like any other
+        ("2001:db8::25", None),
+        ("203.0.113.9", None),
+        ("127.0.0.1", "loopback"),
+        ("::1", "loopback"),
+        ("10.1.2.3", "private"),
+        ("172.20.0.5", "private"),
+        ("192.168.1.10", "private"),
+        ("100.64.0.1", "private"),
+        ("fd00::5", "private"),
+        ("169.254.0.1", "not the address of a host"),
+        ("0.0.0.0", "not the address of a host"),
+        ("mail.example.com", "not an IP address"),
+    ],
+)
+def test_addresses_receivers_never_see_are_named_with_the_reason(text, problem):
+    found = domains.address_problem(text)
+    assert (found is None) if problem is None else (problem in found)
 
 
 @pytest.mark.parametrize(
@@ -139,7 +176,7 @@ def test_the_smtp_hosts_are_resolved_by_the_run_through_its_nameservers(nsd):
 )
 def test_unusable_settings_are_a_readable_error(params, message):
     with pytest.raises(ValueError, match=message):
-        health_settings.resolve(params, [], "Odoo", system_nameservers=None)
+        health_settings.resolve(params, [], system_nameservers=None)
 
 
 def test_the_system_resolvers_are_used_only_when_allowed():

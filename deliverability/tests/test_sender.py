@@ -1,5 +1,5 @@
 """Addresses and From filters in the ASCII form Odoo compares, the rules a sent message is classified
-by, hostile input, parameter validation and DMARC alignment."""
+by, hostile input, parameter validation."""
 
 from __future__ import annotations
 
@@ -11,13 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from deliverability.findings import Status
 from deliverability.sender import (
-    DomainHealth,
     Rule,
     Sending,
     SentAs,
-    alignment,
     ascii_address,
     ascii_from_filter,
     classify,
@@ -298,56 +295,3 @@ def test_valid_parameters(key, value):
 def test_invalid_parameters(key, value, says):
     error = parameter_error(key, value)
     assert error and key in error and says in error
-
-
-# --- SPF / DMARC alignment ----------------------------------------------------------------------
-
-GOOD = DomainHealth(spf=Status.PASS, dkim=Status.PASS, dmarc=Status.PASS, dmarc_policy="reject")
-NO_DKIM = DomainHealth(spf=Status.PASS, dkim=Status.FAIL, dmarc=Status.PASS, dmarc_policy="reject")
-BAD = DomainHealth(spf=Status.FAIL, dkim=Status.FAIL, dmarc=Status.FAIL, dmarc_policy="reject")
-WEAK = DomainHealth(spf=Status.FAIL, dkim=Status.FAIL, dmarc=Status.WARNING, dmarc_policy="none")
-
-
-@pytest.mark.parametrize(
-    "header, envelope, known, status, aligned",
-    [
-        (
-            '"Jane" <notifications@example.com>',
-            "bounce@example.com",
-            {"example.com": GOOD},
-            Status.PASS,
-            True,
-        ),
-        # relaxed alignment: the organizational domain is the same
-        (
-            "a@mail.example.com",
-            "bounce@example.com",
-            {"mail.example.com": NO_DKIM, "example.com": GOOD},
-            Status.PASS,
-            True,
-        ),
-        (
-            "a@example.co.uk",
-            "bounce@mail.example.co.uk",
-            {"example.co.uk": NO_DKIM, "mail.example.co.uk": GOOD},
-            Status.PASS,
-            True,
-        ),
-        # SPF passes for another domain only, no DKIM: the seed's DMARC failure
-        ("jane@yahoo.com", "bounce@example.com", {"yahoo.com": BAD, "example.com": GOOD}, Status.FAIL, False),
-        (
-            "jane@weak.example",
-            "bounce@example.com",
-            {"weak.example": WEAK, "example.com": GOOD},
-            Status.WARNING,
-            False,
-        ),
-        ("jane@unknown.example", "bounce@example.com", {"example.com": NO_DKIM}, Status.UNKNOWN, False),
-        ("garbage", "bounce@example.com", {}, Status.UNKNOWN, False),
-    ],
-)
-def test_alignment(header, envelope, known, status, aligned):
-    verdict = alignment(header, envelope, known.get)
-    assert verdict.status is status
-    assert verdict.spf_aligned is aligned
-    assert verdict.reasons

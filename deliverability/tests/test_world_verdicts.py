@@ -24,7 +24,7 @@ PARAMS = {"provider": "custom", "spf_include": world.INCLUDE, "dkim_selectors": 
 def verdicts(nsd) -> dict:
     """Everything the Domain Health wizard learns about the world, as plain data."""
     params = {**PARAMS, "nameservers": nsd.address}
-    settings = health_settings.resolve(params, [world.SMTP_HOST], "Odoo", system_nameservers=None)
+    settings = health_settings.resolve(params, [world.SMTP_HOST], system_nameservers=None)
     run = checks.run(world.DOMAINS, settings.options, settings.run_options, world.PEOPLE)
     return {"reports": [report.to_dict() for report in run.reports], "people": run.policies}
 

@@ -71,6 +71,13 @@ def test_checks_find_a_missing_modifier_field_in_a_17_build(builds, tmp_path):
     ]
 
 
+def test_checks_find_env_translation_in_a_17_build(builds, tmp_path):
+    addon = copy(builds["17.0"], tmp_path)
+    (addon / "wizard" / "extra.py").write_text("def f(self):\n    _ = self.env._\n    return _('x')\n")
+    errors, _count, _python = series_check.check(addon, series.SERIES["17.0"])
+    assert "wizard/extra.py: line 2: env._ does not exist on Odoo 17 (use odoo's _)" in errors
+
+
 def test_checks_find_foreign_imports_versions_and_syntax(builds, tmp_path):
     addon = copy(builds["18.0"], tmp_path)
     (addon / "models" / "extra.py").write_text("from flectra import models\n")
