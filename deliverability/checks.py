@@ -67,7 +67,8 @@ class RunOptions:
 @dataclass(frozen=True)
 class RunResult:
     """What a run found: a report per domain checked, in order, and the DMARC policy (none,
-    quarantine, reject; None without a usable record or answer) of each domain it was asked about."""
+    quarantine, reject; None without a usable record) of each domain it was asked about that DNS
+    answered for."""
 
     reports: list[DomainReport]
     policies: dict[str, str | None] = field(default_factory=dict)
@@ -98,16 +99,17 @@ async def sending_ips(options: CheckOptions, resolver: Resolver) -> tuple[str, .
 
 async def dmarc_policies(names: Iterable[str], resolver: Resolver, deadline: float) -> dict[str, str | None]:
     """``{domain: policy}``: the DMARC policy (none, quarantine, reject) that applies to each of
-    ``names``; None without a usable record, an answer within ``deadline`` seconds, or a valid name."""
+    ``names`` DNS answered for within ``deadline`` seconds, None when it has no usable record. A name
+    DNS did not answer for, or that is not a valid domain, is left out: its policy is not known."""
 
-    async def one(name: str) -> tuple[str, str | None]:
+    async def one(name: str) -> tuple[str, dmarc.Discovery | None]:
         try:
-            policy = await asyncio.wait_for(dmarc.policy_of(name, resolver), deadline)
+            return name, await asyncio.wait_for(dmarc.discover(normalize_domain(name), resolver), deadline)
         except (asyncio.TimeoutError, ValueError):
-            policy = None
-        return name, policy
+            return name, None
 
-    return dict(await asyncio.gather(*(one(name) for name in dict.fromkeys(names))))
+    found = await asyncio.gather(*(one(name) for name in dict.fromkeys(names)))
+    return {name: d.policy for name, d in found if d is not None and not d.dns_error}
 
 
 class _Run:

@@ -39,6 +39,7 @@ class Rule(str, enum.Enum):
     NO_FROM_FILTER = "no_from_filter"
     DEFAULT_FROM = "default_from"
     ENCAPSULATED = "encapsulated"
+    DMARC_RELAYED = "dmarc_relayed"
     AUTHOR_NOT_ALLOWED = "author_not_allowed"
     CONNECTION_FROM = "connection_from"
     BOUNCE_ADDRESS = "bounce_address"
@@ -58,6 +59,11 @@ _RULE_LABELS = {
     ),
     Rule.ENCAPSULATED: _lt(
         "Sent as the default sender address under the author's name: the server sends only as that address"
+    ),
+    Rule.DMARC_RELAYED: _lt(
+        "Sent as the default sender address under the author's name: the server would send the author's "
+        "address, but the author's domain publishes a strict DMARC policy (p=quarantine or p=reject) that "
+        "mail sent by this database cannot pass"
     ),
     Rule.AUTHOR_NOT_ALLOWED: _lt(
         "Sent as the author although the server's From filter does not accept it: no default sender "
@@ -360,6 +366,10 @@ class SentAs:
     def with_note(self, note: str) -> SentAs:
         return dataclasses.replace(self, notes=(*self.notes, note))
 
+    def relayed(self, note: str) -> SentAs:
+        """This record, its From the default sender because of DMARC-aware relaying (``note``: why)."""
+        return dataclasses.replace(self, rule=Rule.DMARC_RELAYED, notes=(*self.notes, note))
+
     def explain(self, server_name: str) -> str:
         """A few lines for an administrator: what was sent, and by which rule."""
         return "\n".join(self.explain_lines(server_name))
@@ -381,15 +391,17 @@ class SentAs:
 class Sending:
     """The state of one ``mail.mail`` send: the server of the batch going out, how its current message
     went out, Odoo's From filter verdicts already given in it (the same bounce address and filter
-    come back for every message), the DKIM signers of its domains (read once per send) and what
-    defers its mails (``refusals.Deferrals``). A plain class, compared by identity: Odoo never hands
-    it to another send."""
+    come back for every message), the DKIM signers of its domains and the facts of DMARC-aware
+    relaying (``relaying.RelayFacts``), both read once per send, and what defers its mails
+    (``refusals.Deferrals``). A plain class, compared by identity: Odoo never hands it to another
+    send."""
 
-    __slots__ = ("deferrals", "matches", "sent", "server_id", "server_name", "signers")
+    __slots__ = ("deferrals", "matches", "relay_facts", "sent", "server_id", "server_name", "signers")
 
     def __init__(self, server_id: int | None = None, server_name: str = ""):
         self.matches: dict[tuple[str | None, str | None], bool] = {}
         self.signers: Mapping[str, tuple] | None = None
+        self.relay_facts = None
         self.deferrals = Deferrals()
         self.batch(server_id, server_name)
 

@@ -19,4 +19,5 @@ from . import mail_dmarc_report
 from . import mail_dmarc_failure
 from . import mail_dmarc_report_record
 from . import mail_dkim_key
+from . import mail_dmarc_policy
 from . import mail_server_usage

@@ -3,7 +3,8 @@ the health of the domains each server sends for.
 
 The send path extends Odoo's seams and lets Odoo decide: each override calls ``super()`` with the
 real arguments and adjusts an input or the one value that differs (see readme/SENDER.rst):
-``build_email`` takes the author without control characters and with an ASCII (IDNA) domain,
+``build_email`` takes the author without control characters and with an ASCII (IDNA) domain and
+writes ``List-Unsubscribe`` as a valid field,
 ``_find_mail_server`` and ``_match_from_filter`` compare ASCII forms (from_filters are stored in
 them), ``connect`` applies the From filter to a server given by id as Odoo applies it to a server
 it chooses, ``_get_default_from_address`` gives the default sender of the identity the administrator
@@ -22,7 +23,7 @@ import logging
 from odoo import _, api, fields, models, tools
 
 from .. import seams
-from ..deliverability import dkim_sign, identity, refusals, sender
+from ..deliverability import dkim_sign, identity, refusals, sender, unsubscribe
 from ..deliverability.domains import normalize_domain
 from .mail_domain_health import domains_of
 
@@ -41,6 +42,12 @@ def _address(header):
     if addresses and len(addresses) == 1:
         return addresses[0].addr_spec
     return str(header) if header else None
+
+
+def _same_address(one, other):
+    """Whether two addresses (bare or formatted) are the same mailbox; False when one is not usable."""
+    one, other = sender.parse_mailbox(one or None), sender.parse_mailbox(other or None)
+    return one is not None and other is not None and one.key == other.key
 
 
 def _ours(what, fallback, func, *args):
@@ -158,9 +165,28 @@ class IrMailServer(models.Model):
         return matches
 
     def _find_mail_server(self, email_from, mail_servers=None):
-        """Odoo's choice, for the author in its ASCII form (the form From filters are stored in)."""
+        """Odoo's choice, for the author in its ASCII form (the form From filters are stored in). When
+        Odoo would send as the author and the author's domain publishes a strict DMARC policy the
+        database cannot pass (``_mdh_relayed``), Odoo's choice for the default sender instead."""
         email_from = _ours("IDNA form of an address", email_from, sender.ascii_address, email_from)
-        return super()._find_mail_server(email_from, mail_servers)
+        mail_server, smtp_from = super()._find_mail_server(email_from, mail_servers)
+        as_author = smtp_from and smtp_from == email_from
+        if as_author and _ours("DMARC-aware relaying", None, self._mdh_relayed, email_from):
+            default = self.env.context.get("domain_notifications_email") or self._get_default_from_address()
+            if default:
+                return super()._find_mail_server(default, mail_servers)
+        return mail_server, smtp_from
+
+    def _mdh_relayed(self, email_from):
+        """``(domain, policy)`` when mail from ``email_from`` must go out as the default sender
+        (``deliverability.relaying``: stored policies, read once per send), else None."""
+        sending = self.env.context.get("mdh_sending")
+        facts = sending.relay_facts if sending is not None else None
+        if facts is None:
+            facts = self.env["mail.dmarc.policy"]._dmarc_relay_facts()
+            if sending is not None:
+                sending.relay_facts = facts
+        return facts.policy(email_from)
 
     def connect(self, host=None, port=None, user=None, password=None, encryption=None, smtp_from=None,
                 ssl_certificate=None, ssl_private_key=None, smtp_debug=False, mail_server_id=None,
@@ -215,19 +241,22 @@ class IrMailServer(models.Model):
 
     def _mdh_forced_server_from(self, mail_server_id, smtp_from):
         from_filter = self.sudo().browse(mail_server_id).from_filter
-        if self._match_from_filter(smtp_from, from_filter):
+        if self._match_from_filter(smtp_from, from_filter) and not self._mdh_relayed(smtp_from):
             return smtp_from
         default = self.env.context.get("domain_notifications_email") or self._get_default_from_address()
         return default if default and self._match_from_filter(default, from_filter) else smtp_from
 
     def build_email(self, email_from, *args, **kwargs):
         """Odoo's message, from the author without control characters (CR/LF: no header can be
-        injected, the message is not refused) and with its domain in ASCII (IDNA)."""
+        injected, the message is not refused) and with its domain in ASCII (IDNA); its
+        ``List-Unsubscribe`` fields written as valid fields (folded only at whitespace, never as
+        encoded words: one-click unsubscribe keeps working, and DKIM signs them as sent)."""
         if isinstance(email_from, str) and (
             not email_from.isascii() or sender.has_control_characters(email_from)
         ):
             email_from = _ours("Cleaning the author", email_from, self._mdh_clean_author, email_from)
-        return getattr(super(), BUILD_EMAIL)(email_from, *args, **kwargs)
+        message = getattr(super(), BUILD_EMAIL)(email_from, *args, **kwargs)
+        return _ours("Keeping List-Unsubscribe intact", message, unsubscribe.keep_intact, message)
 
     @staticmethod
     def _mdh_clean_author(email_from):
@@ -241,8 +270,20 @@ class IrMailServer(models.Model):
         one step between it and the SMTP session, and the record of what the message is sent as."""
         author = _address(message["From"])
         smtp_from, smtp_to_list, message = getattr(super(), PREPARE_EMAIL_MESSAGE)(message, smtp_session)
+        relayed = None
+        facts = getattr(self.env.context.get("mdh_sending"), "relay_facts", None)
+        if facts is None or facts.strict:  # once per send it is known when no domain is strict
+            relayed = _ours("DMARC-aware relaying", None, self._mdh_relay_reply_to, author, message,
+                            smtp_session)  # fmt: skip
         try:
             sent = self._mdh_sent_as(author, smtp_from, message, smtp_session)
+            if relayed and sent is not None:
+                sent = sent.relayed(_(
+                    "DMARC: %(domain)s publishes p=%(policy)s (as last looked up): receivers would refuse "
+                    "mail from it sent by this database, so it went out from the default sender address "
+                    "under the author's name, replies to the catchall.",
+                    domain=relayed[0], policy=relayed[1],
+                ))  # fmt: skip
         except Exception:
             _logger.warning("Could not record how %s is sent", message["Message-Id"], exc_info=True)
             sent = None
@@ -266,6 +307,34 @@ class IrMailServer(models.Model):
                 sent.envelope_from, sent.rule.label,
             )  # fmt: skip
         return smtp_from, smtp_to_list, message
+
+    def _mdh_relay_reply_to(self, author, message, smtp_session):
+        """``(domain, policy)`` when the message of ``author`` went out as the default sender because
+        of DMARC-aware relaying (the connection's From filter accepts the author), with its Reply-To
+        made the catchall when it was the author's address; else None."""
+        relayed = self._mdh_relayed(author)
+        if not relayed or _address(message["From"]) == author:
+            return None
+        if not self._match_from_filter(author, getattr(smtp_session, "from_filter", None) or False):
+            return None  # Odoo replaced the author anyway: its From filter does not accept it
+        if _same_address(_address(message["Reply-To"]), author):
+            catchall = self._mdh_catchall()
+            if catchall:
+                del message["Reply-To"]
+                message["Reply-To"] = catchall
+        return relayed
+
+    def _mdh_catchall(self):
+        """The catchall address of the alias domain whose default sender is in effect (else the
+        company's)."""
+        default = self.env.context.get("domain_notifications_email") or self._get_default_from_address()
+        alias_domain = (
+            self.env["mail.alias.domain"]
+            .sudo()
+            .search([])
+            .filtered(lambda d: _same_address(d.default_from_email, default))[:1]
+        )
+        return identity.resolve(self._mdh_identity_inputs(alias_domain or None)).catchall.value
 
     def _dkim_sign(self, message, smtp_from, smtp_to_list, explain=True):
         """``(message to send, note)``, once nothing else changes the message: signed with the DKIM

@@ -278,7 +278,7 @@ class MailDomainHealth(models.Model):
     def _health_reports(self, names, settings=None, policies_of=()):
         """``({domain: DomainReport}, {domain: DMARC policy})``: the reports of ``names`` and, looked
         up in the same run, the DMARC policies of ``policies_of``; never raises: what could not be
-        checked is ``unknown`` (a policy None).
+        checked is ``unknown`` (a policy not known is left out).
 
         ``settings`` is ``_health_settings()`` (or the ``ValueError`` it raised) when the caller
         has it already.
@@ -291,7 +291,7 @@ class MailDomainHealth(models.Model):
         if isinstance(settings, ValueError):
             summary = _("The checks could not run: %s", settings)
             reports = {name: DomainReport.uniform(name, (), Status.UNKNOWN, summary) for name in names}
-            return reports, dict.fromkeys(policies_of)
+            return reports, {}
         return self._health_run_engine(list(names), settings.options, settings.run_options, policies_of)
 
     @api.model
@@ -309,9 +309,9 @@ class MailDomainHealth(models.Model):
                 _logger.exception("Domain health: checking %s failed", names[0])
                 summary = _("The check failed unexpectedly; the server log has the details.")
                 report = DomainReport.uniform(names[0], options.selectors, Status.UNKNOWN, summary)
-                return {names[0]: report}, dict.fromkeys(policies_of)
+                return {names[0]: report}, {}
             _logger.exception("Domain health: looking up DMARC policies failed")
-            return {}, dict.fromkeys(policies_of)
+            return {}, {}
         return {report.domain: report for report in result.reports}, result.policies
 
     def _health_check(self, settings=None, policies_of=()):

@@ -56,7 +56,20 @@ class MailDomainHealth(models.Model):
                 _logger.info("Domain health: time budget spent, %d domains left", total - done)
                 self.env.ref("mail_domain_health.ir_cron_mail_domain_health")._trigger()
                 return
+        self._cron_dmarc_policies()  # once the domains are checked: once per daily run
         self._health_gc()
+
+    @api.model
+    def _cron_dmarc_policies(self):
+        """Look up again the DMARC policies of the correspondents' domains (DMARC-aware relaying reads
+        them on the send path); a failure is logged and the check goes on."""
+        try:
+            with self.env.cr.savepoint():
+                self.env["mail.dmarc.policy"]._dmarc_refresh()
+        except Exception:
+            _logger.warning(
+                "Domain health: the DMARC policies of correspondents were not refreshed", exc_info=True
+            )
 
     @api.model
     def _health_gc(self):

@@ -19,4 +19,7 @@ from . import test_deliverability_test
 from . import test_engine_texts
 from . import test_defer
 from . import test_send_hooks
+from . import test_unsubscribe
+from . import test_dmarc_relaying
+from . import test_bulk_senders
 from . import test_one_judgement

@@ -153,7 +153,7 @@ run_suite() {  # run_suite SERIES: sets result[SERIES]; returns 1 when anything 
     set +e
     "$py" "$tree/odoo-bin" \
         --addons-path="$tree/addons,$addons" --db_host="$PGHOST" --db_port="$PGPORT" --db_user="$db_user" \
-        -d "$db" -i mail_domain_health,test_mail "$demo" --stop-after-init --http-interface=127.0.0.1 \
+        -d "$db" -i mail_domain_health,test_mail,mass_mailing "$demo" --stop-after-init --http-interface=127.0.0.1 \
         --http-port="$port" --test-enable --test-tags=/mail_domain_health --log-level=test >"$log" 2>&1
     rc=$?
     wait "$side_pid"

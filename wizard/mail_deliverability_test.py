@@ -7,15 +7,17 @@ DKIM signature) and captured at the SMTP session instead of being delivered; whe
 gives a recipient, those very bytes are then delivered to it through the server.
 """
 
-from odoo import _, api, fields, models
+from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
 
-from ..deliverability import dkim_sign, verdict
+from ..deliverability import bulk_senders, dkim_sign, verdict
+from ..deliverability.bulk_senders import Kind, Requirement
 from ..deliverability.judgement import Signer
 from ..models.engine_texts import translated, translated_lines
 from ..models.ir_mail_server import CONNECT
-from ..models.mail_domain_health import OUTCOMES
+from ..models.mail_domain_health import OUTCOMES, STATES
 
+REQUIREMENTS = [(requirement.value, requirement.label) for requirement in Requirement]
 CAPTURE_RECIPIENT = "deliverability-test@example.org"
 
 
@@ -48,6 +50,21 @@ class MailDeliverabilityTest(models.TransientModel):
         "ir.mail_server", string="Outgoing Server", help="Leave empty to let the sender rules choose."
     )
     recipient = fields.Char(help="Deliver the message to this address too; without one it is only captured.")
+    mail_kind = fields.Selection(
+        [(Kind.NOTIFICATION.value, "Notification"), (Kind.MASS_MAILING.value, "Mass Mailing")],
+        string="Kind of Mail",
+        default=Kind.NOTIFICATION.value,
+        required=True,
+        help="Mass mailings must also carry a one-click unsubscribe (Gmail, Yahoo).",
+    )
+    mailing_ref = fields.Reference(
+        selection="_selection_mailing",
+        string="Mailing",
+        help="The mailing to test, sent as it would be; leave empty to build a test mailing from the author.",
+    )
+    requirement_ids = fields.One2many(
+        "mail.deliverability.test.requirement", "test_id", string="Bulk-Sender Requirements", readonly=True
+    )
     outcome = fields.Selection(OUTCOMES, readonly=True)
     reason = fields.Text(readonly=True)
     fixes = fields.Text(readonly=True)
@@ -72,33 +89,67 @@ class MailDeliverabilityTest(models.TransientModel):
             raise UserError(_("Choose an author with an email address."))
         return author
 
-    def _capture(self, author):
-        """``(envelope sender, recipients, bytes)`` of the message ``mail.mail`` sends for ``author``."""
-        servers = self.env["ir.mail_server"].sudo()
-        if self.mail_server_id:
-            server, smtp_from = self.mail_server_id, author
-        else:
-            server, smtp_from = servers._find_mail_server(author)
-        session = _CapturingSession(server.from_filter if server else False, smtp_from)
-        mail = (
-            self.env["mail.mail"]
+    @api.model
+    def _selection_mailing(self):
+        return [("mailing.mailing", _("Mailing"))] if "mailing.mailing" in self.env else []
+
+    def _mailing(self, author):
+        """``(mailing, built)``: the mailing chosen, or one built from ``author`` (removed after the
+        test); Email Marketing (mass_mailing) sends mass mailings and sets their unsubscribe headers."""
+        if "mailing.mailing" not in self.env:
+            raise UserError(_("Install Email Marketing to test a mass mailing."))
+        if self.mailing_ref:
+            return self.mailing_ref.sudo(), False
+        mailing = (
+            self.env["mailing.mailing"]
             .sudo()
             .create(
                 {
-                    "email_from": author,
-                    "email_to": CAPTURE_RECIPIENT,
                     "subject": _("Deliverability test"),
+                    "email_from": author,
                     "body_html": _(
-                        "<p>This message tests how receiving servers judge the mail of this database.</p>"
+                        "<p>This mailing tests how receiving servers judge the mail of this database.</p>"
                     ),
-                    "mail_server_id": server.id if server else False,
-                    "auto_delete": False,
+                    "mail_server_id": self.mail_server_id.id,
                 }
             )
+        )
+        return mailing, True
+
+    def _capture(self, author):
+        """``(envelope sender, recipients, bytes)`` of the message ``mail.mail`` sends for ``author``
+        (a mass mailing: of the mailing, as Email Marketing sends it to a recipient)."""
+        values = {
+            "email_from": author,
+            "email_to": (self.recipient or "").strip() or CAPTURE_RECIPIENT,
+            "subject": _("Deliverability test"),
+            "body_html": _(
+                "<p>This message tests how receiving servers judge the mail of this database.</p>"
+            ),
+            "auto_delete": False,
+        }
+        mailing, built = None, False
+        if self.mail_kind == Kind.MASS_MAILING.value:
+            mailing, built = self._mailing(author)
+            values.update(
+                email_from=mailing.email_from or author, subject=mailing.subject, body_html=mailing.body_html,
+                mailing_id=mailing.id, model=mailing._name, res_id=mailing.id,
+            )  # fmt: skip
+        servers = self.env["ir.mail_server"].sudo()
+        forced = self.mail_server_id or (mailing.mail_server_id if mailing else servers)
+        if forced:
+            server, smtp_from = forced, values["email_from"]
+        else:
+            server, smtp_from = servers._find_mail_server(values["email_from"])
+        session = _CapturingSession(server.from_filter if server else False, smtp_from)
+        mail = (
+            self.env["mail.mail"].sudo().create({**values, "mail_server_id": server.id if server else False})
         )
         mail._send(smtp_session=session)
         failure = mail.failure_reason
         mail.unlink()
+        if built:
+            mailing.unlink()
         if session.sent is None:
             raise UserError(_("The message could not be prepared: %s", failure or _("see the server log")))
         return session.sent, server
@@ -139,7 +190,21 @@ class MailDeliverabilityTest(models.TransientModel):
             settings.run_options,
             catchall_domain=self._catchall_domain() or None,
         )
+        ips = settings.options.sending_ips
+        judged = bulk_senders.run(data, result, ips, settings.run_options, Kind(self.mail_kind))
         self.write(self._result_values(result, envelope, data))
+        self.requirement_ids = [Command.clear()] + [
+            Command.create(
+                {
+                    "requirement": j.requirement.value,
+                    "providers": ", ".join(j.requirement.providers),
+                    "status": j.status.value if j.status else "na",
+                    "detail": j.detail,
+                    "fix": j.fix or False,
+                }
+            )
+            for j in judged
+        ]
         return {
             "type": "ir.actions.act_window",
             "name": _("Test Deliverability"),
@@ -202,3 +267,16 @@ class MailDeliverabilityTest(models.TransientModel):
             "delivered_to": self.recipient or False,
             "message_headers": headers,
         }
+
+
+class MailDeliverabilityTestRequirement(models.TransientModel):
+    _name = "mail.deliverability.test.requirement"
+    _description = "Bulk-Sender Requirement"
+    _order = "id"
+
+    test_id = fields.Many2one("mail.deliverability.test", required=True, ondelete="cascade")
+    requirement = fields.Selection(REQUIREMENTS, required=True, readonly=True)
+    providers = fields.Char(string="Required By", readonly=True)
+    status = fields.Selection([*STATES, ("na", "Not Required")], readonly=True)
+    detail = fields.Char(readonly=True)
+    fix = fields.Char(readonly=True)

@@ -4,9 +4,9 @@ from odoo import Command, _, api, fields, models
 from odoo.exceptions import UserError
 
 from ..deliverability.domains import domain_to_check, is_reserved, normalize_domain
+from ..deliverability.relaying import STRICT_POLICIES
 from ..models.mail_domain_health import GENERIC_MAILBOX_DOMAINS, STATES, domains_of
 
-STRICT_POLICIES = ("quarantine", "reject")
 PARTNER_DOMAINS_LIMIT = 500
 
 
@@ -30,6 +30,7 @@ class MailDomainHealthWizard(models.TransientModel):
         default=lambda self: self.env["mail.domain.health"]._health_provider_explanation(),
         help="The provider the checks assume, and why.",
     )
+    inbox_user_count = fields.Integer(compute="_compute_inbox_user_count")
     fail_count = fields.Integer(compute="_compute_counts")
     warning_count = fields.Integer(compute="_compute_counts")
     pass_count = fields.Integer(compute="_compute_counts")
@@ -85,6 +86,7 @@ class MailDomainHealthWizard(models.TransientModel):
         policies = records._health_check(
             policies_of=sorted({d for d in user_domains.values() if d} | set(partner_domains))
         )
+        self.env["mail.dmarc.policy"]._dmarc_store(policies)  # DMARC-aware relaying reads them
         self.write(
             {
                 "state": "done",
@@ -111,6 +113,32 @@ class MailDomainHealthWizard(models.TransientModel):
             "mail_domain_health.action_mail_domain_health_wizard"
         )
         return {**action, "res_id": self.create({}).id}
+
+    @api.depends("person_ids.problem")
+    def _compute_inbox_user_count(self):
+        for wizard in self:
+            wizard.inbox_user_count = len(wizard._strict_mailbox_users())
+
+    def _strict_mailbox_users(self):
+        """Internal users on a strict DMARC mailbox provider who still get their notifications by email."""
+        people = self.person_ids.filtered(lambda p: p.problem == "user_dmarc")
+        return people.user_id.filtered(lambda u: u.notification_type == "email")
+
+    def action_notify_in_database(self):
+        """The documented remedy for users on a strict DMARC mailbox provider: they handle their
+        notifications in the database (Discuss) instead of by email, in one action."""
+        self.ensure_one()
+        users = self._strict_mailbox_users()
+        users.sudo().write({"notification_type": "inbox"})
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "type": "success",
+                "message": _("%s users now handle their notifications in the database.", len(users)),
+                "next": {"type": "ir.actions.act_window_close"},
+            },
+        }
 
     def action_open_history(self):
         return self.env["ir.actions.act_window"]._for_xml_id("mail_domain_health.action_mail_domain_health")
@@ -147,13 +175,11 @@ class MailDomainHealthWizard(models.TransientModel):
         authorized = set(health.search([("dmarc_state", "=", "pass")]).mapped("name"))
         policies = {d: p for d, p in policies.items() if d not in authorized}
         # the company's own sending domains: their fix is their own SPF/DKIM, not another address
-        own_domains = set(health._health_sending_domains())
+        own_domains = self.env["mail.dmarc.policy"]._dmarc_own_domains()
         records = {r.name: r for r in health.search([("name", "in", list(own_domains))])}
         catchall = self.env["ir.config_parameter"].sudo().get_param("mail.catchall.domain")
         problems = []
         for user, domain in user_domains.items():
-            if not domain:
-                continue
             policy = policies.get(domain)
             own = user.company_id.alias_domain_id.name or catchall or _("your company's domain")
             if domain in own_domains:
@@ -221,16 +247,16 @@ class MailDomainHealthWizard(models.TransientModel):
                         "partner_ids": [Command.set(contacts.ids)],
                         "advice": _(
                             "%(domain)s publishes p=%(policy)s: replies from this contact cannot be relayed "
-                            "to followers as they are. Have notifications handled in the database, or "
-                            "replace the contact's address with a default one.",
+                            "to followers as they are. They go out from the default sender address under "
+                            "the contact's name, replies to the catchall.",
                             domain=domain,
                             policy=policy,
                         )
                         if len(contacts) == 1
                         else _(
                             "%(domain)s publishes p=%(policy)s: replies from these %(count)s contacts "
-                            "cannot be relayed to followers as they are. Have notifications handled in the "
-                            "database, or replace their address with a default one.",
+                            "cannot be relayed to followers as they are. They go out from the default sender "
+                            "address under each contact's name, replies to the catchall.",
                             domain=domain,
                             policy=policy,
                             count=len(contacts),
