@@ -48,6 +48,14 @@ class DkimCase(common.TransactionCase):
             icp.set_param(key, value)
 
     @classmethod
+    def send_from_signed_domain(cls):
+        """The company sends from ``signed.test``, its published keys confirmed."""
+        cls.env["mail.dkim.key"].search([]).action_check_dns()
+        domains = cls.env["mail.alias.domain"]
+        alias = domains.search([("name", "=", "signed.test")]) or domains.create({"name": "signed.test"})
+        cls.env.company.alias_domain_id = alias
+
+    @classmethod
     def zones(cls):
         base = f'@ IN TXT "v=spf1 ip4:{SENDING_IP} -all"\n_dmarc IN TXT "v=DMARC1; p=reject"\n'
         return {

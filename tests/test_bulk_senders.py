@@ -21,10 +21,7 @@ class TestBulkSenderRequirements(SinkMixin, DkimCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env["mail.dkim.key"].search([]).action_check_dns()
-        domains = cls.env["mail.alias.domain"]
-        alias = domains.search([("name", "=", "signed.test")]) or domains.create({"name": "signed.test"})
-        cls.env.company.alias_domain_id = alias
+        cls.send_from_signed_domain()
         cls.env["ir.config_parameter"].sudo().set_param("web.base.url", BASE_URL)
         cls.user = new_test_user(
             cls.env, "bea", groups="base.group_user", name="Bea", email="bea@signed.test"

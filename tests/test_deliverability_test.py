@@ -26,10 +26,7 @@ class TestDeliverabilityTest(SinkMixin, DkimCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env["mail.dkim.key"].search([]).action_check_dns()
-        domains = cls.env["mail.alias.domain"]
-        alias = domains.search([("name", "=", "signed.test")]) or domains.create({"name": "signed.test"})
-        cls.env.company.alias_domain_id = alias
+        cls.send_from_signed_domain()
         cls.user = new_test_user(
             cls.env, "ann", groups="base.group_user", name="Ann", email="ann@signed.test"
         )

@@ -36,10 +36,7 @@ class TestDmarcRelaying(SinkMixin, DkimCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env["mail.dkim.key"].search([]).action_check_dns()
-        domains = cls.env["mail.alias.domain"]
-        alias = domains.search([("name", "=", "signed.test")]) or domains.create({"name": "signed.test"})
-        cls.env.company.alias_domain_id = alias
+        cls.send_from_signed_domain()
         Partner = cls.env["res.partner"]
         cls.pat = Partner.create({"name": "Pat Reject", "email": "pat@reject.test"})
         cls.quinn = Partner.create({"name": "Quinn", "email": "quinn@quarantine.test"})
