@@ -7,7 +7,7 @@ from babel.messages.pofile import read_po
 from odoo.tests import common, tagged
 from odoo.tools.translate import code_translations
 
-from ..deliverability import spf, verdict
+from ..deliverability import judgement, spf
 from ..deliverability.texts import _lt
 from ..models.engine_texts import translated
 
@@ -62,9 +62,7 @@ class TestEngineTexts(common.TransactionCase):
             self.assertEqual(check.with_context(lang="en_US").summary_text, summary)
 
     def test_a_fresh_verdict_is_translated_with_its_parts(self):
-        _outcome, reason, _fixes = verdict._decide(
-            "x.test", "x.test", "none", [], [], [], False, False, None, [], []
-        )
+        reason = judgement.judge("x.test", "x.test", (), (), judgement.Policy()).reason
         self.assertEqual(
             reason,
             "the message is not authenticated (SPF could not be evaluated: no sending IP is known, "
