@@ -37,7 +37,7 @@ class TestEngineTexts(common.TransactionCase):
             msgids = {message.id for message in read_po(pot)}
         for msgid in (NO_SPF, NOT_AUTHENTICATED, "Sent as the author: the server has no From filter"):
             self.assertIn(msgid, msgids)
-        for module in (spf, verdict):  # the engine marks its texts without importing Odoo
+        for module in (spf, judgement):  # the engine marks its texts without importing Odoo
             self.assertNotIn("odoo", Path(module.__file__).read_text())
 
     def test_a_stored_verdict_is_shown_in_the_readers_language(self):
