@@ -27,7 +27,7 @@ STATES = [
     ("previous", "Replaced (kept during the grace period)"),
     ("remove", "To remove from DNS"),
 ]
-PUBLICATIONS = [(p.value, p.label.capitalize()) for p in Publication]
+PUBLICATIONS = [(p.value, p.label[:1].upper() + p.label[1:]) for p in Publication]
 ALGORITHMS = [("rsa", "RSA 2048"), ("ed25519", "Ed25519")]
 SIGNING_FIELDS = {"active", "domain", "selector", "state", "publication", "force_signing", "private_key"}
 GRACE_PARAM = "mail_domain_health.dkim_grace_days"

@@ -54,7 +54,7 @@ class MailDmarcSource(models.Model):
     last_seen = fields.Date(readonly=True)
     record_ids = fields.One2many("mail.dmarc.report.record", "source_id", string="Report Rows")
     failure_ids = fields.One2many("mail.dmarc.failure", "source_id", string="Failure Reports")
-    failure_count = fields.Integer(string="Failure Reports", compute="_compute_failure_count")
+    failure_count = fields.Integer(string="Failure Report Count", compute="_compute_failure_count")
     alert_state = fields.Json(readonly=True, copy=False, help="What the alerts already said of this source.")
     alerted_record_id = fields.Integer(
         readonly=True, copy=False, help="The last report row the alerts looked at."

@@ -22,7 +22,7 @@ from .engine_texts import translated
 _logger = logging.getLogger(__name__)
 
 STATES = [("pass", "Pass"), ("warning", "Warning"), ("unknown", "Unknown"), ("fail", "Fail")]
-OUTCOMES = [(outcome.value, outcome.label.capitalize()) for outcome in Outcome]
+OUTCOMES = [(outcome.value, outcome.label[:1].upper() + outcome.label[1:]) for outcome in Outcome]
 # System parameters whose value names a sending domain (a domain, or addresses / domains).
 MAIL_DOMAIN_KEYS = ("mail.catchall.domain", "mail.default.from", "mail.default.from_filter")
 # Mailbox providers: their users' domains are not the database's to fix (see the people problems).
