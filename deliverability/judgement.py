@@ -303,9 +303,9 @@ def _decide(from_domain, envelope_domain, spf, spf_results, dkim_results, spf_al
     if spf != "pass" and spf_results:
         terms = " ".join(("ip6:" if ":" in ip else "ip4:") + ip for ip in ips)
         how = (
-            _lt("%(terms)s, or your provider's include:") % {"terms": terms}
+            _lt("%(terms)s, or your provider's include") % {"terms": terms}
             if terms
-            else _lt("your provider's include:")
+            else _lt("your provider's include")
         )
         fixes.append(
             _lt("authorize the sending servers in the SPF record of %(domain)s (%(how)s)")

@@ -20,6 +20,7 @@ import datetime
 import enum
 import re
 import smtplib
+import socket
 import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -141,6 +142,8 @@ def from_exception(exc: BaseException) -> Refusal | None:
             return classify(None, str(error) or "the server closed the connection")
         if isinstance(error, ssl.SSLError):
             return None
+        if isinstance(error, socket.gaierror):  # the relay's host name does not resolve (yet)
+            return classify(None, f"the relay's host name could not be resolved ({error})", Stage.CONNECT)
         if isinstance(error, OSError):  # refused, unreachable, timed out
             return classify(None, f"{type(error).__name__}: {error}".rstrip(": "), Stage.CONNECT)
     return None

@@ -23,6 +23,7 @@ from . import checks, dmarc, judgement, spf_eval
 from .dns import Resolver
 from .domains import normalize_domain
 from .judgement import LOST_REPLIES
+from .texts import _lt
 
 Outcome = judgement.Outcome  # the names the screens and scripts use
 SpfResult, DkimResult, aligned = judgement.SpfResult, judgement.DkimResult, judgement.aligned
@@ -43,14 +44,20 @@ class Verdict(judgement.Judgement):
         if self.expected is None:
             return ()
         lines = list(self.header_problems)
-        promised = {
-            (r.domain, r.selector) for r in self.expected.dkim if r.signer is judgement.Signer.DATABASE
+        promised = {  # the database's keys Domain Health found published as stored
+            (r.domain, r.selector)
+            for r in self.expected.dkim
+            if r.signer is judgement.Signer.DATABASE and r.result == "pass"
         }
         carried = {(r.domain, r.selector): r for r in self.dkim if r.signer is judgement.Signer.MESSAGE}
-        for key in sorted(promised - set(carried)):
-            lines.append(f"the message is not signed with {key[1]}._domainkey.{key[0]}, published for it")
+        for domain, selector in sorted(promised - set(carried)):
+            lines.append(
+                _lt("the message is not signed with %(selector)s._domainkey.%(domain)s, published for it")
+                % {"selector": selector, "domain": domain}
+            )
         lines += [
-            f"its signature {r.selector}._domainkey.{r.domain} gives {r.result} ({r.reason})"
+            _lt("its signature %(selector)s._domainkey.%(domain)s gives %(result)s (%(reason)s)")
+            % {"selector": r.selector, "domain": r.domain, "result": r.result, "reason": r.reason}
             for key, r in sorted(carried.items())
             if r.result != "pass"
         ]

@@ -17,5 +17,9 @@ def translated(env, text):
 
 
 def translated_lines(env, lines):
-    """Each of ``lines`` (engine texts) translated, one per line."""
-    return "\n".join(translated(env, line) for line in lines)
+    """Each of ``lines`` (engine texts) translated, one per line, each starting as a sentence."""
+    return "\n".join(_sentence(translated(env, line)) for line in lines)
+
+
+def _sentence(text):
+    return text[:1].upper() + text[1:]

@@ -202,20 +202,15 @@ class MailDmarcReport(models.Model):
 
     @api.model
     def _cron_dmarc_purge(self):
-        """Remove the reports (aggregate with their rows, failure, refused) older than the retention;
-        the sources keep the volumes they counted."""
+        """Remove the reports (aggregate with their rows, failure, refused) that arrived longer ago than
+        the retention (a report about an old period uploaded today stays); the sources keep the volumes
+        they counted."""
         days = self._dmarc_retention_days()
         if not days:
             return
         limit = fields.Datetime.subtract(fields.Datetime.now(), days=days)
-        for model, domain in (
-            (
-                self,
-                ["|", ("date_end", "<", limit), "&", ("date_end", "=", False), ("create_date", "<", limit)],
-            ),
-            (self.env["mail.dmarc.failure"], [("arrival_date", "<", limit)]),
-        ):
-            while old := model.search(domain, limit=PURGE_BATCH):
+        for model in (self, self.env["mail.dmarc.failure"]):
+            while old := model.search([("create_date", "<", limit)], limit=PURGE_BATCH):
                 old.unlink()
 
     # ------------------------------------------------------------------

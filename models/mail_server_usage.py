@@ -106,7 +106,7 @@ class MailServerUsage(models.Model):
                 **values,
             )
         elif connection:
-            summary = _("%(server)s refuses connections", **values)
+            summary = _("Odoo cannot reach %(server)s", **values)
             note = _(
                 "Odoo could not connect to %(server)s (%(reason)s). The mails wait in the queue and are "
                 "tried again from %(until)s UTC; none is lost. Check the server with Test Connection.",

@@ -147,7 +147,7 @@ class TestDefer(SinkMixin, TransactionCase):
         self.assert_waiting(mails, "421 4.7.0", fields.Datetime.now().replace(microsecond=0))
         self.assertEqual(mails.mapped("failure_type"), [False] * 3)
         usage = self.usage()
-        self.assertIn("refuses connections", self.alerts(usage)[0].summary)
+        self.assertIn("cannot reach", self.alerts(usage)[0].summary)
         self.assertEqual(len(self.alerts(usage)), len(usage._health_admins()))
 
     @mute_logger(MAIL_LOGGER)

@@ -61,7 +61,7 @@ class TestDeliverabilityTest(SinkMixin, DkimCase):
         self.assertIn(f"{SENDING_IP}: fail for spffail.test", wizard.spf_result)
         self.assertIn("quarantine", wizard.reason)
         self.assertIn("SPF record of spffail.test", wizard.fixes)
-        self.assertIn("create a DKIM key for spffail.test", wizard.fixes)
+        self.assertIn("Create a DKIM key for spffail.test", wizard.fixes)
 
     def test_fails_alignment(self):
         """SPF passes for the catchall domain, which is not the author's: DMARC p=reject refuses it.
@@ -80,7 +80,7 @@ class TestDeliverabilityTest(SinkMixin, DkimCase):
         wizard, _received = self.run_test(author_type="address", email_from="ul@unpublished.test")
         self.assertEqual(wizard.outcome, "rejected", (wizard.reason, wizard.envelope_from, wizard.sent_from))
         self.assertIn("no DKIM signature", wizard.reason)
-        self.assertIn("create a DKIM key for unpublished.test", wizard.fixes)
+        self.assertIn("Create a DKIM key for unpublished.test", wizard.fixes)
 
     def test_recipient_gets_the_bytes_judged(self):
         wizard, received = self.run_test(

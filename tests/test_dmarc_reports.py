@@ -279,6 +279,13 @@ class TestDmarcReports(common.TransactionCase):
         now = int(time.time())
         old = self.deliver(("old.xml", report_xml("old", rows=ROWS, begin=now - 200 * 86400), "text/xml"))
         new = self.deliver(("new.xml", report_xml("new", rows=ROWS, begin=now - 10 * 86400), "text/xml"))
+        late = self.deliver(("late.xml", report_xml("late", rows=ROWS, begin=now - 900 * 86400), "text/xml"))
+        # the old report arrived 200 days ago; the late one, about a period long past, arrived today
+        self.env.cr.execute(
+            "UPDATE mail_dmarc_report SET create_date = now() - interval '200 days' WHERE id = %s", [old.id]
+        )
+        counted = self.source(UNKNOWN_IP).message_count
+        self.assertTrue(counted)
         self.env["ir.config_parameter"].sudo().set_param("mail_domain_health.dmarc_retention_days", "0")
         self.Report._cron_dmarc_purge()
         self.assertTrue(old.exists(), "0 keeps everything")
@@ -286,9 +293,10 @@ class TestDmarcReports(common.TransactionCase):
         self.Report._cron_dmarc_purge()
         self.assertFalse(old.exists())
         self.assertTrue(new.exists())
+        self.assertTrue(late.exists(), "kept from its arrival, not from the period it reports on")
         rows = self.env["mail.dmarc.report.record"].search([])
-        self.assertEqual(rows.report_id, new, "the old report's rows went with it")
-        self.assertEqual(self.source(UNKNOWN_IP).message_count, 60, "sources keep what they counted")
+        self.assertEqual(rows.report_id, new | late, "the old report's rows went with it")
+        self.assertEqual(self.source(UNKNOWN_IP).message_count, counted, "sources keep what they counted")
 
     def test_upload(self):
         wizard = self.env["mail.dmarc.report.upload"].create(

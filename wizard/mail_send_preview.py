@@ -142,5 +142,6 @@ class MailSendPreview(models.TransientModel):
             )
         outcome = translated(self.env, verdict.outcome.label)
         lines.append(f"{outcome[:1].upper()}{outcome[1:]}: {translated(self.env, verdict.reason)}.")
-        lines += [translated(self.env, fix) for fix in verdict.fixes]
+        if verdict.fixes:
+            lines.append(translated_lines(self.env, verdict.fixes))
         return "\n".join(lines)

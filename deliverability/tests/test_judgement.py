@@ -4,6 +4,7 @@ addresses and for a provider (include + CNAME), against a real NSD."""
 
 from __future__ import annotations
 
+import dataclasses
 import email.policy
 import email.utils
 from email.message import EmailMessage
@@ -124,6 +125,10 @@ def test_what_a_real_message_adds_is_said_never_the_opposite(run, resolver):
     assert (tested.outcome, tested.spf_aligned, tested.dkim_aligned) == (Outcome.DELIVERED, True, False)
     unsigned = "the message is not signed with mdh1._domainkey.own.test, published for it"
     assert tested.additions() == (unsigned,)
+    # had DNS not answered for the key, nothing was promised: the message adds nothing to say of it
+    unanswered = tuple(dataclasses.replace(r, result="temperror") for r in tested.expected.dkim)
+    unsure = dataclasses.replace(tested, expected=dataclasses.replace(tested.expected, dkim=unanswered))
+    assert unsure.additions() == ()
 
 
 def test_own_key_unpublished_spf_still_aligned(run, resolver):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import smtplib
+import socket
 import ssl
 
 import pytest
@@ -127,11 +128,17 @@ def test_retry_delay_by_kind():
         (smtplib.SMTPServerDisconnected("Connection unexpectedly closed"), T, S, None),
         (ConnectionRefusedError(111, "Connection refused"), T, S, None),
         (TimeoutError("timed out"), T, S, None),
+        (socket.gaierror(-2, "Name or service not known"), T, S, None),
     ],
 )
 def test_from_exception(exc, kind, scope, code):
     refusal = from_exception(exc)
     assert (refusal.kind, refusal.scope, refusal.code) == (kind, scope, code)
+
+
+def test_a_host_name_that_does_not_resolve_is_said_so():
+    refusal = from_exception(socket.gaierror(-2, "Name or service not known"))
+    assert "host name could not be resolved" in refusal.reason()
 
 
 def test_from_exception_behind_odoos_wrapper():
