@@ -46,8 +46,8 @@ from deliverability.testing.nsd import NsdServer  # noqa: E402
 
 TARGET = 1.5
 SENDING_IPS = ("192.0.2.25", "2001:db8:25::25")  # the world's SMTP host, for the CLI's --ip
-PEOPLE_USERS = ("yahoo.example", "gmail.example", "brand01.example", "news.brand02.example")
-PEOPLE_PARTNERS = ("partner.example", "eu.partner.example", "lax.example", "nowhere.example")
+PEOPLE_USERS = ("yahoo.test", "gmail.test", "brand01.test", "news.brand02.test")
+PEOPLE_PARTNERS = ("partner.test", "eu.partner.test", "lax.test", "nowhere.test")
 
 
 def relay(port: int, rtt_ms: float) -> tuple[subprocess.Popen, int]:
