@@ -48,7 +48,7 @@ sys.path.insert(0, str(ROOT))
 import dns.asyncquery  # noqa: E402
 import dns.message  # noqa: E402
 
-from deliverability import dmarc, spf, spf_tree  # noqa: E402
+from deliverability import dmarc, judgement, spf, spf_tree  # noqa: E402
 from deliverability.checks import CheckOptions, check_domains  # noqa: E402
 from deliverability.dns import Answer, DnsResolver, Nameserver  # noqa: E402
 from deliverability.findings import Status  # noqa: E402
@@ -189,10 +189,11 @@ def spf_dmarc_only(server: Nameserver, domains: list[str], parallel: int = 128) 
 
     async def one(domain: str, slots: asyncio.Semaphore) -> None:
         async with slots:
-            (spf_finding, _), found = await asyncio.gather(
+            (spf_finding, evaluations), found = await asyncio.gather(
                 spf.check(domain, resolver, PROVIDER.spf_include, (), memo), dmarc.inspect(domain, resolver)
             )
-            dmarc_finding = dmarc.judge(found, spf_finding, ())
+            facts = judgement.spf_facts(domain, spf_finding, evaluations, PROVIDER.spf_include)
+            dmarc_finding = dmarc.judge(found, facts, ())
         judged["spf"] += spf_finding.status is not Status.UNKNOWN
         judged["dmarc"] += dmarc_finding.status is not Status.UNKNOWN
 
