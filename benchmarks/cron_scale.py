@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SENDING_IP = "192.0.2.25"
 PARAMS = {
     "mail_domain_health.provider": "custom",
-    "mail_domain_health.spf_include": "_spf.mailer.example",
+    "mail_domain_health.spf_include": "_spf.mailer.test",
     "mail_domain_health.dkim_selectors": "bench",
     "mail_domain_health.sending_ips": SENDING_IP,
     "mail_domain_health.dns_timeout": "2.0",
@@ -45,9 +45,9 @@ def zones(count: int) -> dict[str, str]:
 
     chunks = dkim_rsa_record()
     result = {
-        "mailer.example": "\n".join(
+        "mailer.test": "\n".join(
             [
-                '_spf IN TXT "v=spf1 include:_a._spf.mailer.example include:_b._spf.mailer.example ~all"',
+                '_spf IN TXT "v=spf1 include:_a._spf.mailer.test include:_b._spf.mailer.test ~all"',
                 f'_a._spf IN TXT "v=spf1 ip4:{SENDING_IP} ip4:198.51.100.0/26 ~all"',
                 '_b._spf IN TXT "v=spf1 ip6:2001:db8:100::/48 ~all"',
                 "mx IN A 192.0.2.30",
@@ -55,10 +55,10 @@ def zones(count: int) -> dict[str, str]:
         )
     }
     for i in range(count):
-        include = "" if i % 13 == 0 else "include:_spf.mailer.example "
+        include = "" if i % 13 == 0 else "include:_spf.mailer.test "
         records = [
             f'@ IN TXT "v=spf1 mx {include}-all"',
-            "@ IN MX 10 mx.mailer.example.",
+            "@ IN MX 10 mx.mailer.test.",
             f'_dmarc IN TXT "v=DMARC1; p={"reject" if i % 7 == 0 else "quarantine"}"',
         ]
         if i % 10:
