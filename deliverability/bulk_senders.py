@@ -22,7 +22,7 @@ from email.parser import BytesHeaderParser
 import dkim as dkimpy
 from dkim.util import InvalidTagValueList, parse_tag_value
 
-from . import unsubscribe, verdict
+from . import judgement, unsubscribe, verdict
 from .dns import DnsStatus, Resolver
 from .findings import Status
 
@@ -176,7 +176,7 @@ def _dmarc_record(result: verdict.Verdict, frm: str) -> Judged:
     if result.dmarc_policy:
         detail = f"p={result.dmarc_policy} at {result.dmarc_record_domain}"
         return _judged(Requirement.DMARC_RECORD, Status.PASS, detail)
-    status = Status.UNKNOWN if result.outcome is verdict.Outcome.UNKNOWN else Status.FAIL
+    status = Status.UNKNOWN if result.outcome is judgement.Outcome.UNKNOWN else Status.FAIL
     fix = f'publish _dmarc.{frm}. IN TXT "v=DMARC1; p=none; rua=mailto:postmaster@{frm}"'
     return _judged(Requirement.DMARC_RECORD, status, f"no DMARC record applies to {frm}", fix)
 

@@ -22,11 +22,8 @@ from dkim.util import InvalidTagValueList, parse_tag_value
 from . import checks, dmarc, judgement, spf_eval
 from .dns import Resolver
 from .domains import normalize_domain
-from .judgement import LOST_REPLIES
+from .judgement import LOST_REPLIES, DkimResult, SpfResult
 from .texts import _lt
-
-Outcome = judgement.Outcome  # the names the screens and scripts use
-SpfResult, DkimResult, aligned = judgement.SpfResult, judgement.DkimResult, judgement.aligned
 
 
 @dataclass(frozen=True)

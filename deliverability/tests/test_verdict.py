@@ -10,7 +10,7 @@ from email.message import EmailMessage
 import pytest
 
 from deliverability import dkim_keys, dkim_sign, verdict
-from deliverability.verdict import Outcome
+from deliverability.judgement import Outcome
 
 KEY = dkim_keys.generate("rsa")
 IP = "192.0.2.25"
