@@ -210,7 +210,7 @@ class IrMailServer(models.Model):
                 smtp_debug, mail_server_id, allow_archived,
             )  # fmt: skip
         except Exception as exc:
-            refusal = self._mdh_deferring(exc) if self.env.context.get("mdh_sending") else None
+            refusal = self._mdh_deferring(exc) if sending is not None else None
             if refusal is not None:  # the batch waits (mail.mail.send), instead of failing
                 raise refusals.Deferred(refusal) from exc
             raise

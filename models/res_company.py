@@ -21,16 +21,17 @@ class ResCompany(models.Model):
     def _compute_bounce(self):
         """Odoo's, then the identity set: an alias domain deleted or detached keeps the parameters'."""
         super()._compute_bounce()
-        for company in self:
-            found = company._mdh_identity()
-            if found is not None and found.bounce_email:
-                company.bounce_email = found.bounce_email
-                company.bounce_formatted = tools.formataddr((company.name, found.bounce_email))
+        self._mdh_identity_address("bounce")
 
     def _compute_catchall(self):
         super()._compute_catchall()
+        self._mdh_identity_address("catchall")
+
+    def _mdh_identity_address(self, kind):
+        """Set ``<kind>_email`` and ``<kind>_formatted`` (bounce, catchall) to the identity's address."""
         for company in self:
             found = company._mdh_identity()
-            if found is not None and found.catchall_email:
-                company.catchall_email = found.catchall_email
-                company.catchall_formatted = tools.formataddr((company.name, found.catchall_email))
+            address = getattr(found, f"{kind}_email", None) if found is not None else None
+            if address:
+                company[f"{kind}_email"] = address
+                company[f"{kind}_formatted"] = tools.formataddr((company.name, address))
