@@ -64,17 +64,31 @@ def is_ip(text: str) -> bool:
 def _psl():
     from publicsuffixlist import PublicSuffixList  # loaded (and its list parsed) on first use
 
-    return PublicSuffixList()
+    # The list's rules stay in Unicode (encoding each of them costs most of the parse): names
+    # are looked up in Unicode and their answer encoded back, see _in_unicode.
+    return PublicSuffixList(accept_encoded_idn=False)
+
+
+def _in_unicode(lookup, domain: str) -> str | None:
+    """``lookup`` (a list's method) of ``domain``, whose IDNA labels are decoded for it and whose
+    answer is IDNA-encoded again, as the list's own ``accept_encoded_idn`` would match them."""
+    if "xn--" not in domain:
+        return lookup(domain)
+    try:
+        answer = lookup(domain.encode("ascii").decode("idna"))
+    except UnicodeError:  # a label that does not decode: matched as it is, as an unknown one
+        return lookup(domain)
+    return answer.encode("idna").decode("ascii") if answer else answer
 
 
 def organizational_domain(domain: str) -> str:
     """The registrable domain (RFC 7489 organizational domain) from the public suffix list."""
-    return _psl().privatesuffix(domain) or domain
+    return _in_unicode(_psl().privatesuffix, domain) or domain
 
 
 def public_suffix(domain: str) -> str:
     """The public suffix of ``domain`` from the public suffix list (an unknown TLD is one)."""
-    return _psl().publicsuffix(domain) or domain
+    return _in_unicode(_psl().publicsuffix, domain) or domain
 
 
 # Networks receivers never see a message come from: the address of a relay there is not the one SPF

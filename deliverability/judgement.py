@@ -154,7 +154,7 @@ def aligned(domain: str | None, from_domain: str | None, mode: str = "r") -> boo
     domain."""
     if not domain or not from_domain:
         return False
-    if mode == "s":
+    if mode == "s" or domain == from_domain:
         return domain == from_domain
     return organizational_domain(domain) == organizational_domain(from_domain)
 

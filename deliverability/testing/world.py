@@ -59,8 +59,7 @@ def _brand_spf(index: int, brand: str) -> str:
         return "v=spf1 include:_spf.google.test mx -all"  # the provider's include is missing
     if index == 5:  # 13 lookups: receivers return permerror
         return (
-            f"v=spf1 include:{INCLUDE} include:_spf.google.test include:spf.protection.outlook.test "
-            "a mx -all"
+            f"v=spf1 include:{INCLUDE} include:_spf.google.test include:spf.protection.outlook.test a mx -all"
         )
     if index == 8:
         return f"v=spf1 include:{INCLUDE} ?all"
