@@ -120,15 +120,32 @@ class _Run:
         self.resolver = resolver
         self.options = options
         self.memo = spf_tree.Memo()
+        self.spf_records: dict[str, asyncio.Future] = {}
+        self.ahead: list[asyncio.Future] = []
         self.ips: Sequence[str] | asyncio.Future[Sequence[str]] = options.sending_ips
         if options.sending_hosts:
             self.ips = asyncio.ensure_future(sending_ips(options, resolver))
 
+    def ask_spf(self, domains: Iterable[str]) -> None:
+        """Ask now, before any other question, the provider include's SPF tree and the SPF records
+        of ``domains`` (normalized): the longest chains of questions start there, and answers are
+        read in the order they come."""
+        include = self.options.provider.spf_include
+        if include and not self.ahead:
+            self.ahead.append(asyncio.ensure_future(spf_tree.ask_ahead(include, self.resolver)))
+        for domain in domains:
+            if domain not in self.spf_records:
+                self.spf_records[domain] = asyncio.ensure_future(self.resolver.query(domain, "TXT"))
+
     async def close(self) -> None:
-        """Stop looking up the sending hosts if no domain is left to wait for them."""
-        if isinstance(self.ips, asyncio.Future):
-            self.ips.cancel()  # nothing when done
-            await asyncio.wait((self.ips,))
+        """Stop looking up the sending hosts, and what was asked ahead, if no domain is left to wait
+        for them."""
+        pending = [*self.ahead, *self.spf_records.values()]
+        pending += [self.ips] if isinstance(self.ips, asyncio.Future) else []
+        for future in pending:
+            future.cancel()  # nothing when done
+        if pending:
+            await asyncio.wait(pending)
 
     async def check(self, domain: str) -> DomainReport:
         """Every check on ``domain`` (normalized), its look-ups all started at once, its SPF record
@@ -136,7 +153,9 @@ class _Run:
         options, resolver = self.options, self.resolver
         own = {key.selector: key for key in options.own_keys if key.domain == domain}
         ips = asyncio.shield(self.ips) if isinstance(self.ips, asyncio.Future) else self.ips
-        spf_record = asyncio.ensure_future(resolver.query(domain, "TXT"))
+        spf_record = self.spf_records.pop(domain, None)
+        if spf_record is None:
+            spf_record = asyncio.ensure_future(resolver.query(domain, "TXT"))
         try:
             (
                 (spf_finding, evaluations),
@@ -217,6 +236,16 @@ async def check_domains(
     """
     slots = asyncio.Semaphore(parallel)
     run = _Run(resolver, options)
+    domains = list(domains)
+    starting = []  # the domains that start at once (the first ``parallel`` valid ones)
+    for domain in domains:
+        try:
+            starting.append(normalize_domain(domain))
+        except ValueError:
+            continue
+        if len(starting) == parallel:
+            break
+    run.ask_spf(starting)
 
     async def one(domain: str) -> DomainReport:
         try:
@@ -242,16 +271,22 @@ async def check_domains(
 
 
 def run(
-    domains: Iterable[str], options: CheckOptions, run_options: RunOptions, policies_of: Iterable[str] = ()
+    domains: Iterable[str],
+    options: CheckOptions,
+    run_options: RunOptions,
+    policies_of: Iterable[str] = (),
+    on_report: Callable[[DomainReport], None] | None = None,
 ) -> RunResult:
     """Blocking entry point (Odoo, scripts): one resolver, one event loop, every look-up at once:
-    the checks of ``domains`` and the DMARC policies of ``policies_of``."""
+    the checks of ``domains`` and the DMARC policies of ``policies_of``. ``on_report`` is called
+    with each domain's report as soon as it is done, in the run's thread, while the other
+    look-ups go on (what it does there is time the run's answers wait)."""
 
     async def everything() -> RunResult:
         resolver = run_options.resolver()
         deadline = run_options.domain_deadline
         reports, policies = await asyncio.gather(
-            check_domains(domains, resolver, options, deadline=deadline),
+            check_domains(domains, resolver, options, deadline=deadline, on_report=on_report),
             dmarc_policies(policies_of, resolver, deadline),
         )
         return RunResult(reports, policies)

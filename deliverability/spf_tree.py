@@ -529,6 +529,14 @@ async def _walked(walker: _Walker, domain: str, answer: Answer) -> SpfTree:
     return SpfTree(root, walker.lookups, walker.voids, tuple(walker.problems), walker.include_found)
 
 
+async def ask_ahead(name: str, resolver: Resolver) -> None:
+    """Ask the SPF record of ``name`` and every question it leads to, each as soon as the answer
+    it depends on is in: a run asks its provider's include so, before any of its domains names it
+    (their walks then find the answers in the resolver's cache, or on their way)."""
+    answer = await resolver.query(name, "TXT")
+    await _warm(resolver, name, answer, {name.lower()}, [MAX_FOLLOWED], None)
+
+
 async def _warm(
     resolver: Resolver,
     domain: str,

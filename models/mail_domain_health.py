@@ -275,10 +275,11 @@ class MailDomainHealth(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _health_reports(self, names, settings=None, policies_of=()):
+    def _health_reports(self, names, settings=None, policies_of=(), on_report=None):
         """``({domain: DomainReport}, {domain: DMARC policy})``: the reports of ``names`` and, looked
         up in the same run, the DMARC policies of ``policies_of``; never raises: what could not be
-        checked is ``unknown`` (a policy not known is left out).
+        checked is ``unknown`` (a policy not known is left out). ``on_report`` is called with each
+        report as soon as the engine has it (``checks.run``), possibly more than once for a domain.
 
         ``settings`` is ``_health_settings()`` (or the ``ValueError`` it raised) when the caller
         has it already.
@@ -292,18 +293,19 @@ class MailDomainHealth(models.Model):
             summary = _("The checks could not run: %s", settings)
             reports = {name: DomainReport.uniform(name, (), Status.UNKNOWN, summary) for name in names}
             return reports, {}
-        return self._health_run_engine(list(names), settings.options, settings.run_options, policies_of)
+        options, run_options = settings.options, settings.run_options
+        return self._health_run_engine(list(names), options, run_options, policies_of, on_report)
 
     @api.model
-    def _health_run_engine(self, names, options, run_options, policies_of=()):
+    def _health_run_engine(self, names, options, run_options, policies_of=(), on_report=None):
         try:
-            result = checks.run(names, options, run_options, policies_of)
+            result = checks.run(names, options, run_options, policies_of, on_report)
         except Exception:  # noqa: BLE001 - one broken domain must never stop the others
             if len(names) > 1:
                 _logger.warning("Domain health: a batch failed, checking its domains one by one")
                 results = {}
                 for name in names:
-                    results.update(self._health_run_engine([name], options, run_options)[0])
+                    results.update(self._health_run_engine([name], options, run_options, (), on_report)[0])
                 return results, self._health_run_engine([], options, run_options, policies_of)[1]
             if names:
                 _logger.exception("Domain health: checking %s failed", names[0])
@@ -315,20 +317,29 @@ class MailDomainHealth(models.Model):
         return {report.domain: report for report in result.reports}, result.policies
 
     def _health_check(self, settings=None, policies_of=()):
-        """Check these domains concurrently and store the results, each domain isolated.
+        """Check these domains concurrently and store the results, each domain isolated, each as
+        soon as it is checked (while the others are looked up).
 
         Returns the DMARC policies of ``policies_of`` (``{domain: policy}``), looked up in the same run.
         """
         if not self and not policies_of:
             return {}
-        reports, policies = self._health_reports(self.mapped("name"), settings, policies_of)
         now = fields.Datetime.now()
-        for record in self:
+        records = {record.name: record for record in self}
+
+        def store(report):
+            record = records.pop(report.domain, None)  # stored once, from the first report
+            if record is None:
+                return
             try:
                 with self.env.cr.savepoint():
-                    record._health_store(reports[record.name], now)
+                    record._health_store(report, now)
             except Exception:  # noqa: BLE001 - one domain's failure must not stop the others
                 _logger.exception("Domain health: storing the results of %s failed", record.name)
+
+        reports, policies = self._health_reports(self.mapped("name"), settings, policies_of, store)
+        for name in list(records):  # not checked by the engine: the reports made without it
+            store(reports[name])
         return policies
 
     def _health_store(self, report, now):

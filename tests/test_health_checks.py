@@ -1,5 +1,6 @@
 """Checks stored per domain against a real NSD: pass, fail, SERVFAIL, timeout; history; isolation."""
 
+import asyncio
 from datetime import timedelta
 from unittest.mock import patch
 
@@ -146,16 +147,36 @@ class TestHealthChecks(DomainHealthCase):
         self.assertIn("storing the results of bad.test failed", logs.output[0])
         self.assertEqual(records.mapped("state"), ["pass", False, "pass"])
 
+    def test_each_domain_is_stored_as_soon_as_it_is_checked(self):
+        """In the run, while the other domains are looked up (their answers wait), not after it."""
+        records = self.health("good.test", "bad.test", "flip.test")
+        store = type(self.Health)._health_store
+        in_the_run = []
+
+        def watched(record, report, now):
+            try:
+                asyncio.get_running_loop()
+            except RuntimeError:
+                pass
+            else:
+                in_the_run.append(record.name)
+            return store(record, report, now)
+
+        with patch.object(type(self.Health), "_health_store", watched):
+            records._health_check()
+        self.assertCountEqual(in_the_run, ["good.test", "bad.test", "flip.test"])
+        self.assertEqual(records.mapped("state"), ["pass", "fail", "pass"])
+
     def test_an_engine_crash_is_isolated_to_its_domain(self):
         records = self.health("good.test", "bad.test")
         from ..deliverability import checks
 
         real_run = checks.run
 
-        def run(names, options, run_options, policies_of=()):
+        def run(names, options, run_options, policies_of=(), on_report=None):
             if "bad.test" in names:
                 raise RuntimeError("engine bug")
-            return real_run(names, options, run_options, policies_of)
+            return real_run(names, options, run_options, policies_of, on_report)
 
         with patch.object(checks, "run", run), self.assertLogs(LOGGER, level="ERROR"):
             records._health_check()

@@ -7,6 +7,7 @@ import asyncio
 from deliverability.checks import CheckOptions, check_domains
 from deliverability.dns import DnsResolver, Nameserver
 from deliverability.findings import Status
+from deliverability.providers import custom
 from deliverability.testing.nsd import SilentServer
 
 DOMAINS = [f"d{i}.example.test" for i in range(6)]
@@ -52,6 +53,29 @@ def test_domains_in_flight_are_bounded(resolver, run):
     assert [r.domain for r in reports] == DOMAINS
     assert watched.peak == 2
     assert all(r.checks[0].status is not Status.UNKNOWN for r in reports)
+
+
+class Recorder:
+    """Passes queries to a real resolver, noting each question in the order it is asked."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.asked: list[tuple[str, str]] = []
+
+    async def query(self, name: str, rtype: str):
+        self.asked.append((name, rtype))
+        return await self.inner.query(name, rtype)
+
+
+def test_the_longest_chains_are_asked_first(resolver, run):
+    """The provider include's SPF tree and every domain's SPF record are asked before any other
+    question: their answers name the questions after them (up to ten includes deep)."""
+    recorder = Recorder(resolver)
+    options = CheckOptions(provider=custom("_spf.mailer.example.test"))
+    run(check_domains(DOMAINS, recorder, options))
+    first = [("_spf.mailer.example.test", "TXT"), *((d, "TXT") for d in DOMAINS)]
+    assert recorder.asked[: len(first)] == first
+    assert len(recorder.asked) > 4 * len(DOMAINS)  # and then the others: DKIM, DMARC, MX
 
 
 def test_deadline_counts_from_when_a_domain_starts(resolver, run):
