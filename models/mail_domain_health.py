@@ -201,9 +201,9 @@ class MailDomainHealth(models.Model):
             add(domains_of(alias_domain.name), _("Alias domain (catchall, bounce)"))
             add(domains_of(alias_domain.default_from, addresses_only=True), _("Default from"))
         icp = self.env["ir.config_parameter"].sudo()
-        add(domains_of(icp.get_param("mail.catchall.domain")), "mail.catchall.domain")
-        add(domains_of(icp.get_param("mail.default.from"), addresses_only=True), "mail.default.from")
-        add(domains_of(icp.get_param("mail.default.from_filter")), "mail.default.from_filter")
+        for key in ("mail.catchall.domain", "mail.default.from", "mail.default.from_filter"):
+            addresses_only = key == "mail.default.from"
+            add(domains_of(icp.get_param(key), addresses_only=addresses_only), _("System parameter %s", key))
         for server in self.env["ir.mail_server"].sudo().search([("from_filter", "!=", False)]):
             add(domains_of(server.from_filter), _("Outgoing server %s", server.name))
         return dict(found)

@@ -36,7 +36,10 @@ class TestHealthChecks(DomainHealthCase):
             },
         )  # fmt: skip
         # the parameter is written through to an alias domain of that name (see readme/SENDER.rst)
-        self.assertEqual(in_use["catchall.test"], ["Alias domain (catchall, bounce)", "mail.catchall.domain"])
+        self.assertEqual(
+            in_use["catchall.test"], ["Alias domain (catchall, bounce)", "System parameter mail.catchall.domain"]
+        )
+        self.assertEqual(in_use["filter.test"], ["System parameter mail.default.from_filter"])
         self.assertEqual(in_use["bad.test"], ["Outgoing server Second"])
         self.assertEqual(in_use["good.test"], ["Outgoing server Mailer", "Internal users' addresses"])
         self.assertNotIn("gmail.com", in_use, "a mailbox provider is a people problem, not our DNS")

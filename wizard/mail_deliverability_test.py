@@ -278,5 +278,5 @@ class MailDeliverabilityTestRequirement(models.TransientModel):
     requirement = fields.Selection(REQUIREMENTS, required=True, readonly=True)
     providers = fields.Char(string="Required By", readonly=True)
     status = fields.Selection([*STATES, ("na", "Not Required")], readonly=True)
-    detail = fields.Char(readonly=True)
-    fix = fields.Char(readonly=True)
+    detail = fields.Text(readonly=True)  # Text: the list wraps it instead of cutting it short
+    fix = fields.Text(readonly=True)
