@@ -1,10 +1,12 @@
 """Run every check on many domains concurrently, sharing one resolver and its cache.
 
-Every question goes out as soon as the answer it depends on is in: a domain's SPF, DKIM,
-MX and DMARC look-ups start together (DMARC is judged once SPF and DKIM are known), the
-sending hosts' addresses and the other domains' DMARC policies a run is asked for are
-looked up beside them, and what one domain's SPF walk learnt is reused by the others in
-the same run only (``spf_tree.Memo``).
+Every question goes out as soon as the answer it depends on is in, the longest chains first
+(every domain's SPF record and the provider include's SPF tree before anything else): a
+domain's SPF, DKIM, MX and DMARC look-ups start together (DMARC is judged once SPF and DKIM
+are known), the sending hosts' addresses and the other domains' DMARC policies a run is asked
+for are looked up beside them, and what one domain's SPF walk learnt is reused by the others
+in the same run only (``spf_tree.Memo``). A report is handed over (``on_report``) as soon as
+its domain is done.
 """
 
 from __future__ import annotations

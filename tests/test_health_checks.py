@@ -36,9 +36,8 @@ class TestHealthChecks(DomainHealthCase):
             },
         )  # fmt: skip
         # the parameter is written through to an alias domain of that name (see readme/SENDER.rst)
-        self.assertEqual(
-            in_use["catchall.test"], ["Alias domain (catchall, bounce)", "System parameter mail.catchall.domain"]
-        )
+        catchall = ["Alias domain (catchall, bounce)", "System parameter mail.catchall.domain"]
+        self.assertEqual(in_use["catchall.test"], catchall)
         self.assertEqual(in_use["filter.test"], ["System parameter mail.default.from_filter"])
         self.assertEqual(in_use["bad.test"], ["Outgoing server Second"])
         self.assertEqual(in_use["good.test"], ["Outgoing server Mailer", "Internal users' addresses"])

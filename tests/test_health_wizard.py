@@ -42,7 +42,8 @@ class TestHealthWizard(DomainHealthCase):
         # the parameter is written through to an alias domain of that name (see readme/SENDER.rst)
         self.assertEqual(
             lines["bad.test"],
-            "Alias domain (catchall, bounce), mail.catchall.domain, Internal users' addresses",
+            "Alias domain (catchall, bounce), System parameter mail.catchall.domain, "
+            "Internal users' addresses",
         )
 
     def test_check_shows_verdicts_with_records_and_saves_them(self):
