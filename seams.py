@@ -37,6 +37,17 @@ def mail_server_renames(cls):
     return cls
 
 
+def mark_not_sent(mails, reason):
+    """Mark ``mails`` failed as Odoo's ``mail.mail.send`` does when their server cannot be reached:
+    *exception* with ``reason``, their notifications failed (Odoo 19 also takes the addresses that
+    were sent to)."""
+    mails.write({"state": "exception", "failure_reason": reason})
+    if SERIES >= 19:
+        mails._postprocess_sent_message(success_pids=[], success_emails=[], failure_type="mail_smtp")
+    else:
+        mails._postprocess_sent_message(success_pids=[], failure_type="mail_smtp")
+
+
 def unique(name, definition, message):
     """Class decorator: the SQL constraint ``definition`` (e.g. ``UNIQUE(name)``) named ``name`` on
     the model's table; ``_sql_constraints`` up to 18, a ``models.Constraint`` from 19."""

@@ -4,6 +4,7 @@ import logging
 
 from odoo import _, fields, models
 
+from .. import seams
 from ..deliverability import refusals, sending_limit
 from ..deliverability.sender import Rule, Sending
 from .ir_mail_server import CONFIGURATION_SERVER
@@ -47,8 +48,8 @@ class MailMail(models.Model):
         "Deferred Since",
         readonly=True,
         copy=False,
-        help="When the relay first refused this mail for now (a quota, a temporary refusal): it waits "
-        "in the queue, and fails if the relay still refuses it after 5 days.",
+        help="When the relay first refused this mail, or its connection, for now (a quota, a temporary "
+        "refusal): it waits in the queue, and fails if the relay still refuses it after 5 days.",
     )
 
     def send(self, auto_commit=False, raise_exception=False, **kwargs):
@@ -242,13 +243,20 @@ class MailMail(models.Model):
 
     def _mdh_connection_refused(self, refusal, sending):
         """The relay refused the connection of the current batch for now: its mails wait, and so do
-        the server's next batches in this send. Return the mails of the batches still to send."""
+        the server's next batches in this send; a mail refused so for ``refusals.GIVE_UP_AFTER``
+        fails, as Odoo fails the mails of a server it cannot reach. Return the mails of the batches
+        still to send."""
         deferrals = sending.deferrals
-        until = refusal.retry_at(fields.Datetime.now())
-        _logger.info("Connection to %s refused, %s mails wait until %s: %s", sending.server_name,
-                     len(deferrals.batch_ids), until, refusal.reason())  # fmt: skip
+        now = fields.Datetime.now()
+        until = refusal.retry_at(now)
+        batch = self.browse(deferrals.batch_ids)
+        given_up = batch.filtered(lambda mail: refusals.given_up(mail.mdh_deferred_since, now))
+        _logger.info("Connection to %s refused, %s mails wait until %s, %s fail: %s", sending.server_name,
+                     len(batch - given_up), until, len(given_up), refusal.reason())  # fmt: skip
         self._mdh_pause(sending, refusal, until, connection=True)
-        self.browse(deferrals.batch_ids)._mdh_defer(refusal.reason(), until)
+        (batch - given_up)._mdh_defer(refusal.reason(), until, refused=True)
+        if given_up:
+            seams.mark_not_sent(given_up.sudo().with_context(mdh_sending=None), refusal.reason())
         return self.browse(deferrals.pending)
 
     def _mdh_pause(self, sending, refusal, until, connection=False):

@@ -192,6 +192,19 @@ class TestDefer(SinkMixin, TransactionCase):
         self.assertEqual(mails.mapped("state"), ["exception", "outgoing"])
         self.assertIn("5.4.5", mails[0].failure_reason)
 
+    def test_connection_refused_for_five_days_fails(self):
+        self.sink.script = Script(accept=0, stage="connect", refusal=CLOSING)
+        mails = self.mails(2)
+        mails[0].mdh_deferred_since = fields.Datetime.now() - datetime.timedelta(days=5, minutes=1)
+        with self.sending() as received:
+            mails.send()
+        self.assertEqual(received, [])
+        self.assertEqual(mails.mapped("state"), ["exception", "outgoing"])
+        self.assertIn("421 4.7.0", mails[0].failure_reason)
+        self.assertEqual(mails[0].failure_type, "mail_smtp")
+        self.assertTrue(mails[1].mdh_deferred_since, "a refused connection starts the count")
+        self.assertIn("421 4.7.0", mails[1].failure_reason)
+
     @mute_logger(MAIL_LOGGER)
     def test_a_partly_sent_mail_is_not_sent_twice(self):
         """Two recipients, the relay refuses the second message: resending the mail would send the
