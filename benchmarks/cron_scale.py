@@ -144,12 +144,21 @@ def main() -> int:
     engine_seconds = []
     real_run = checks.run
 
-    def timed_run(*run_args):
+    def timed_run(names, options, run_options, policies_of=(), on_report=None):
+        storing = [0.0]  # the stores the run makes as each domain is done (the ORM, not the engine)
+
+        def timed_store(report):
+            start = time.perf_counter()
+            try:
+                on_report(report)
+            finally:
+                storing[0] += time.perf_counter() - start
+
         start = time.perf_counter()
         try:
-            return real_run(*run_args)
+            return real_run(names, options, run_options, policies_of, on_report and timed_store)
         finally:
-            engine_seconds.append(time.perf_counter() - start)
+            engine_seconds.append(time.perf_counter() - start - storing[0])
 
     checks.run = timed_run
     logging.getLogger("odoo").setLevel(logging.WARNING)
@@ -207,7 +216,8 @@ def main() -> int:
         print(f"  {label}:")
         rate = len(names) / wall
         print(f"    wall time      {wall:8.2f} s   ({rate:.0f} domains/s; {checked} checked: {summary})")
-        print(f"    in the checks  {engine:8.2f} s   (the engine: DNS and verdicts; the rest is the ORM)")
+        print(f"    in the checks  {engine:8.2f} s   (the engine: DNS and verdicts; the rest is the ORM,")
+        print("                               which stores each domain during the run, once checked)")
         print(f"    of which DNS   {dns_seconds:8.2f} s   (at least one query on the wire)")
         qps, engine_qps = sent / wall, sent / engine
         print(f"    DNS queries    {sent:8d}     ({qps:.0f} queries/s; {engine_qps:.0f} while checking)")
