@@ -15,19 +15,27 @@ from .domains import is_ip
 from .findings import Check, Finding, Status
 from .texts import _lt
 
-IMPACT = "replies to chatter messages cannot come back"
+IMPACT = _lt("replies to chatter messages cannot come back")
 
 
 class HostState(str, enum.Enum):
-    OK = "resolves"
-    ALIAS = "is an alias (CNAME)"
-    IP_LITERAL = "is an IP address, not a host name"
-    MISSING = "has no address (A/AAAA)"
-    LOOP = "is a broken alias (CNAME) chain that loops or never ends: it never resolves"
-    UNKNOWN = "could not be resolved"
+    OK = "ok"
+    ALIAS = "alias"
+    IP_LITERAL = "ip_literal"
+    MISSING = "missing"
+    LOOP = "loop"
+    UNKNOWN = "unknown"
 
 
 BROKEN = frozenset({HostState.MISSING, HostState.IP_LITERAL, HostState.LOOP})
+_SAID = {
+    HostState.OK: _lt("resolves"),
+    HostState.ALIAS: _lt("is an alias (CNAME)"),
+    HostState.IP_LITERAL: _lt("is an IP address, not a host name"),
+    HostState.MISSING: _lt("has no address (A/AAAA)"),
+    HostState.LOOP: _lt("is a broken alias (CNAME) chain that loops or never ends: it never resolves"),
+    HostState.UNKNOWN: _lt("could not be resolved"),
+}
 
 
 @dataclass(frozen=True)
@@ -51,10 +59,19 @@ class _Resolution:
     alias: str | None = None
 
     def detail(self, host: MxHost) -> str:
-        line = f"MX {host.preference} {host.host} {self.state.value}"
+        said = _SAID[self.state]
         if self.alias and self.state not in (HostState.ALIAS, HostState.LOOP):
-            line += f" (an alias of {self.alias}, which RFC 5321 forbids)"
-        return line + (f": {', '.join(self.addresses)}" if self.addresses else "")
+            said = _lt("%(state)s (an alias of %(alias)s, which RFC 5321 forbids)") % {
+                "state": said,
+                "alias": self.alias,
+            }
+        values = {"preference": host.preference, "host": host.host, "state": said}
+        if not self.addresses:
+            return _lt("MX %(preference)s %(host)s %(state)s") % values
+        return _lt("MX %(preference)s %(host)s %(state)s: %(addresses)s") % {
+            **values,
+            "addresses": ", ".join(self.addresses),
+        }
 
 
 def parse_mx(records: tuple[str, ...]) -> list[MxHost]:
@@ -94,13 +111,19 @@ async def check(domain: str, resolver: Resolver) -> Finding:
         }
         return Finding(Check.MX, Status.UNKNOWN, summary)
     if answer.status is DnsStatus.NXDOMAIN:
-        return Finding(Check.MX, Status.FAIL, f"{domain} does not exist in DNS: {IMPACT}")
+        summary = _lt("%(domain)s does not exist in DNS: %(impact)s") % {"domain": domain, "impact": IMPACT}
+        return Finding(Check.MX, Status.FAIL, summary)
     if not answer.records:
         return await _without_mx(domain, resolver)
     hosts = parse_mx(answer.records)
     if all(h.null for h in hosts):
-        summary = f"{domain} declares that it accepts no mail (null MX, RFC 7505): {IMPACT}"
-        return Finding(Check.MX, Status.FAIL, summary, ("MX 0 . — remove it and publish your mail hosts",))
+        summary = _lt("%(domain)s declares that it accepts no mail (null MX, RFC 7505): %(impact)s") % {
+            "domain": domain,
+            "impact": IMPACT,
+        }
+        return Finding(
+            Check.MX, Status.FAIL, summary, (_lt("MX 0 . — remove it and publish your mail hosts"),)
+        )
     real = [h for h in hosts if not h.null]
     resolutions = await asyncio.gather(*(_resolve(resolver, h.host) for h in real))
     resolved = list(zip(real, resolutions, strict=True))
@@ -109,32 +132,49 @@ async def check(domain: str, resolver: Resolver) -> Finding:
     broken = [h.host for h, r in resolved if r.state in BROKEN]
     problems: list[tuple[Status, str]] = []
     if len(real) < len(hosts):
-        problems.append((Status.WARNING, "a null MX (0 .) is published beside other MX records (RFC 7505)"))
-    aliased = (
-        "; an MX host is an alias (CNAME), which RFC 5321 forbids"
-        if any(r.alias for r in resolutions)
-        else ""
-    )
+        problems.append(
+            (Status.WARNING, _lt("a null MX (0 .) is published beside other MX records (RFC 7505)"))
+        )
+    aliased = _lt("an MX host is an alias (CNAME), which RFC 5321 forbids")
+    if not any(r.alias for r in resolutions):
+        aliased = None
     if not found & {HostState.OK, HostState.ALIAS}:
         if HostState.UNKNOWN in found:
-            summary = f"MX hosts of {domain} could not be resolved (DNS did not answer){aliased}"
-            return Finding(Check.MX, Status.UNKNOWN, summary, tuple(details))
-        summary = f"no MX host of {domain} resolves ({', '.join(broken)}): {IMPACT}{aliased}"
-        return Finding(Check.MX, Status.FAIL, summary, tuple(details))
+            summary = _lt("MX hosts of %(domain)s could not be resolved (DNS did not answer)") % {
+                "domain": domain
+            }
+            return Finding(Check.MX, Status.UNKNOWN, _and(summary, aliased), tuple(details))
+        summary = _lt("no MX host of %(domain)s resolves (%(hosts)s): %(impact)s") % {
+            "domain": domain,
+            "hosts": ", ".join(broken),
+            "impact": IMPACT,
+        }
+        return Finding(Check.MX, Status.FAIL, _and(summary, aliased), tuple(details))
     if broken:
-        problems.append((Status.WARNING, f"some MX hosts do not resolve ({', '.join(broken)})"))
+        problems.append(
+            (Status.WARNING, _lt("some MX hosts do not resolve (%(hosts)s)") % {"hosts": ", ".join(broken)})
+        )
     if aliased:
-        problems.append((Status.WARNING, aliased[2:]))
+        problems.append((Status.WARNING, aliased))
     if HostState.IP_LITERAL in found:
-        problems.append((Status.WARNING, "an MX record names an IP address; it must name a host"))
+        problems.append((Status.WARNING, _lt("an MX record names an IP address; it must name a host")))
     if HostState.UNKNOWN in found:
-        problems.append((Status.UNKNOWN, "some MX hosts could not be resolved"))
-    targets = ", ".join(f"{h.host} ({h.preference})" for h in real)
+        problems.append((Status.UNKNOWN, _lt("some MX hosts could not be resolved")))
+    values = {"domain": domain, "targets": ", ".join(f"{h.host} ({h.preference})" for h in real)}
     if not problems:
-        return Finding(Check.MX, Status.PASS, f"mail to {domain} is delivered to {targets}", tuple(details))
+        summary = _lt("mail to %(domain)s is delivered to %(targets)s") % values
+        return Finding(Check.MX, Status.PASS, summary, tuple(details))
     status = Status.worst(p[0] for p in problems)
-    summary = f"mail to {domain} goes to {targets}, but " + "; ".join(p[1] for p in problems)
+    but = problems[0][1]
+    for _status, problem in problems[1:]:
+        but = _and(but, problem)
+    summary = _lt("mail to %(domain)s goes to %(targets)s, but %(problems)s") % {**values, "problems": but}
     return Finding(Check.MX, status, summary, tuple(details))
+
+
+def _and(text: str, more: str | None) -> str:
+    """``text``, then ``more`` after a semicolon when there is more to say."""
+    return _lt("%(text)s; %(more)s") % {"text": text, "more": more} if more else text
 
 
 async def _without_mx(domain: str, resolver: Resolver) -> Finding:
@@ -147,7 +187,11 @@ async def _without_mx(domain: str, resolver: Resolver) -> Finding:
         }
         return Finding(Check.MX, Status.UNKNOWN, summary)
     if state in BROKEN:
-        return Finding(Check.MX, Status.FAIL, f"{domain} has no MX record and no address: {IMPACT}")
+        summary = _lt("%(domain)s has no MX record and no address: %(impact)s") % {
+            "domain": domain,
+            "impact": IMPACT,
+        }
+        return Finding(Check.MX, Status.FAIL, summary)
     summary = _lt(
         "%(domain)s has no MX record: senders fall back to its address %(addresses)s (implicit MX)"
     ) % {
@@ -155,7 +199,10 @@ async def _without_mx(domain: str, resolver: Resolver) -> Finding:
         "addresses": ", ".join(addresses),
     }
     details = (
-        "publish an MX record naming the host that receives mail for the domain;",
-        "the record below states the implicit MX explicitly: replace the host if mail is received elsewhere",
+        _lt("publish an MX record naming the host that receives mail for the domain;"),
+        _lt(
+            "the record below states the implicit MX explicitly: "
+            "replace the host if mail is received elsewhere"
+        ),
     )
     return Finding(Check.MX, Status.WARNING, summary, details, f"{domain}. IN MX 10 {domain}.")

@@ -28,7 +28,10 @@ class MailDomainHealthCheck(models.Model):
     summary_text = fields.Char(
         string="Summary", compute="_compute_summary_text", help="The summary in the reader's language."
     )
-    details = fields.Text()
+    details = fields.Text(string="Details (English)")
+    details_text = fields.Text(
+        string="Details", compute="_compute_details_text", help="The details in the reader's language."
+    )
     fix = fields.Char(
         string="Record to Publish",
         help="The exact DNS record(s) to create or update, as zone-file lines.",
@@ -53,6 +56,13 @@ class MailDomainHealthCheck(models.Model):
     def _compute_summary_text(self):
         for line in self:
             line.summary_text = translated(line.env, line.summary)
+
+    @api.depends("details")
+    @api.depends_context("lang")
+    def _compute_details_text(self):
+        for line in self:
+            lines = (line.details or "").splitlines()
+            line.details_text = "\n".join(translated(line.env, text) for text in lines) or False
 
     @api.depends("check")
     def _compute_sequence(self):

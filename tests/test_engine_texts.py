@@ -7,14 +7,19 @@ from babel.messages.pofile import read_po
 from odoo.tests import common, tagged
 from odoo.tools.translate import code_translations
 
-from ..deliverability import judgement, spf
+from ..deliverability import judgement, mx, spf
 from ..deliverability.texts import _lt
 from ..models.engine_texts import translated
 
 POT = Path(__file__).resolve().parents[1] / "i18n" / "mail_domain_health.pot"
 NO_SPF = "%(domain)s has no SPF record: receivers cannot tell which servers may send its mail."
 NOT_AUTHENTICATED = "the message is not authenticated (%(why)s; %(label)s)"
+MX_HOST = "MX %(preference)s %(host)s %(state)s: %(addresses)s"
+MX_DELIVERED = "mail to %(domain)s is delivered to %(targets)s"
 FRENCH = {
+    MX_HOST: "MX %(preference)s %(host)s %(state)s : %(addresses)s",
+    MX_DELIVERED: "le courrier pour %(domain)s est remis à %(targets)s",
+    "resolves": "se résout",
     NO_SPF: "%(domain)s n'a pas d'enregistrement SPF : les destinataires ne savent pas qui peut envoyer "
     "son courrier.",
     NOT_AUTHENTICATED: "le message n'est pas authentifié (%(why)s ; %(label)s)",
@@ -35,9 +40,10 @@ class TestEngineTexts(common.TransactionCase):
     def test_the_engine_texts_are_in_the_pot(self):
         with POT.open("rb") as pot:
             msgids = {message.id for message in read_po(pot)}
-        for msgid in (NO_SPF, NOT_AUTHENTICATED, "Sent as the author: the server has no From filter"):
+        sent_as = "Sent as the author: the server has no From filter"
+        for msgid in (NO_SPF, NOT_AUTHENTICATED, MX_HOST, MX_DELIVERED, "resolves", sent_as):
             self.assertIn(msgid, msgids)
-        for module in (spf, judgement):  # the engine marks its texts without importing Odoo
+        for module in (spf, judgement, mx):  # the engine marks its texts without importing Odoo
             self.assertNotIn("odoo", Path(module.__file__).read_text())
 
     def test_a_stored_verdict_is_shown_in_the_readers_language(self):
@@ -74,3 +80,29 @@ class TestEngineTexts(common.TransactionCase):
                 "le message n'est pas authentifié (SPF could not be evaluated: no sending IP is known, "
                 "aucune signature DKIM ; aucune politique DMARC pour x.test)",
             )
+
+    def test_the_mx_verdict_and_its_details_are_shown_in_the_readers_language(self):
+        host = mx.MxHost(10, "mx.good.test")
+        detail = mx._Resolution(mx.HostState.OK, ("192.0.2.30",)).detail(host)  # as the MX check words it
+        self.assertEqual(detail, "MX 10 mx.good.test resolves: 192.0.2.30")
+        health = self.env["mail.domain.health"].create({"name": "good.test"})
+        run = self.env["mail.domain.health.run"].create(
+            {
+                "health_id": health.id,
+                "state": "pass",
+                "check_ids": [
+                    (0, 0, {
+                        "check": "mx", "status": "pass", "details": f"{detail}\nMX 20 other.test resolves",
+                        "summary": "mail to good.test is delivered to mx.good.test (10)",
+                    })
+                ],
+            }
+        )  # fmt: skip
+        check = run.check_ids
+        with self.french():
+            french = check.with_context(lang="fr_FR")
+            self.assertEqual(french.summary_text, "le courrier pour good.test est remis à mx.good.test (10)")
+            self.assertEqual(
+                french.details_text, "MX 10 mx.good.test se résout : 192.0.2.30\nMX 20 other.test se résout"
+            )
+        self.assertEqual(check.with_context(lang="en_US").details_text, check.details)
