@@ -274,9 +274,9 @@ def judge_record(text: str, where: str) -> KeyVerdict:
         problems.append(
             (Status.WARNING, "is flagged as testing (t=y): receivers may treat signed mail as unsigned")
         )
-    details = [f"key: {label}"]
+    details = [_lt("key: %(label)s") % {"label": label}]
     if record.key_type == "ed25519":
-        details.append("some receivers verify only RSA signatures: sign with an RSA key too (RFC 8463)")
+        details.append(_lt("some receivers verify only RSA signatures: sign with an RSA key too (RFC 8463)"))
     status = Status.worst(p[0] for p in problems)
     if problems:
         worst_first = sorted(problems, key=lambda p: -p[0].severity)
@@ -347,7 +347,7 @@ async def check(domain: str, resolver: Resolver, selector: str, expected_target:
             f"{len(answer.records)} TXT records at {answer.final_name}: there must be exactly one key record"
         )
         records = [f"record: {_clip(r, 120)}" for r in answer.records]
-        keep = [] if target else ["delete all but the current key record"]
+        keep = [] if target else [_lt("delete all but the current key record")]
         return _finding(
             selector,
             Status.FAIL,
@@ -364,14 +364,14 @@ async def check(domain: str, resolver: Resolver, selector: str, expected_target:
                 "label": verdict.label,
             }
             return _finding(selector, Status.PASS, summary, details, None, verdict)
-        details.append("this key is managed by the provider; nothing to change in your zone")
+        details.append(_lt("this key is managed by the provider; nothing to change in your zone"))
         return _finding(selector, verdict.status, verdict.summary, details, None, verdict)
     if target is None:
         own_fix = fix if verdict.status is Status.FAIL else None
         return _finding(selector, verdict.status, verdict.summary, details, own_fix, verdict)
     status, summary, note = await _compare_with_provider(answer, resolver, target, verdict)
     where = f"points to {answer.final_name} instead of {target}" if answer.cnames else "holds a key itself"
-    details += [*note, f"replace the record with the CNAME to {target}"]
+    details += [*note, _lt("replace the record with the CNAME to %(target)s") % {"target": target}]
     return _finding(selector, status, f"{name} {where}: {summary}", details, fix, verdict)
 
 

@@ -503,15 +503,23 @@ def judge(
     found = inspection.found
     domain = found.domain
     verdict = judgement.judge(domain, domain, spf, dkim, judgement.policy_of(found))
-    ignored = tuple(f"ignored TXT record (does not start with v=DMARC1): {t}" for t in found.ignored)
+    ignored = tuple(
+        _lt("ignored TXT record (does not start with v=DMARC1): %(record)s") % {"record": t}
+        for t in found.ignored
+    )
     if found.dns_error:
         summary = _lt("DMARC could not be checked: DNS did not answer for %(name)s") % {
             "name": found.dns_error
         }
         return DmarcFinding(Check.DMARC, Status.UNKNOWN, summary, judgement=verdict)
-    said = f"mail from {domain} {verdict.outcome.label}: {verdict.reason}"
+    said = _said(domain, verdict)
     if found.error and found.record is None:
-        details = (*(f"record: {t}" for t in found.texts), *ignored, *found.notes, said)
+        details = (
+            *(_lt("record: %(record)s") % {"record": t} for t in found.texts),
+            *ignored,
+            *found.notes,
+            said,
+        )
         return DmarcFinding(
             Check.DMARC,
             Status.FAIL,
@@ -523,11 +531,20 @@ def judge(
     if found.record is None:
         summary = f"{domain} has no DMARC record: {WHY_DMARC}"
         details = (*ignored, *found.notes, *found.legacy)
-        details += ("start with p=none to receive reports, then move to quarantine or reject", said)
+        details += (_lt("start with p=none to receive reports, then move to quarantine or reject"), said)
         return DmarcFinding(
             Check.DMARC, Status.WARNING, summary, details, record_fix(domain), judgement=verdict
         )
     return _judge(inspection, verdict, ignored)
+
+
+def _said(domain: str, verdict: judgement.Judgement) -> str:
+    """What the one judgement says of mail from ``domain``, as a detail line."""
+    return _lt("mail from %(domain)s %(outcome)s: %(reason)s") % {
+        "domain": domain,
+        "outcome": verdict.outcome.label,
+        "reason": verdict.reason,
+    }
 
 
 def _judge(
@@ -540,15 +557,22 @@ def _judge(
     label = f"{tag}={found.written_policy}" + (
         f" (inherited from {found.record_domain})" if found.inherited else ""
     )
-    details = [f"record at _dmarc.{found.record_domain}: {found.texts[-1]}"]
+    details = [
+        _lt("record at _dmarc.%(domain)s: %(record)s")
+        % {"domain": found.record_domain, "record": found.texts[-1]}
+    ]
     if found.error:
-        details[:0] = [f"record: {t}" for t in found.texts[:-1]]
+        details[:0] = [_lt("record: %(record)s") % {"record": t} for t in found.texts[:-1]]
     if found.inherited:
-        whose = "does not exist in DNS" if tag == "np" else "has no record of its own"
-        details.append(f"{found.domain} {whose}; the {tag}= of {found.record_domain} applies")
+        whose = (
+            _lt("%(domain)s does not exist in DNS; the %(tag)s= of %(parent)s applies")
+            if tag == "np"
+            else _lt("%(domain)s has no record of its own; the %(tag)s= of %(parent)s applies")
+        )
+        details.append(whose % {"domain": found.domain, "tag": tag, "parent": found.record_domain})
     if record.testing and found.written_policy != "none":
         label += f", testing (t=y): receivers apply {policy}"
-        details.append("t=y: the domain is testing DMARC; receivers apply the next milder policy")
+        details.append(_lt("t=y: the domain is testing DMARC; receivers apply the next milder policy"))
     problems = [*record.warnings, *inspection.problems, *ignored]
     details += [*inspection.notes, *found.notes, *found.legacy]
     if policy == "none":
@@ -557,7 +581,7 @@ def _judge(
             "DMARC policy %(label)s: receivers only send reports; it neither protects the domain "
             "from spoofing nor affects deliverability"
         ) % {"label": label}
-        details.append(f"mail from {found.domain} {verdict.outcome.label}: {verdict.reason}")
+        details.append(_said(found.domain, verdict))
     else:
         status, summary = _consequence(policy, label, verdict)
     if problems:

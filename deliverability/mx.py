@@ -135,27 +135,33 @@ async def check(domain: str, resolver: Resolver) -> Finding:
         problems.append(
             (Status.WARNING, _lt("a null MX (0 .) is published beside other MX records (RFC 7505)"))
         )
-    aliased = _lt("an MX host is an alias (CNAME), which RFC 5321 forbids")
-    if not any(r.alias for r in resolutions):
-        aliased = None
+    aliased = any(r.alias for r in resolutions)
     if not found & {HostState.OK, HostState.ALIAS}:
         if HostState.UNKNOWN in found:
-            summary = _lt("MX hosts of %(domain)s could not be resolved (DNS did not answer)") % {
-                "domain": domain
-            }
-            return Finding(Check.MX, Status.UNKNOWN, _and(summary, aliased), tuple(details))
-        summary = _lt("no MX host of %(domain)s resolves (%(hosts)s): %(impact)s") % {
-            "domain": domain,
-            "hosts": ", ".join(broken),
-            "impact": IMPACT,
-        }
-        return Finding(Check.MX, Status.FAIL, _and(summary, aliased), tuple(details))
+            summary = (
+                _lt(
+                    "MX hosts of %(domain)s could not be resolved (DNS did not answer); "
+                    "an MX host is an alias (CNAME), which RFC 5321 forbids"
+                )
+                if aliased
+                else _lt("MX hosts of %(domain)s could not be resolved (DNS did not answer)")
+            ) % {"domain": domain}
+            return Finding(Check.MX, Status.UNKNOWN, summary, tuple(details))
+        summary = (
+            _lt(
+                "no MX host of %(domain)s resolves (%(hosts)s): %(impact)s; "
+                "an MX host is an alias (CNAME), which RFC 5321 forbids"
+            )
+            if aliased
+            else _lt("no MX host of %(domain)s resolves (%(hosts)s): %(impact)s")
+        ) % {"domain": domain, "hosts": ", ".join(broken), "impact": IMPACT}
+        return Finding(Check.MX, Status.FAIL, summary, tuple(details))
     if broken:
         problems.append(
             (Status.WARNING, _lt("some MX hosts do not resolve (%(hosts)s)") % {"hosts": ", ".join(broken)})
         )
     if aliased:
-        problems.append((Status.WARNING, aliased))
+        problems.append((Status.WARNING, _lt("an MX host is an alias (CNAME), which RFC 5321 forbids")))
     if HostState.IP_LITERAL in found:
         problems.append((Status.WARNING, _lt("an MX record names an IP address; it must name a host")))
     if HostState.UNKNOWN in found:
@@ -165,16 +171,9 @@ async def check(domain: str, resolver: Resolver) -> Finding:
         summary = _lt("mail to %(domain)s is delivered to %(targets)s") % values
         return Finding(Check.MX, Status.PASS, summary, tuple(details))
     status = Status.worst(p[0] for p in problems)
-    but = problems[0][1]
-    for _status, problem in problems[1:]:
-        but = _and(but, problem)
+    but = "; ".join(problem for _status, problem in problems)  # one problem: translated; several: English
     summary = _lt("mail to %(domain)s goes to %(targets)s, but %(problems)s") % {**values, "problems": but}
     return Finding(Check.MX, status, summary, tuple(details))
-
-
-def _and(text: str, more: str | None) -> str:
-    """``text``, then ``more`` after a semicolon when there is more to say."""
-    return _lt("%(text)s; %(more)s") % {"text": text, "more": more} if more else text
 
 
 async def _without_mx(domain: str, resolver: Resolver) -> Finding:

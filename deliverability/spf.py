@@ -153,9 +153,12 @@ async def _judge(
         suggestion = await _suggest(domain, addresses, include, resolver, memo)
         if suggestion.text is None:
             return SpfFinding(Check.SPF, Status.FAIL, summary, (suggestion.reason,))
-        what = f"includes {include}" if include else "authorizes the sending IPs"
-        details = (f"Publish one TXT record at {domain} that {what} (below).",)
-        return SpfFinding(Check.SPF, Status.FAIL, summary, details, txt_line(domain, suggestion.text))
+        publish = (
+            _lt("Publish one TXT record at %(domain)s that includes %(include)s (below).")
+            if include
+            else _lt("Publish one TXT record at %(domain)s that authorizes the sending IPs (below).")
+        ) % {"domain": domain, "include": include}
+        return SpfFinding(Check.SPF, Status.FAIL, summary, (publish,), txt_line(domain, suggestion.text))
     problems = list(tree.problems)
     suggestion = None
     if len(root.records) > 1:
@@ -294,7 +297,10 @@ def _finding(domain, include, tree: SpfTree, problems: list[Problem], evaluation
             )
         ) % {"domain": domain, "include": include, "lookups": tree.lookups, "max": MAX_LOOKUPS}
     details = [line for p in ranked for line in p.message.splitlines()][1 if ranked else 0 :]
-    details.append(f"SPF tree ({tree.lookups} of {MAX_LOOKUPS} DNS lookups, {tree.voids} void):")
+    details.append(
+        _lt("SPF tree (%(lookups)s of %(max)s DNS lookups, %(voids)s void):")
+        % {"lookups": tree.lookups, "max": MAX_LOOKUPS, "voids": tree.voids}
+    )
     details += tree.render()
     authorizes = (
         (tree.include_found if include else bool(evaluations))

@@ -7,7 +7,7 @@ from babel.messages.pofile import read_po
 from odoo.tests import common, tagged
 from odoo.tools.translate import code_translations
 
-from ..deliverability import judgement, mx, spf
+from ..deliverability import dmarc, judgement, mx, spf
 from ..deliverability.texts import _lt
 from ..models.engine_texts import translated
 
@@ -16,7 +16,9 @@ NO_SPF = "%(domain)s has no SPF record: receivers cannot tell which servers may 
 NOT_AUTHENTICATED = "the message is not authenticated (%(why)s; %(label)s)"
 MX_HOST = "MX %(preference)s %(host)s %(state)s: %(addresses)s"
 MX_DELIVERED = "mail to %(domain)s is delivered to %(targets)s"
+DMARC_RECORD = "record at _dmarc.%(domain)s: %(record)s"
 FRENCH = {
+    DMARC_RECORD: "enregistrement de _dmarc.%(domain)s : %(record)s",
     MX_HOST: "MX %(preference)s %(host)s %(state)s : %(addresses)s",
     MX_DELIVERED: "le courrier pour %(domain)s est remis à %(targets)s",
     "resolves": "se résout",
@@ -41,9 +43,9 @@ class TestEngineTexts(common.TransactionCase):
         with POT.open("rb") as pot:
             msgids = {message.id for message in read_po(pot)}
         sent_as = "Sent as the author: the server has no From filter"
-        for msgid in (NO_SPF, NOT_AUTHENTICATED, MX_HOST, MX_DELIVERED, "resolves", sent_as):
+        for msgid in (NO_SPF, NOT_AUTHENTICATED, MX_HOST, MX_DELIVERED, DMARC_RECORD, "resolves", sent_as):
             self.assertIn(msgid, msgids)
-        for module in (spf, judgement, mx):  # the engine marks its texts without importing Odoo
+        for module in (spf, judgement, mx, dmarc):  # the engine marks its texts without importing Odoo
             self.assertNotIn("odoo", Path(module.__file__).read_text())
 
     def test_a_stored_verdict_is_shown_in_the_readers_language(self):
@@ -106,3 +108,24 @@ class TestEngineTexts(common.TransactionCase):
                 french.details_text, "MX 10 mx.good.test se résout : 192.0.2.30\nMX 20 other.test se résout"
             )
         self.assertEqual(check.with_context(lang="en_US").details_text, check.details)
+
+    def test_a_record_in_a_detail_line_is_shown_as_published(self):
+        """The words around a DNS record are translated; the record itself, semicolons included, is not."""
+        health = self.env["mail.domain.health"].create({"name": "good.test"})
+        run = self.env["mail.domain.health.run"].create(
+            {
+                "health_id": health.id,
+                "state": "pass",
+                "check_ids": [
+                    (0, 0, {
+                        "check": "dmarc", "status": "pass", "summary": "x",
+                        "details": "record at _dmarc.good.test: v=DMARC1; p=reject; rua=mailto:d@good.test",
+                    })
+                ],
+            }
+        )  # fmt: skip
+        with self.french():
+            self.assertEqual(
+                run.check_ids.with_context(lang="fr_FR").details_text,
+                "enregistrement de _dmarc.good.test : v=DMARC1; p=reject; rua=mailto:d@good.test",
+            )
