@@ -39,6 +39,15 @@ class TestEngineTexts(common.TransactionCase):
         loaded = dict(code_translations.get_python_translations(*key))
         return patch.dict(code_translations.python_translations, {key: {**loaded, **FRENCH}})
 
+    def stored_check(self, check, summary, details):
+        """A verdict of good.test as the checks store it: in English."""
+        health = self.env["mail.domain.health"].create({"name": "good.test"})
+        values = {"check": check, "status": "pass", "summary": summary, "details": details}
+        run = self.env["mail.domain.health.run"].create(
+            {"health_id": health.id, "state": "pass", "check_ids": [(0, 0, values)]}
+        )
+        return run.check_ids
+
     def test_the_engine_texts_are_in_the_pot(self):
         with POT.open("rb") as pot:
             msgids = {message.id for message in read_po(pot)}
@@ -87,20 +96,8 @@ class TestEngineTexts(common.TransactionCase):
         host = mx.MxHost(10, "mx.good.test")
         detail = mx._Resolution(mx.HostState.OK, ("192.0.2.30",)).detail(host)  # as the MX check words it
         self.assertEqual(detail, "MX 10 mx.good.test resolves: 192.0.2.30")
-        health = self.env["mail.domain.health"].create({"name": "good.test"})
-        run = self.env["mail.domain.health.run"].create(
-            {
-                "health_id": health.id,
-                "state": "pass",
-                "check_ids": [
-                    (0, 0, {
-                        "check": "mx", "status": "pass", "details": f"{detail}\nMX 20 other.test resolves",
-                        "summary": "mail to good.test is delivered to mx.good.test (10)",
-                    })
-                ],
-            }
-        )  # fmt: skip
-        check = run.check_ids
+        summary = "mail to good.test is delivered to mx.good.test (10)"
+        check = self.stored_check("mx", summary, f"{detail}\nMX 20 other.test resolves")
         with self.french():
             french = check.with_context(lang="fr_FR")
             self.assertEqual(french.summary_text, "le courrier pour good.test est remis à mx.good.test (10)")
@@ -111,21 +108,10 @@ class TestEngineTexts(common.TransactionCase):
 
     def test_a_record_in_a_detail_line_is_shown_as_published(self):
         """The words around a DNS record are translated; the record itself, semicolons included, is not."""
-        health = self.env["mail.domain.health"].create({"name": "good.test"})
-        run = self.env["mail.domain.health.run"].create(
-            {
-                "health_id": health.id,
-                "state": "pass",
-                "check_ids": [
-                    (0, 0, {
-                        "check": "dmarc", "status": "pass", "summary": "x",
-                        "details": "record at _dmarc.good.test: v=DMARC1; p=reject; rua=mailto:d@good.test",
-                    })
-                ],
-            }
-        )  # fmt: skip
+        details = "record at _dmarc.good.test: v=DMARC1; p=reject; rua=mailto:d@good.test"
+        check = self.stored_check("dmarc", "DMARC policy p=reject is met", details)
         with self.french():
             self.assertEqual(
-                run.check_ids.with_context(lang="fr_FR").details_text,
+                check.with_context(lang="fr_FR").details_text,
                 "enregistrement de _dmarc.good.test : v=DMARC1; p=reject; rua=mailto:d@good.test",
             )
