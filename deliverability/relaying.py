@@ -10,6 +10,7 @@ policy is not known keeps Odoo's behaviour. Decided from stored facts only: no D
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -17,6 +18,7 @@ from .domains import organizational_domain
 from .sender import parse_mailbox
 
 STRICT_POLICIES = ("quarantine", "reject")
+_PLAIN_DOMAIN = re.compile(r"[a-z0-9._-]+")  # an ASCII domain as written, nothing around it
 
 
 @dataclass(frozen=True)
@@ -36,8 +38,11 @@ class RelayFacts:
     def policy(self, author: str | None) -> tuple[str, str] | None:
         """``(domain, policy)`` when mail from ``author`` (an address, bare or formatted) must go out
         as the default sender, else None (its address is kept)."""
-        if not self.strict:
+        if not self.strict or not author:
             return None
+        tail = author.rpartition("@")[2].rstrip(">").strip().lower()
+        if _PLAIN_DOMAIN.fullmatch(tail) and tail.rstrip(".") not in self.strict:
+            return None  # the domain after the last "@" is the address's and is not strict: no parse
         mailbox = parse_mailbox(author)
         policy = self.strict.get(mailbox.domain_key) if mailbox else None
         if policy is None or organizational_domain(mailbox.domain_key) in self.own:
