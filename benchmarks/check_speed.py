@@ -39,7 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
-from cron_scale import ensure_database  # noqa: E402
+from cron_scale import database_options, ensure_database  # noqa: E402
 
 from deliverability.testing import world  # noqa: E402
 from deliverability.testing.nsd import NsdServer  # noqa: E402
@@ -117,10 +117,7 @@ def engine_round_trips(nsd, rtt: float = 0.25) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--odoo", default="/work/odoo18", help="Odoo 18 source tree")
-    parser.add_argument("--addons-path", default="/work/odoo18/addons,/work/addons")
-    parser.add_argument("-d", "--database", default="mdh_speed")
-    parser.add_argument("--db-host", default="127.0.0.1")
-    parser.add_argument("--db-user", default="odoo")
+    database_options(parser, "mdh_speed")
     parser.add_argument("--rounds", type=int, default=5, help="timed runs of each, per RTT (default 5)")
     parser.add_argument("--rtt", default="0,30,100", help="round-trip times in ms (default 0,30,100)")
     default_python = ROOT / ".venv" / "bin" / "python"

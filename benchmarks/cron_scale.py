@@ -83,6 +83,14 @@ def database_exists(args) -> bool:
         conn.close()
 
 
+def database_options(parser: argparse.ArgumentParser, database: str) -> None:
+    """The options ``ensure_database`` reads (besides ``--odoo``): addons path, database, host, user."""
+    parser.add_argument("--addons-path", default="/work/odoo18/addons,/work/addons")
+    parser.add_argument("-d", "--database", default=database)
+    parser.add_argument("--db-host", default="127.0.0.1")
+    parser.add_argument("--db-user", default="odoo")
+
+
 def ensure_database(args) -> None:
     """Create ``args.database`` with mail_domain_health installed unless it exists."""
     if database_exists(args):
@@ -100,10 +108,7 @@ def ensure_database(args) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--odoo", default="/work/odoo18", help="Odoo 18 source tree")
-    parser.add_argument("--addons-path", default="/work/odoo18/addons,/work/addons")
-    parser.add_argument("-d", "--database", default="mdh_bench")
-    parser.add_argument("--db-host", default="127.0.0.1")
-    parser.add_argument("--db-user", default="odoo")
+    database_options(parser, "mdh_bench")
     parser.add_argument("--domains", type=int, default=1000)
     args = parser.parse_args()
 

@@ -30,6 +30,8 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
 
+from cron_scale import database_options, ensure_database  # this folder is on the path of a script run from it
+
 ROOT = Path(__file__).resolve().parents[1]
 MEMORY_GOAL_MB = 200
 LARGE_ROWS = 100_000
@@ -195,10 +197,7 @@ def child(part: str, args, large: Path) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--odoo", help="Odoo 18 source tree: also run the Odoo part")
-    parser.add_argument("--addons-path", default="/work/odoo18/addons,/work/addons")
-    parser.add_argument("-d", "--database", default="mdh_bench")
-    parser.add_argument("--db-host", default="127.0.0.1")
-    parser.add_argument("--db-user", default="odoo")
+    database_options(parser, "mdh_bench")
     parser.add_argument("--small", type=int, default=200, help="small reports to parse / mail")
     parser.add_argument("--part", choices=("engine", "odoo"), help=argparse.SUPPRESS)
     parser.add_argument("--large", help=argparse.SUPPRESS)
@@ -225,8 +224,6 @@ def main() -> int:
         print(f"  peak RSS {engine['rss_peak']:.0f} MB (goal < {MEMORY_GOAL_MB} MB)")
         ok = engine["rows"] == LARGE_ROWS and engine["rss_peak"] < MEMORY_GOAL_MB
         if args.odoo:
-            from cron_scale import ensure_database  # this folder is on the path of a script run from it
-
             ensure_database(args)
             odoo = child("odoo", args, large)
             limit = odoo["limit"]

@@ -39,12 +39,12 @@ class TestEngineTexts(common.TransactionCase):
         loaded = dict(code_translations.get_python_translations(*key))
         return patch.dict(code_translations.python_translations, {key: {**loaded, **FRENCH}})
 
-    def stored_check(self, check, summary, details):
-        """A verdict of good.test as the checks store it: in English."""
-        health = self.env["mail.domain.health"].create({"name": "good.test"})
-        values = {"check": check, "status": "pass", "summary": summary, "details": details}
+    def stored_check(self, domain, check, status, summary, details=False):
+        """A verdict of ``domain`` as the checks store it: in English."""
+        health = self.env["mail.domain.health"].create({"name": domain})
+        values = {"check": check, "status": status, "summary": summary, "details": details}
         run = self.env["mail.domain.health.run"].create(
-            {"health_id": health.id, "state": "pass", "check_ids": [(0, 0, values)]}
+            {"health_id": health.id, "state": status, "check_ids": [(0, 0, values)]}
         )
         return run.check_ids
 
@@ -58,16 +58,8 @@ class TestEngineTexts(common.TransactionCase):
             self.assertNotIn("odoo", Path(module.__file__).read_text())
 
     def test_a_stored_verdict_is_shown_in_the_readers_language(self):
-        health = self.env["mail.domain.health"].create({"name": "nospf.test"})
         summary = _lt(NO_SPF) % {"domain": "nospf.test"}  # as the SPF check words it
-        run = self.env["mail.domain.health.run"].create(
-            {
-                "health_id": health.id,
-                "state": "fail",
-                "check_ids": [(0, 0, {"check": "spf", "status": "fail", "summary": summary})],
-            }
-        )
-        check = run.check_ids
+        check = self.stored_check("nospf.test", "spf", "fail", summary)
         self.assertEqual(check.summary, summary, "stored in English")
         with self.french():
             french = check.with_context(lang="fr_FR")
@@ -97,7 +89,7 @@ class TestEngineTexts(common.TransactionCase):
         detail = mx._Resolution(mx.HostState.OK, ("192.0.2.30",)).detail(host)  # as the MX check words it
         self.assertEqual(detail, "MX 10 mx.good.test resolves: 192.0.2.30")
         summary = "mail to good.test is delivered to mx.good.test (10)"
-        check = self.stored_check("mx", summary, f"{detail}\nMX 20 other.test resolves")
+        check = self.stored_check("good.test", "mx", "pass", summary, f"{detail}\nMX 20 other.test resolves")
         with self.french():
             french = check.with_context(lang="fr_FR")
             self.assertEqual(french.summary_text, "le courrier pour good.test est remis à mx.good.test (10)")
@@ -109,7 +101,7 @@ class TestEngineTexts(common.TransactionCase):
     def test_a_record_in_a_detail_line_is_shown_as_published(self):
         """The words around a DNS record are translated; the record itself, semicolons included, is not."""
         details = "record at _dmarc.good.test: v=DMARC1; p=reject; rua=mailto:d@good.test"
-        check = self.stored_check("dmarc", "DMARC policy p=reject is met", details)
+        check = self.stored_check("good.test", "dmarc", "pass", "DMARC policy p=reject is met", details)
         with self.french():
             self.assertEqual(
                 check.with_context(lang="fr_FR").details_text,
