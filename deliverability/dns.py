@@ -1,4 +1,5 @@
-"""DNS access for the checks: one resolver protocol and a dnspython-backed implementation.
+"""DNS access for the checks: one resolver protocol and its implementation (dnspython for names and
+TCP; answers read by ``dns_wire``).
 
 The implementation talks to nameservers it is given (never ``/etc/resolv.conf``
 behind the caller's back; ``system_nameservers()`` reads it when a caller asks),
@@ -14,7 +15,6 @@ import collections
 import enum
 import functools
 import ipaddress
-import struct
 import time
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -30,12 +30,14 @@ import dns.rcode
 import dns.rdataclass
 import dns.rdatatype
 
+from . import dns_wire
+from .dns_wire import EDNS_PAYLOAD
+
 MAX_CNAME_HOPS = 8
 CNAME_LOOP = "CNAME loop"
 CNAME_TOO_LONG = "CNAME chain too long"
 CHAIN_ERRORS = (CNAME_LOOP, CNAME_TOO_LONG)
 NEGATIVE_TTL = 300
-EDNS_PAYLOAD = 1232
 
 
 class DnsStatus(str, enum.Enum):
@@ -218,33 +220,35 @@ class DnsResolver:
             response, error = await self._exchange(qname, qtype, expires)
             if response is None:
                 return Answer(name, rtype, error, cnames=tuple(cnames), error=error.value)
-            rcode = response.rcode()
+            rcode = response.rcode
             if rcode not in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
                 refused = rcode in (dns.rcode.SERVFAIL, dns.rcode.REFUSED)
                 status = DnsStatus.SERVFAIL if refused else DnsStatus.ERROR
                 return Answer(name, rtype, status, cnames=tuple(cnames), error=dns.rcode.to_text(rcode))
-            owner = qname
+            asked = owner = dns_wire.name_key(qname.labels[:-1])
             records: list[str] = []
-            seen = {qname}
+            seen = {owner}
             while True:
-                rrset = response.get_rrset(response.answer, owner, dns.rdataclass.IN, qtype)
-                if rrset is not None:
-                    records = [_rdata_text(rd) for rd in rrset]
-                    ttl = min(ttl, rrset.ttl) if cnames else rrset.ttl
+                found = response.rrset(owner, qtype)
+                if found is not None:
+                    records = [record.text for record in found[0]]
+                    ttl = min(ttl, found[1]) if cnames else found[1]
                     break
-                alias = response.get_rrset(response.answer, owner, dns.rdataclass.IN, dns.rdatatype.CNAME)
-                if alias is None or qtype == dns.rdatatype.CNAME:
+                alias = response.rrset(owner, dns_wire.CNAME)
+                if alias is None or qtype == dns_wire.CNAME:
                     break
-                owner = alias[0].target
+                target = alias[0][0].target
+                owner = dns_wire.name_key(target)
                 if owner in seen:
                     return Answer(name, rtype, DnsStatus.ERROR, cnames=tuple(cnames), error=CNAME_LOOP)
                 seen.add(owner)
-                cnames.append(owner.to_text(omit_final_dot=True).lower())
-                ttl = min(ttl, alias.ttl)
+                cnames.append(dns_wire.name_text(target).lower())
+                ttl = min(ttl, alias[1])
             if records:
                 return Answer(name, rtype, DnsStatus.OK, tuple(records), tuple(cnames), ttl)
-            if owner != qname and rcode == dns.rcode.NOERROR and not _negative_in(response):
-                qname = owner  # a chain leaving the server's zones: ask for its target
+            if owner != asked and rcode == dns.rcode.NOERROR and not _negative_in(response):
+                # a chain leaving the server's zones: ask for its target
+                qname = dns.name.Name((*target, b""))
                 continue
             ttl = min(ttl, _negative_ttl(response))
             status = DnsStatus.NXDOMAIN if rcode == dns.rcode.NXDOMAIN else DnsStatus.NODATA
@@ -253,7 +257,7 @@ class DnsResolver:
 
     async def _exchange(
         self, qname: dns.name.Name, qtype, expires: list[float]
-    ) -> tuple[dns.message.Message | None, DnsStatus]:
+    ) -> tuple[dns_wire.Response | None, DnsStatus]:
         if self._semaphore is None:
             self._semaphore = asyncio.Semaphore(self.concurrency)
         status = DnsStatus.TIMEOUT
@@ -280,13 +284,14 @@ class DnsResolver:
 
                             request = dns.message.make_query(qname, qtype, use_edns=0, payload=EDNS_PAYLOAD)
                             response = await asyncquery.tcp(request, server.host, timeout, server.port)
+                            response = dns_wire.read(response.to_wire())
                         return response, DnsStatus.OK
                     except dns.exception.Timeout:
                         reuse = True  # a late answer is told apart by its id and question
                         self.stats.timeouts += 1
                         status = DnsStatus.TIMEOUT
                         self._demote(server)
-                    except (dns.exception.DNSException, OSError, EOFError):
+                    except (dns.exception.DNSException, dns_wire.WireError, OSError, EOFError):
                         status = DnsStatus.ERROR
                         self._demote(server)
                     finally:
@@ -350,30 +355,20 @@ class _Server:
             return False
 
 
-_HEADER = struct.Struct("!HHHHHH")
-_QUESTION_TAIL = struct.Struct("!HH")
-_OPT = b"\x00" + struct.pack("!HHIH", dns.rdatatype.OPT, EDNS_PAYLOAD, 0, 0)  # EDNS0, no flag, no option
 _QUESTION_OPTIONAL = frozenset({dns.rcode.FORMERR, dns.rcode.SERVFAIL, dns.rcode.NOTIMP, dns.rcode.REFUSED})
 
 
-def query_wire(qid: int, qname: dns.name.Name, qtype: int) -> bytes:
-    """The query ``dns.message.make_query(qname, qtype, use_edns=0, payload=1232)`` with id ``qid``."""
-    return (
-        _HEADER.pack(qid, dns.flags.RD, 1, 0, 0, 1)
-        + qname.to_wire()
-        + _QUESTION_TAIL.pack(qtype, dns.rdataclass.IN)
-        + _OPT
-    )
-
-
-def _answers(response: dns.message.Message, qid: int, qname: dns.name.Name, qtype: int) -> bool:
+def _answers(response: dns_wire.Response, qid: int, qname: dns.name.Name, qtype: int) -> bool:
     """``Message.is_response`` for our query: same id and opcode, and the question asked (case aside)."""
-    if response.id != qid or not response.flags & dns.flags.QR or response.opcode() != dns.opcode.QUERY:
+    opcode = (response.flags >> 11) & 0xF
+    if response.id != qid or not response.flags & dns.flags.QR or opcode != dns.opcode.QUERY:
         return False
     if not response.question:
-        return response.rcode() in _QUESTION_OPTIONAL
+        return response.rcode in _QUESTION_OPTIONAL
+    asked = dns_wire.name_key(qname.labels[:-1])
     return all(
-        q.name == qname and q.rdtype == qtype and q.rdclass == dns.rdataclass.IN for q in response.question
+        dns_wire.name_key(name) == asked and rtype == qtype and rclass == dns_wire.IN
+        for name, rtype, rclass in response.question
     )
 
 
@@ -410,7 +405,7 @@ class _Endpoint(asyncio.DatagramProtocol):
 
     async def exchange(
         self, server: _Server, qname: dns.name.Name, qtype: int, timeout: float
-    ) -> dns.message.Message:
+    ) -> dns_wire.Response:
         """Send the query to ``server`` and return its answer (with the TC flag when truncated).
 
         Datagrams from elsewhere, junk and answers to other queries are skipped, as
@@ -422,7 +417,7 @@ class _Endpoint(asyncio.DatagramProtocol):
         expires = loop.time() + timeout
         self.active = True
         try:
-            self.transport.sendto(query_wire(qid, qname, qtype), server.address)
+            self.transport.sendto(dns_wire.query_wire(qid, qname, qtype), server.address)
             while True:
                 while not self.received:
                     self.waiter = loop.create_future()
@@ -439,10 +434,8 @@ class _Endpoint(asyncio.DatagramProtocol):
                 if not server.sent(source):
                     continue
                 try:
-                    response = dns.message.from_wire(data, raise_on_truncation=True)
-                except dns.message.Truncated as exc:
-                    response = exc.message()  # TCP is asked when it answers this query
-                except Exception:  # noqa: BLE001  (any unparsable datagram is junk, as for dnspython)
+                    response = dns_wire.read(data)  # truncated: TCP is asked when it answers this query
+                except dns_wire.WireError:  # an unparsable datagram is junk, as for dnspython
                     continue
                 if _answers(response, qid, qname, qtype):
                     return response
@@ -456,19 +449,11 @@ def _expire(waiter: asyncio.Future, timeout: float) -> None:
         waiter.set_exception(dns.exception.Timeout(timeout=timeout))
 
 
-def _rdata_text(rdata) -> str:
-    if rdata.rdtype == dns.rdatatype.TXT:
-        return b"".join(rdata.strings).decode("utf-8", "replace")
-    return rdata.to_text()
-
-
-def _negative_in(response: dns.message.Message) -> bool:
+def _negative_in(response: dns_wire.Response) -> bool:
     """True when the authority section carries a SOA, i.e. the server is authoritative for the target."""
-    return any(rrset.rdtype == dns.rdatatype.SOA for rrset in response.authority)
+    return response.soa() is not None
 
 
-def _negative_ttl(response: dns.message.Message) -> int:
-    for rrset in response.authority:
-        if rrset.rdtype == dns.rdatatype.SOA:
-            return min(rrset.ttl, rrset[0].minimum)
-    return NEGATIVE_TTL
+def _negative_ttl(response: dns_wire.Response) -> int:
+    soa = response.soa()
+    return NEGATIVE_TTL if soa is None else min(soa[1], soa[0].minimum)

@@ -14,6 +14,7 @@ import dns.rdatatype
 import pytest
 
 from deliverability import dns as engine_dns
+from deliverability import dns_wire
 from deliverability.dns import DnsResolver, DnsStatus, Nameserver
 
 ZONES = {
@@ -158,7 +159,7 @@ def test_cancelled_lookups_leave_no_socket_open(silent_resolver, run):
 @pytest.mark.parametrize("rtype", ["TXT", "MX", "A", "AAAA", "CNAME"])
 def test_query_wire_is_the_dnspython_query(name, rtype):
     query = dns.message.make_query(name, rtype, use_edns=0, payload=1232)
-    wire = engine_dns.query_wire(query.id, dns.name.from_text(name), dns.rdatatype.from_text(rtype))
+    wire = dns_wire.query_wire(query.id, dns.name.from_text(name), dns.rdatatype.from_text(rtype))
     assert wire == query.to_wire()
 
 
@@ -186,7 +187,7 @@ def test_an_answer_to_another_query_is_skipped(nsd, run):
             transport.close()
 
     response = run(exchange())
-    assert [rrset.rdtype for rrset in response.answer] == [dns.rdatatype.TXT]
+    assert [record.rtype for record in response.answer] == [dns.rdatatype.TXT]
     # the stale answer did arrive first, on the socket the exchange read: it was skipped, not missed
     assert [(m.id, m.question[0].rdtype) for m in arrived] == [
         (earlier.id, dns.rdatatype.MX),

@@ -41,7 +41,7 @@ def _own_endpoint(nsd):
         finally:
             endpoint.close()
 
-    return [rd.address for rd in asyncio.run(ask()).answer[0]]
+    return [record.text for record in asyncio.run(ask()).answer]
 
 
 def _asyncio_datagram(nsd):
