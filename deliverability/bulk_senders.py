@@ -22,7 +22,7 @@ from email.parser import BytesHeaderParser
 import dkim as dkimpy
 from dkim.util import InvalidTagValueList, parse_tag_value
 
-from . import judgement, unsubscribe, verdict
+from . import event_loop, judgement, unsubscribe, verdict
 from .dns import DnsStatus, Resolver
 from .findings import Status
 
@@ -239,4 +239,4 @@ async def judge(
 
 def run(message: bytes, result: verdict.Verdict, sending_ips: Sequence[str], run_options, kind: Kind):
     """Blocking ``judge`` (Odoo, scripts), through a resolver made from ``run_options``."""
-    return asyncio.run(judge(message, result, sending_ips, run_options.resolver(), kind))
+    return event_loop.run(judge(message, result, sending_ips, run_options.resolver(), kind))

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from . import dkim, dmarc, judgement, mx, spf, spf_tree
+from . import dkim, dmarc, event_loop, judgement, mx, spf, spf_tree
 from .dns import DnsResolver, DnsStatus, Nameserver, Resolver
 from .domains import NOT_AN_IP, address_problem, normalize_domain
 from .findings import DomainReport
@@ -293,4 +293,4 @@ def run(
         )
         return RunResult(reports, policies)
 
-    return asyncio.run(everything())
+    return event_loop.run(everything())

@@ -10,7 +10,6 @@ prints one object, ``{"domains": [DomainReport.to_dict(), ...], "nameservers":
 from __future__ import annotations
 
 import argparse
-import asyncio
 import ipaddress
 import math
 import os
@@ -19,7 +18,7 @@ import time
 from collections.abc import Sequence
 from typing import TextIO
 
-from . import dkim
+from . import dkim, event_loop
 from .checks import CheckOptions, RunOptions, check_domains
 from .dns import Nameserver, system_nameservers
 from .domains import domain_to_check
@@ -282,7 +281,7 @@ def main(
         stderr.write(provider_line(options.provider, args) + "\n")
     show_progress = not args.json and len(domains) >= PROGRESS_MIN_DOMAINS and _isatty(stderr)
     try:
-        reports = asyncio.run(check(domains, options, run_options, stderr if show_progress else None))
+        reports = event_loop.run(check(domains, options, run_options, stderr if show_progress else None))
     except KeyboardInterrupt:
         stderr.write("\ndeliverability: interrupted\n")
         return 130

@@ -19,7 +19,7 @@ from cryptography.hazmat.backends import default_backend
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
-from . import dkim
+from . import dkim, event_loop
 from .dns import Resolver
 from .findings import Check, DkimFinding, Status
 from .records import DnsRecord, parse_zone_line
@@ -208,7 +208,7 @@ def check_keys(keys, run_options) -> list[tuple[Publication, DkimFinding]]:
         resolver = run_options.resolver()
         return await asyncio.gather(*(check(key, resolver) for key in keys))
 
-    return list(asyncio.run(main())) if keys else []
+    return list(event_loop.run(main())) if keys else []
 
 
 def _with(finding: DkimFinding, status: Status, summary: str, fix: str, details=()) -> DkimFinding:

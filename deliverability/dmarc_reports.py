@@ -24,7 +24,7 @@ from typing import BinaryIO
 
 from lxml import etree
 
-from . import dmarc
+from . import dmarc, event_loop
 from .checks import RunOptions
 from .dmarc import DmarcParseError, parse_dmarc_record
 from .dns import Resolver
@@ -482,7 +482,7 @@ def propose_all(domains: Iterable[str], address: str, run_options: RunOptions) -
         resolver = run_options.resolver()
         return list(await asyncio.gather(*(propose(d, address, resolver) for d in domains)))
 
-    return asyncio.run(run())
+    return event_loop.run(run())
 
 
 def _with_rua(published: str, uri: str) -> str:

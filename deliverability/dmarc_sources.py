@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import dns.reversename
 
-from . import spf_eval
+from . import event_loop, spf_eval
 from .checks import RunOptions
 from .dns import DnsStatus, Resolver
 from .domains import normalize_domain, organizational_domain
@@ -138,7 +138,7 @@ def identify_sources(
         found = await asyncio.gather(*(one(ip, list(domains)) for ip, domains in sources.items()))
         return {facts.ip: facts for facts in found}
 
-    return asyncio.run(run())
+    return event_loop.run(run())
 
 
 # ----------------------------------------------------------------------------- alerts

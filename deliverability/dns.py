@@ -209,7 +209,7 @@ class DnsResolver:
 
     async def _resolve(self, name: str, rtype: str) -> Answer:
         try:
-            qname = dns.name.from_text(name)
+            qname = dns_wire.query_name(name)
             qtype = dns.rdatatype.from_text(rtype)
         except (dns.exception.DNSException, ValueError) as exc:
             return Answer(name, rtype, DnsStatus.ERROR, error=f"invalid query: {exc}")

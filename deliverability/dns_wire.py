@@ -40,12 +40,21 @@ IN = int(dns.rdataclass.IN)
 _NAME_TARGETS = frozenset({NS, CNAME, PTR, DNAME})
 _SINGLETONS = frozenset(int(t) for t in dns.rdatatype.RdataType if dns.rdatatype.is_singleton(t))
 _PLAIN_LABEL = re.compile(rb"[A-Za-z0-9_*+/=-]+")  # printed as is by dnspython (no escape)
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*\.?")  # read as is by dnspython
 
 Name = tuple  # a name's labels, as on the wire (their case kept)
 
 
 class WireError(ValueError):
     """The datagram is not a well-formed DNS message."""
+
+
+def query_name(text: str) -> dns.name.Name:
+    """``dns.name.from_text(text)``, the plain names checks ask built directly (its parser reads
+    every character for escapes and IDNA). Raises dnspython's errors for a name too long."""
+    if _PLAIN_NAME.fullmatch(text):
+        return dns.name.Name((*text.rstrip(".").encode("ascii").split(b"."), b""))
+    return dns.name.from_text(text)
 
 
 def query_wire(qid: int, qname: dns.name.Name, qtype: int) -> bytes:

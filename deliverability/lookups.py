@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-
-from . import checks
+from . import checks, event_loop
 
 
 def sending_ips(options: checks.CheckOptions, run_options: checks.RunOptions) -> tuple[str, ...]:
@@ -12,4 +10,4 @@ def sending_ips(options: checks.CheckOptions, run_options: checks.RunOptions) ->
     looked up through the nameservers of ``run_options`` (``checks.sending_ips``)."""
     if not options.sending_hosts:
         return options.sending_ips
-    return asyncio.run(checks.sending_ips(options, run_options.resolver()))
+    return event_loop.run(checks.sending_ips(options, run_options.resolver()))

@@ -19,7 +19,7 @@ from email.parser import BytesHeaderParser
 import dkim as dkimpy
 from dkim.util import InvalidTagValueList, parse_tag_value
 
-from . import checks, dmarc, judgement, spf_eval
+from . import checks, dmarc, event_loop, judgement, spf_eval
 from .dns import Resolver
 from .domains import normalize_domain
 from .judgement import LOST_REPLIES, DkimResult, SpfResult
@@ -244,4 +244,4 @@ def run(message: bytes, envelope_from: str, options, run_options, **kwargs) -> V
         facts = {r.domain: r.facts for r in reports if r.facts is not None}
         return await judge(message, envelope_from, options.sending_ips, resolver, facts=facts, **kwargs)
 
-    return asyncio.run(main())
+    return event_loop.run(main())

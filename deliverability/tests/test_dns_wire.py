@@ -183,3 +183,23 @@ def test_a_name_longer_than_255_octets_is_refused():
     wire = b"\x00\x01\x81\x80\x00\x01\x00\x00\x00\x00\x00\x00" + label * 4 + b"\x00\x00\x10\x00\x01"
     with pytest.raises(dns_wire.WireError, match="255"):
         dns_wire.read(wire)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.lists(st.from_regex(r"[A-Za-z0-9_-]{1,70}", fullmatch=True), min_size=1, max_size=6).map(".".join),
+        st.text(max_size=40),
+    ),
+    st.booleans(),
+)
+def test_query_names_are_the_names_dnspython_reads(text, final_dot):
+    text += "." if final_dot else ""
+    try:
+        expected = dns.name.from_text(text)
+    except Exception as exc:  # noqa: BLE001 - the same error, then
+        with pytest.raises(type(exc)):
+            dns_wire.query_name(text)
+        return
+    assert dns_wire.query_name(text) == expected
+    assert dns_wire.query_name(text).labels == expected.labels  # the case kept, too
