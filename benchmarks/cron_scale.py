@@ -149,19 +149,19 @@ def main() -> int:
     engine_seconds = []
     real_run = checks.run
 
-    def timed_run(names, options, run_options, policies_of=(), on_report=None):
-        storing = [0.0]  # the stores the run makes as each domain is done (the ORM, not the engine)
+    def timed_run(names, options, run_options, policies_of=(), on_reports=None):
+        storing = [0.0]  # the stores the run makes as domains are done (the ORM, not the engine)
 
-        def timed_store(report):
+        def timed_store(reports):
             start = time.perf_counter()
             try:
-                on_report(report)
+                on_reports(reports)
             finally:
                 storing[0] += time.perf_counter() - start
 
         start = time.perf_counter()
         try:
-            return real_run(names, options, run_options, policies_of, on_report and timed_store)
+            return real_run(names, options, run_options, policies_of, on_reports and timed_store)
         finally:
             engine_seconds.append(time.perf_counter() - start - storing[0])
 

@@ -6,7 +6,7 @@ domain's SPF, DKIM, MX and DMARC look-ups start together (DMARC is judged once S
 are known), the sending hosts' addresses and the other domains' DMARC policies a run is asked
 for are looked up beside them, and what one domain's SPF walk learnt is reused by the others
 in the same run only (``spf_tree.Memo``). A report is handed over (``on_report``) as soon as
-its domain is done.
+its domain is done; ``run`` hands over together the reports done in one turn of the event loop.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from . import dkim, dmarc, event_loop, judgement, mx, spf, spf_tree
-from .dns import DnsResolver, DnsStatus, Nameserver, Resolver
+from .dns import DnsResolver, DnsStatus, Nameserver, Resolver, urgently
 from .domains import NOT_AN_IP, address_problem, normalize_domain
 from .findings import DomainReport
 from .providers import FLECTRA, Provider
@@ -130,14 +130,14 @@ class _Run:
 
     def ask_spf(self, domains: Iterable[str]) -> None:
         """Ask now, before any other question, the provider include's SPF tree and the SPF records
-        of ``domains`` (normalized): the longest chains of questions start there, and answers are
-        read in the order they come."""
+        of ``domains`` (normalized): the longest chains of questions start there; their answers
+        are read before the others' (``urgently``)."""
         include = self.options.provider.spf_include
         if include and not self.ahead:
-            self.ahead.append(asyncio.ensure_future(spf_tree.ask_ahead(include, self.resolver)))
+            self.ahead.append(urgently(spf_tree.ask_ahead(include, self.resolver)))
         for domain in domains:
             if domain not in self.spf_records:
-                self.spf_records[domain] = asyncio.ensure_future(self.resolver.query(domain, "TXT"))
+                self.spf_records[domain] = urgently(self.resolver.query(domain, "TXT"))
 
     async def close(self) -> None:
         """Stop looking up the sending hosts, and what was asked ahead, if no domain is left to wait
@@ -157,7 +157,7 @@ class _Run:
         ips = asyncio.shield(self.ips) if isinstance(self.ips, asyncio.Future) else self.ips
         spf_record = self.spf_records.pop(domain, None)
         if spf_record is None:
-            spf_record = asyncio.ensure_future(resolver.query(domain, "TXT"))
+            spf_record = urgently(resolver.query(domain, "TXT"))
         try:
             (
                 (spf_finding, evaluations),
@@ -166,7 +166,7 @@ class _Run:
                 mx_finding,
                 dmarc_found,
             ) = await asyncio.gather(
-                spf.check(domain, resolver, options.provider.spf_include, ips, self.memo),
+                urgently(spf.check(domain, resolver, options.provider.spf_include, ips, self.memo)),
                 asyncio.gather(
                     *(
                         dkim.check(domain, resolver, selector, options.provider.dkim_target(selector))
@@ -277,20 +277,39 @@ def run(
     options: CheckOptions,
     run_options: RunOptions,
     policies_of: Iterable[str] = (),
-    on_report: Callable[[DomainReport], None] | None = None,
+    on_reports: Callable[[list[DomainReport]], None] | None = None,
 ) -> RunResult:
     """Blocking entry point (Odoo, scripts): one resolver, one event loop, every look-up at once:
-    the checks of ``domains`` and the DMARC policies of ``policies_of``. ``on_report`` is called
-    with each domain's report as soon as it is done, in the run's thread, while the other
-    look-ups go on (what it does there is time the run's answers wait)."""
+    the checks of ``domains`` and the DMARC policies of ``policies_of``. ``on_reports`` is called,
+    in the run's thread while the other look-ups go on, with the reports done since its last call:
+    those done in one turn of the event loop come together (domains waiting on the same answer
+    are done together), so that they can be stored at once; what it does there is time the run's
+    answers wait."""
 
     async def everything() -> RunResult:
         resolver = run_options.resolver()
         deadline = run_options.domain_deadline
+        done: list[DomainReport] = []
+        loop = asyncio.get_running_loop()
+
+        def hand_over() -> None:
+            if done:
+                reports = done[:]
+                done.clear()
+                on_reports(reports)
+
+        def collect(report: DomainReport) -> None:
+            if not done:
+                loop.call_soon(hand_over)  # after the other callbacks of this turn
+            done.append(report)
+
         reports, policies = await asyncio.gather(
-            check_domains(domains, resolver, options, deadline=deadline, on_report=on_report),
+            check_domains(
+                domains, resolver, options, deadline=deadline, on_report=collect if on_reports else None
+            ),
             dmarc_policies(policies_of, resolver, deadline),
         )
+        hand_over()  # none are left in practice: the last turn's are handed over before this
         return RunResult(reports, policies)
 
     return event_loop.run(everything())

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextvars
 import enum
 import functools
 import ipaddress
@@ -79,6 +80,17 @@ class Answer:
     @property
     def final_name(self) -> str:
         return self.cnames[-1] if self.cnames else self.name
+
+
+_URGENT: contextvars.ContextVar[bool] = contextvars.ContextVar("deliverability_dns_urgent", default=False)
+
+
+def urgently(coroutine) -> asyncio.Task:
+    """A task of ``coroutine`` whose answers are read before the others' (``DnsResolver``): for the
+    longest chains of questions, whose next question waits for the answer."""
+    context = contextvars.copy_context()
+    context.run(_URGENT.set, True)
+    return asyncio.get_running_loop().create_task(coroutine, context=context)
 
 
 class Resolver(Protocol):
@@ -160,6 +172,9 @@ class DnsResolver:
     are in flight their UDP sockets are reused instead of opened per query; a
     datagram that is not the answer to the query waiting on a socket (a late
     answer to an earlier one, junk) is ignored, as dnspython's own resolver does.
+    The answers of lookups made ``urgently`` are read as they come; the others a
+    few per turn of the event loop (``_Later``), so that a burst of them does not
+    hold up the chains of questions that wait for an urgent answer.
     """
 
     nameservers: list[Nameserver]
@@ -176,6 +191,7 @@ class DnsResolver:
         self._inflight: dict[tuple[str, str], asyncio.Future] = {}
         self._semaphore: asyncio.Semaphore | None = None
         self._idle: dict[int, list[_Endpoint]] = {}  # address family -> sockets
+        self._later = _Later()
         self._busy = 0
 
     async def query(self, name: str, rtype: str) -> Answer:
@@ -319,6 +335,7 @@ class DnsResolver:
                 return endpoint
         loop = asyncio.get_running_loop()
         _transport, endpoint = await loop.create_datagram_endpoint(_Endpoint, family=family)
+        endpoint.later = self._later
         return endpoint
 
     def _close_idle(self) -> None:
@@ -372,14 +389,40 @@ def _answers(response: dns_wire.Response, qid: int, qname: dns.name.Name, qtype:
     )
 
 
+class _Later:
+    """Wakes the lookups whose answers are not urgent, ``PER_TURN`` in each turn of the event loop:
+    an urgent answer that comes meanwhile is read after a few of them, not after all of them."""
+
+    PER_TURN = 4
+
+    def __init__(self) -> None:
+        self.waiters: collections.deque[asyncio.Future] = collections.deque()
+
+    def wake(self, waiter: asyncio.Future) -> None:
+        self.waiters.append(waiter)
+        if len(self.waiters) == 1:
+            asyncio.get_running_loop().call_soon(self._turn)
+
+    def _turn(self) -> None:
+        for _ in range(min(self.PER_TURN, len(self.waiters))):
+            waiter = self.waiters.popleft()
+            if not waiter.done():  # not timed out or cancelled meanwhile
+                waiter.set_result(None)
+        if self.waiters:
+            asyncio.get_running_loop().call_soon(self._turn)
+
+
 class _Endpoint(asyncio.DatagramProtocol):
-    """A UDP socket used by one query at a time; datagrams that come while none is waiting are dropped."""
+    """A UDP socket used by one query at a time; datagrams that come while none is waiting are dropped.
+    The query waiting is woken at once when it is urgent or ``later`` is None, else by ``later``."""
 
     def __init__(self) -> None:
         self.transport: asyncio.DatagramTransport | None = None
         self.received: collections.deque = collections.deque()
         self.waiter: asyncio.Future | None = None
         self.active = False
+        self.urgent = False
+        self.later: _Later | None = None
 
     def connection_made(self, transport) -> None:
         self.transport = transport
@@ -397,11 +440,21 @@ class _Endpoint(asyncio.DatagramProtocol):
         if self.active:
             self.received.append(item)
             if self.waiter is not None and not self.waiter.done():
-                self.waiter.set_result(None)
+                if self.urgent or self.later is None:
+                    self.waiter.set_result(None)
+                else:
+                    self.later.wake(self.waiter)
 
     def close(self) -> None:
         if self.transport is not None:
             self.transport.close()
+
+    def _expire(self, waiter: asyncio.Future, timeout: float) -> None:
+        if not waiter.done():
+            if self.received:  # an answer came in time: it waits for its turn (``_Later``)
+                waiter.set_result(None)
+            else:
+                waiter.set_exception(dns.exception.Timeout(timeout=timeout))
 
     async def exchange(
         self, server: _Server, qname: dns.name.Name, qtype: int, timeout: float
@@ -416,12 +469,13 @@ class _Endpoint(asyncio.DatagramProtocol):
         qid = dns.entropy.random_16()
         expires = loop.time() + timeout
         self.active = True
+        self.urgent = _URGENT.get()
         try:
             self.transport.sendto(dns_wire.query_wire(qid, qname, qtype), server.address)
             while True:
                 while not self.received:
                     self.waiter = loop.create_future()
-                    timer = loop.call_at(expires, _expire, self.waiter, timeout)
+                    timer = loop.call_at(expires, self._expire, self.waiter, timeout)
                     try:
                         await self.waiter
                     finally:
@@ -442,11 +496,6 @@ class _Endpoint(asyncio.DatagramProtocol):
         finally:
             self.active = False
             self.received.clear()
-
-
-def _expire(waiter: asyncio.Future, timeout: float) -> None:
-    if not waiter.done():
-        waiter.set_exception(dns.exception.Timeout(timeout=timeout))
 
 
 def _negative_in(response: dns_wire.Response) -> bool:

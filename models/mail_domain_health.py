@@ -275,11 +275,12 @@ class MailDomainHealth(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _health_reports(self, names, settings=None, policies_of=(), on_report=None):
+    def _health_reports(self, names, settings=None, policies_of=(), on_reports=None):
         """``({domain: DomainReport}, {domain: DMARC policy})``: the reports of ``names`` and, looked
         up in the same run, the DMARC policies of ``policies_of``; never raises: what could not be
-        checked is ``unknown`` (a policy not known is left out). ``on_report`` is called with each
-        report as soon as the engine has it (``checks.run``), possibly more than once for a domain.
+        checked is ``unknown`` (a policy not known is left out). ``on_reports`` is called with the
+        reports the engine has done since its last call, as soon as it has them (``checks.run``);
+        a domain may come more than once.
 
         ``settings`` is ``_health_settings()`` (or the ``ValueError`` it raised) when the caller
         has it already.
@@ -294,18 +295,18 @@ class MailDomainHealth(models.Model):
             reports = {name: DomainReport.uniform(name, (), Status.UNKNOWN, summary) for name in names}
             return reports, {}
         options, run_options = settings.options, settings.run_options
-        return self._health_run_engine(list(names), options, run_options, policies_of, on_report)
+        return self._health_run_engine(list(names), options, run_options, policies_of, on_reports)
 
     @api.model
-    def _health_run_engine(self, names, options, run_options, policies_of=(), on_report=None):
+    def _health_run_engine(self, names, options, run_options, policies_of=(), on_reports=None):
         try:
-            result = checks.run(names, options, run_options, policies_of, on_report)
+            result = checks.run(names, options, run_options, policies_of, on_reports)
         except Exception:  # noqa: BLE001 - one broken domain must never stop the others
             if len(names) > 1:
                 _logger.warning("Domain health: a batch failed, checking its domains one by one")
                 results = {}
                 for name in names:
-                    results.update(self._health_run_engine([name], options, run_options, (), on_report)[0])
+                    results.update(self._health_run_engine([name], options, run_options, (), on_reports)[0])
                 return results, self._health_run_engine([], options, run_options, policies_of)[1]
             if names:
                 _logger.exception("Domain health: checking %s failed", names[0])
@@ -317,8 +318,8 @@ class MailDomainHealth(models.Model):
         return {report.domain: report for report in result.reports}, result.policies
 
     def _health_check(self, settings=None, policies_of=()):
-        """Check these domains concurrently and store the results, each domain isolated, each as
-        soon as it is checked (while the others are looked up).
+        """Check these domains concurrently and store the results, each domain isolated, as soon
+        as they are checked (while the others are looked up), those done together at once.
 
         Returns the DMARC policies of ``policies_of`` (``{domain: policy}``), looked up in the same run.
         """
@@ -327,19 +328,31 @@ class MailDomainHealth(models.Model):
         now = fields.Datetime.now()
         records = {record.name: record for record in self}
 
-        def store(report):
-            record = records.pop(report.domain, None)  # stored once, from the first report
-            if record is None:
-                return
-            try:
-                with self.env.cr.savepoint():
-                    record._health_store(report, now)
-            except Exception:  # noqa: BLE001 - one domain's failure must not stop the others
-                _logger.exception("Domain health: storing the results of %s failed", record.name)
+        def store(reports):
+            todo = []
+            for report in reports:
+                record = records.pop(report.domain, None)  # stored once, from its first report
+                if record is not None:
+                    todo.append((record, report))
+            if len(todo) > 1:
+                try:
+                    with self.env.cr.savepoint():  # one flush for all of them
+                        for record, report in todo:
+                            record._health_store(report, now)
+                    return
+                except Exception:  # noqa: BLE001 - then one by one: one domain's failure must not stop the others
+                    _logger.info(
+                        "Domain health: storing %d results at once failed, storing them one by one", len(todo)
+                    )
+            for record, report in todo:
+                try:
+                    with self.env.cr.savepoint():
+                        record._health_store(report, now)
+                except Exception:  # noqa: BLE001 - one domain's failure must not stop the others
+                    _logger.exception("Domain health: storing the results of %s failed", record.name)
 
         reports, policies = self._health_reports(self.mapped("name"), settings, policies_of, store)
-        for name in list(records):  # not checked by the engine: the reports made without it
-            store(reports[name])
+        store([reports[name] for name in records])  # not checked by the engine: the reports made without it
         return policies
 
     def _health_store(self, report, now):

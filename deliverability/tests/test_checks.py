@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from deliverability.checks import CheckOptions, check_domains
+from deliverability import checks
+from deliverability.checks import CheckOptions, RunOptions, check_domains
 from deliverability.dns import DnsResolver, Nameserver
 from deliverability.findings import Status
 from deliverability.providers import custom
@@ -163,3 +164,26 @@ def test_the_sending_hosts_are_looked_up_once_beside_the_checks(resolver, run):
         ]
     asked = [q for q in stalled.asked if q[0] in hosts]
     assert sorted(asked) == sorted((h, t) for h in hosts for t in ("A", "AAAA")), "once for the run"
+
+
+def test_run_hands_over_the_reports_done_together_at_once(nsd):
+    """Every report once, in the run, those of domains done in the same turn of the loop together."""
+    cache = {}
+
+    class Warm(RunOptions):
+        def resolver(self):
+            resolver = super().resolver()
+            resolver._cache = cache  # the second run's answers are all known: its domains end together
+            return resolver
+
+    run_options = Warm([Nameserver(nsd.host, nsd.port)])
+    checks.run(DOMAINS, CheckOptions(), run_options)
+    handed = []
+
+    def on_reports(reports):
+        asyncio.get_running_loop()  # raises outside the run
+        handed.append([report.domain for report in reports])
+
+    result = checks.run([*DOMAINS, "not a domain"], CheckOptions(), run_options, on_reports=on_reports)
+    assert handed == [["not a domain"], DOMAINS]
+    assert [report.domain for report in result.reports] == [*DOMAINS, "not a domain"]

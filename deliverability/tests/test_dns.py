@@ -8,6 +8,7 @@ import os
 import socket
 import time
 
+import dns.exception
 import dns.message
 import dns.name
 import dns.rdatatype
@@ -260,3 +261,41 @@ def test_failure_answers_keep_followed_aliases_out_of_records(resolver, run):
     broken = run(resolver.query("tobroken.example.test", "A"))
     assert broken.status is DnsStatus.SERVFAIL
     assert (broken.records, broken.cnames) == ((), ("host.broken.test",))
+
+
+def test_an_urgent_answer_is_read_before_the_others_that_came_with_it(resolver, run):
+    """Answers that arrive together: the urgent lookup's is read at once, the others a few per turn."""
+    names = [f"name{i}.example.test" for i in range(12)]
+    done = []
+
+    async def lookup(name):
+        await resolver.query(name, "TXT")
+        done.append(name)
+
+    async def main():
+        others = [asyncio.ensure_future(lookup(name)) for name in names]
+        urgent = engine_dns.urgently(lookup("example.test"))
+        await asyncio.sleep(0)  # every query is sent
+        await asyncio.sleep(0)
+        time.sleep(0.2)  # every answer waits in its socket: they are all read in the next turn
+        await asyncio.gather(urgent, *others)
+
+    run(main())
+    assert done[0] == "example.test"
+    assert sorted(done[1:]) == sorted(names)
+
+
+def test_an_answer_waiting_for_its_turn_at_the_timeout_is_read():
+    async def main():
+        endpoint = engine_dns._Endpoint()
+        waiter = asyncio.get_running_loop().create_future()
+        endpoint.received.append((b"answer", ("127.0.0.1", 53)))
+        endpoint._expire(waiter, 1.0)
+        assert waiter.result() is None  # woken, not timed out
+        empty = engine_dns._Endpoint()
+        waiter = asyncio.get_running_loop().create_future()
+        empty._expire(waiter, 1.0)
+        with pytest.raises(dns.exception.Timeout):
+            waiter.result()
+
+    asyncio.run(main())
