@@ -386,7 +386,8 @@ class MailDomainHealth(models.Model):
                 )
             )
         found = report.judgement
-        self.write(
+        # no field of a check is tracked, and none names a follower: mail.thread has nothing to do
+        self.with_context(tracking_disable=True).write(
             {
                 "state": report.status.value,
                 "last_check": now,
