@@ -24,7 +24,6 @@ import dns.entropy
 import dns.exception
 import dns.flags
 import dns.inet
-import dns.message
 import dns.name
 import dns.opcode
 import dns.rcode
@@ -296,9 +295,9 @@ class DnsResolver:
                         response = await endpoint.exchange(target, qname, qtype, timeout)
                         reuse = True
                         if response.flags & dns.flags.TC:  # retry over TCP, with a timeout of its own
-                            from dns import asyncquery  # only for truncated answers: a faster start
+                            from dns import asyncquery, message  # only for truncated answers: a faster start
 
-                            request = dns.message.make_query(qname, qtype, use_edns=0, payload=EDNS_PAYLOAD)
+                            request = message.make_query(qname, qtype, use_edns=0, payload=EDNS_PAYLOAD)
                             response = await asyncquery.tcp(request, server.host, timeout, server.port)
                             response = dns_wire.read(response.to_wire())
                         return response, DnsStatus.OK
