@@ -140,7 +140,9 @@ def read(wire: bytes) -> Response:
     """Read a DNS answer from ``wire``. Raises ``WireError`` when it is malformed."""
     try:
         return _Reader(wire).response()
-    except (IndexError, struct.error, UnicodeDecodeError, dns.exception.DNSException) as exc:
+    except WireError:
+        raise
+    except (IndexError, ValueError, struct.error, dns.exception.DNSException) as exc:  # dnspython's rdata too
         raise WireError(f"{type(exc).__name__}: {exc}") from None
 
 
