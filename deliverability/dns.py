@@ -164,7 +164,8 @@ class DnsResolver:
 
     ``timeout`` bounds one exchange with one server; ``lifetime`` bounds one
     lookup across servers and CNAME hops, from the moment it gets one of the
-    ``concurrency`` slots (waiting in line for a slot is not a DNS timeout).
+    ``concurrency`` slots (waiting in line for a slot is not a DNS timeout; lookups made
+    ``urgently`` are first in line).
     Concurrent lookups of the same name and type share one query. A server that
     times out or fails is asked last for the rest of the resolver's life (one run),
     so a dead first nameserver costs one timeout, not one per lookup. While queries
@@ -188,7 +189,7 @@ class DnsResolver:
         self._order = list(self.nameservers)  # the order servers are asked in: failing ones last
         self._cache: dict[tuple[str, str], tuple[float, Answer]] = {}
         self._inflight: dict[tuple[str, str], asyncio.Future] = {}
-        self._semaphore: asyncio.Semaphore | None = None
+        self._slots = _Slots(self.concurrency)
         self._idle: dict[int, list[_Endpoint]] = {}  # address family -> sockets
         self._later = _Later()
         self._busy = 0
@@ -273,10 +274,8 @@ class DnsResolver:
     async def _exchange(
         self, qname: dns.name.Name, qtype, expires: list[float]
     ) -> tuple[dns_wire.Response | None, DnsStatus]:
-        if self._semaphore is None:
-            self._semaphore = asyncio.Semaphore(self.concurrency)
         status = DnsStatus.TIMEOUT
-        async with self._semaphore:
+        async with self._slots:
             clock = asyncio.get_running_loop().time
             if not expires:
                 expires.append(clock() + self.lifetime)
@@ -386,6 +385,41 @@ def _answers(response: dns_wire.Response, qid: int, qname: dns.name.Name, qtype:
         dns_wire.name_key(name) == asked and rtype == qtype and rclass == dns_wire.IN
         for name, rtype, rclass in response.question
     )
+
+
+class _Slots:
+    """At most ``size`` exchanges at once; a lookup made ``urgently`` that waits for a slot gets the
+    next one freed, before the others waiting (the next question of a long chain does not wait
+    behind a burst of other questions)."""
+
+    def __init__(self, size: int) -> None:
+        self.free = size
+        self.waiting: tuple[collections.deque, collections.deque] = (collections.deque(), collections.deque())
+
+    async def __aenter__(self) -> None:
+        if self.free:  # then nobody waits: a slot freed goes to the first waiting, if any
+            self.free -= 1
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        self.waiting[0 if _URGENT.get() else 1].append(waiter)
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if not waiter.cancelled():  # given a slot, then cancelled before using it: pass it on
+                self._release()
+            raise
+
+    async def __aexit__(self, *exc_info) -> None:
+        self._release()
+
+    def _release(self) -> None:
+        for line in self.waiting:
+            while line:
+                waiter = line.popleft()
+                if not waiter.done():  # not cancelled while waiting
+                    waiter.set_result(None)
+                    return
+        self.free += 1
 
 
 class _Later:

@@ -299,3 +299,53 @@ def test_an_answer_waiting_for_its_turn_at_the_timeout_is_read():
             waiter.result()
 
     asyncio.run(main())
+
+
+def test_urgent_lookups_are_first_in_line_for_a_slot(run):
+    async def main():
+        slots = engine_dns._Slots(1)
+        order = []
+        release = asyncio.Event()
+
+        async def use(name):
+            async with slots:
+                order.append(name)
+                await release.wait()
+
+        first = asyncio.ensure_future(use("first"))
+        await asyncio.sleep(0)
+        waiting = [asyncio.ensure_future(use(name)) for name in ("b", "c")]
+        urgent = engine_dns.urgently(use("urgent"))
+        await asyncio.sleep(0)
+        release.set()
+        await asyncio.gather(first, urgent, *waiting)
+        return order, slots.free
+
+    assert run(main()) == (["first", "urgent", "b", "c"], 1)
+
+
+def test_a_slot_is_not_lost_to_a_lookup_cancelled_while_it_waits(run):
+    async def main():
+        slots = engine_dns._Slots(1)
+        order = []
+        release = asyncio.Event()
+        tasks = {}
+
+        async def use(name):
+            async with slots:
+                order.append(name)
+                await release.wait()
+            if name == "first":
+                tasks["given"].cancel()  # handed the slot just now, cancelled before it runs
+
+        tasks["first"] = asyncio.ensure_future(use("first"))
+        await asyncio.sleep(0)
+        for name in ("waiting", "given", "last"):
+            tasks[name] = asyncio.ensure_future(use(name))
+        await asyncio.sleep(0)
+        tasks["waiting"].cancel()  # cancelled in line
+        release.set()
+        await asyncio.gather(*tasks.values(), return_exceptions=True)
+        return order, slots.free, [name for name, task in tasks.items() if task.cancelled()]
+
+    assert run(main()) == (["first", "last"], 1, ["waiting", "given"])
