@@ -276,21 +276,24 @@ def run(
     domains: Iterable[str],
     options: CheckOptions,
     run_options: RunOptions,
-    policies_of: Iterable[str] = (),
+    policies_of: Iterable[str] | Callable[[], Iterable[str]] = (),
     on_reports: Callable[[list[DomainReport]], None] | None = None,
 ) -> RunResult:
     """Blocking entry point (Odoo, scripts): one resolver, one event loop, every look-up at once:
-    the checks of ``domains`` and the DMARC policies of ``policies_of``. ``on_reports`` is called,
-    in the run's thread while the other look-ups go on, with the reports done since its last call:
-    those done in one turn of the event loop come together (domains waiting on the same answer
-    are done together), so that they can be stored at once; what it does there is time the run's
-    answers wait."""
+    the checks of ``domains`` and the DMARC policies of ``policies_of``.
+
+    ``policies_of`` may be a function that returns those names: it is called in the run's thread
+    once the first questions are out, before ``on_reports``, so that what the caller does there
+    (its own preparation) takes no time of its own; what it raises, ``run`` raises. ``on_reports``
+    is called, in the run's thread while the other look-ups go on, with the reports done since
+    its last call, when the run has nothing else to do but wait for answers (those done meanwhile
+    come together, to be stored at once); what it does there is time an answer coming meanwhile
+    waits."""
 
     async def everything() -> RunResult:
         resolver = run_options.resolver()
         deadline = run_options.domain_deadline
         done: list[DomainReport] = []
-        loop = asyncio.get_running_loop()
 
         def hand_over() -> None:
             if done:
@@ -300,16 +303,22 @@ def run(
 
         def collect(report: DomainReport) -> None:
             if not done:
-                loop.call_soon(hand_over)  # after the other callbacks of this turn
+                event_loop.call_when_idle(hand_over)  # not while answers wait to be read
             done.append(report)
 
-        reports, policies = await asyncio.gather(
+        async def policies() -> dict[str, str | None]:
+            names = await prepared if prepared is not None else policies_of
+            return await dmarc_policies(names, resolver, deadline)
+
+        # asked first: called before the reports are handed over (idle work is done in order)
+        prepared = asyncio.ensure_future(event_loop.when_idle(policies_of)) if callable(policies_of) else None
+        reports, found = await asyncio.gather(
             check_domains(
                 domains, resolver, options, deadline=deadline, on_report=collect if on_reports else None
             ),
-            dmarc_policies(policies_of, resolver, deadline),
+            policies(),
         )
-        hand_over()  # none are left in practice: the last turn's are handed over before this
-        return RunResult(reports, policies)
+        hand_over()  # those done since the run last waited
+        return RunResult(reports, found)
 
     return event_loop.run(everything())

@@ -6,6 +6,7 @@ findings it returns. Settings are gathered in ``mail_domain_health_settings.py``
 ``mail_domain_health_alert.py``, the daily cron in ``mail_domain_health_cron.py``.
 """
 
+import functools
 import logging
 from collections import defaultdict
 
@@ -277,7 +278,8 @@ class MailDomainHealth(models.Model):
     @api.model
     def _health_reports(self, names, settings=None, policies_of=(), on_reports=None):
         """``({domain: DomainReport}, {domain: DMARC policy})``: the reports of ``names`` and, looked
-        up in the same run, the DMARC policies of ``policies_of``; never raises: what could not be
+        up in the same run, the DMARC policies of ``policies_of`` (names, or a function that returns
+        them: ``checks.run``); never raises but what that function raises: what could not be
         checked is ``unknown`` (a policy not known is left out). ``on_reports`` is called with the
         reports the engine has done since its last call, as soon as it has them (``checks.run``);
         a domain may come more than once.
@@ -291,6 +293,8 @@ class MailDomainHealth(models.Model):
             except ValueError as exc:
                 settings = exc
         if isinstance(settings, ValueError):
+            if callable(policies_of):
+                policies_of()  # the caller's preparation, all the same
             summary = _("The checks could not run: %s", settings)
             reports = {name: DomainReport.uniform(name, (), Status.UNKNOWN, summary) for name in names}
             return reports, {}
@@ -302,6 +306,8 @@ class MailDomainHealth(models.Model):
         try:
             result = checks.run(names, options, run_options, policies_of, on_reports)
         except Exception:  # noqa: BLE001 - one broken domain must never stop the others
+            if callable(policies_of):  # the caller's part, outside the engine: what it raises is raised
+                policies_of = list(policies_of())
             if len(names) > 1:
                 _logger.warning("Domain health: a batch failed, checking its domains one by one")
                 results = {}
@@ -318,20 +324,32 @@ class MailDomainHealth(models.Model):
         return {report.domain: report for report in result.reports}, result.policies
 
     def _health_check(self, settings=None, policies_of=()):
-        """Check these domains concurrently and store the results, each domain isolated, as soon
-        as they are checked (while the others are looked up), those done together at once.
+        """Check these domains concurrently and store the results (``_health_check_prepared``).
 
         Returns the DMARC policies of ``policies_of`` (``{domain: policy}``), looked up in the same run.
         """
         if not self and not policies_of:
             return {}
+        return self._health_check_prepared(self.mapped("name"), lambda: (self, policies_of), settings)
+
+    @api.model
+    def _health_check_prepared(self, names, prepare, settings=None):
+        """Check ``names`` concurrently and store the results, each domain isolated, as soon as they
+        are checked (while the others are looked up), those done meanwhile at once.
+
+        ``prepare()`` is called once, when the first questions are out (its work takes no time of
+        its own), before any result is stored: it returns the records of ``names`` to store them in
+        and the domains whose DMARC policies to look up in the same run. Returns those policies
+        (``{domain: policy}``).
+        """
         now = fields.Datetime.now()
-        records = {record.name: record for record in self}
+        prepared = functools.cache(prepare)
+        unstored = functools.cache(lambda: {record.name: record for record in prepared()[0]})
 
         def store(reports):
             todo = []
             for report in reports:
-                record = records.pop(report.domain, None)  # stored once, from its first report
+                record = unstored().pop(report.domain, None)  # stored once, from its first report
                 if record is not None:
                     todo.append((record, report))
             if len(todo) > 1:
@@ -351,8 +369,10 @@ class MailDomainHealth(models.Model):
                 except Exception:  # noqa: BLE001 - one domain's failure must not stop the others
                     _logger.exception("Domain health: storing the results of %s failed", record.name)
 
-        reports, policies = self._health_reports(self.mapped("name"), settings, policies_of, store)
-        store([reports[name] for name in records])  # not checked by the engine: the reports made without it
+        reports, policies = self._health_reports(names, settings, lambda: prepared()[1], store)
+        store(
+            [reports[name] for name in unstored()]
+        )  # not checked by the engine: the reports made without it
         return policies
 
     def _health_store(self, report, now):

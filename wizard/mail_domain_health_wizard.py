@@ -76,16 +76,20 @@ class MailDomainHealthWizard(models.TransientModel):
         if not names:
             raise UserError(_("Add at least one domain to check."))
         health = self.env["mail.domain.health"]
-        health._health_sync_domains()
-        in_use = set(health.search([("in_use", "=", True), ("name", "in", names)]).mapped("name"))
-        records = health._health_ensure([n for n in names if n in in_use])
-        records |= health._health_ensure([n for n in names if n not in in_use], manual=True)
-        people = self._people_addresses()
-        user_domains, _by_domain, partner_domains = people
-        # the People tab's DMARC look-ups go out with the checks, in the same run
-        policies = records._health_check(
-            policies_of=sorted({d for d in user_domains.values() if d} | set(partner_domains))
-        )
+        prepared = {}
+
+        def prepare():  # while the first questions are on the wire
+            health._health_sync_domains()
+            in_use = set(health.search([("in_use", "=", True), ("name", "in", names)]).mapped("name"))
+            records = health._health_ensure([n for n in names if n in in_use])
+            records |= health._health_ensure([n for n in names if n not in in_use], manual=True)
+            prepared.update(records=records, people=self._people_addresses())
+            user_domains, _by_domain, partner_domains = prepared["people"]
+            # the People tab's DMARC look-ups go out with the checks, in the same run
+            return records, sorted({d for d in user_domains.values() if d} | set(partner_domains))
+
+        policies = health._health_check_prepared(names, prepare)
+        records, people = prepared["records"], prepared["people"]
         self.env["mail.dmarc.policy"]._dmarc_store(policies)  # DMARC-aware relaying reads them
         self.write(
             {

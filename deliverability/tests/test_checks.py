@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from deliverability import checks
 from deliverability.checks import CheckOptions, RunOptions, check_domains
 from deliverability.dns import DnsResolver, Nameserver
@@ -166,18 +168,30 @@ def test_the_sending_hosts_are_looked_up_once_beside_the_checks(resolver, run):
     assert sorted(asked) == sorted((h, t) for h in hosts for t in ("A", "AAAA")), "once for the run"
 
 
-def test_run_hands_over_the_reports_done_together_at_once(nsd):
-    """Every report once, in the run, those of domains done in the same turn of the loop together."""
+def test_run_hands_over_the_reports_done_while_it_waits_at_once(nsd):
+    """Every report once, in the run: those done by the time the run waits for DNS together, the
+    others when they are done."""
     cache = {}
+
+    class Slow:
+        """The run's resolver, its cache warm but for DOMAINS[0], whose answers take a while."""
+
+        def __init__(self, inner) -> None:
+            self.inner = inner
+
+        async def query(self, name: str, rtype: str):
+            if name.endswith(DOMAINS[0]):
+                await asyncio.sleep(0.2)
+            return await self.inner.query(name, rtype)
 
     class Warm(RunOptions):
         def resolver(self):
             resolver = super().resolver()
-            resolver._cache = cache  # the second run's answers are all known: its domains end together
-            return resolver
+            resolver._cache = cache
+            return Slow(resolver)
 
     run_options = Warm([Nameserver(nsd.host, nsd.port)])
-    checks.run(DOMAINS, CheckOptions(), run_options)
+    checks.run(DOMAINS[1:], CheckOptions(), run_options)
     handed = []
 
     def on_reports(reports):
@@ -185,5 +199,41 @@ def test_run_hands_over_the_reports_done_together_at_once(nsd):
         handed.append([report.domain for report in reports])
 
     result = checks.run([*DOMAINS, "not a domain"], CheckOptions(), run_options, on_reports=on_reports)
-    assert handed == [["not a domain"], DOMAINS]
+    assert handed == [["not a domain", *DOMAINS[1:]], [DOMAINS[0]]]
     assert [report.domain for report in result.reports] == [*DOMAINS, "not a domain"]
+
+
+def test_run_calls_the_callers_preparation_once_the_first_questions_are_out(nsd):
+    """``policies_of`` as a function: called once, when every domain's first questions are out and
+    before any report is handed over; its names' DMARC policies are looked up in the run."""
+    resolvers = []
+
+    class Counted(RunOptions):
+        def resolver(self):
+            resolvers.append(super().resolver())
+            return resolvers[-1]
+
+    seen = []
+
+    def prepare():
+        seen.append(("prepare", resolvers[0].stats.sent))
+        return [DOMAINS[5]]
+
+    def on_reports(reports):
+        seen.append(("reports", len(reports)))
+
+    run_options = Counted([Nameserver(nsd.host, nsd.port)])
+    result = checks.run(DOMAINS[:2], CheckOptions(), run_options, prepare, on_reports)
+    first_questions = 2 * 4  # each domain's SPF record, DKIM selector, DMARC record and MX at once
+    assert seen[0][0] == "prepare" and seen[0][1] >= first_questions
+    assert [kind for kind, _ in seen[1:]] == ["reports"] * (len(seen) - 1)
+    assert sum(count for _, count in seen[1:]) == 2
+    assert result.policies == {DOMAINS[5]: "none"}
+
+
+def test_what_the_callers_preparation_raises_the_run_raises(nsd):
+    def prepare():
+        raise LookupError("the preparation failed")
+
+    with pytest.raises(LookupError, match="the preparation failed"):
+        checks.run(DOMAINS[:2], CheckOptions(), RunOptions([Nameserver(nsd.host, nsd.port)]), prepare)
