@@ -370,9 +370,8 @@ class MailDomainHealth(models.Model):
                     _logger.exception("Domain health: storing the results of %s failed", record.name)
 
         reports, policies = self._health_reports(names, settings, lambda: prepared()[1], store)
-        store(
-            [reports[name] for name in unstored()]
-        )  # not checked by the engine: the reports made without it
+        # those not stored during the run: the reports made without the engine
+        store([reports[name] for name in unstored()])
         return policies
 
     def _health_store(self, report, now):
