@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import os
+import select
 import socket
 import time
 
@@ -263,21 +264,40 @@ def test_failure_answers_keep_followed_aliases_out_of_records(resolver, run):
     assert (broken.records, broken.cnames) == ((), ("host.broken.test",))
 
 
-def test_an_urgent_answer_is_read_before_the_others_that_came_with_it(resolver, run):
+def test_an_urgent_answer_is_read_before_the_others_that_came_with_it(resolver, run, monkeypatch):
     """Answers that arrive together: the urgent lookup's is read at once, the others a few per turn."""
     names = [f"name{i}.example.test" for i in range(12)]
     done = []
+    endpoints = []
+    make_endpoint = resolver._endpoint
+
+    async def recorded_endpoint(family):
+        endpoint = await make_endpoint(family)
+        endpoints.append(endpoint)
+        return endpoint
+
+    monkeypatch.setattr(resolver, "_endpoint", recorded_endpoint)
 
     async def lookup(name):
         await resolver.query(name, "TXT")
         done.append(name)
 
+    def every_answer_waits_in_its_socket():
+        sockets = {endpoint.transport.get_extra_info("socket") for endpoint in endpoints}
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            readable, _, _ = select.select(list(sockets), [], [], 0.05)
+            sockets -= set(readable)
+            if not sockets:
+                return
+        raise AssertionError("NSD did not answer every query within 5 s")
+
     async def main():
         others = [asyncio.ensure_future(lookup(name)) for name in names]
         urgent = engine_dns.urgently(lookup("example.test"))
-        await asyncio.sleep(0)  # every query is sent
-        await asyncio.sleep(0)
-        time.sleep(0.2)  # every answer waits in its socket: they are all read in the next turn
+        while len(endpoints) < len(names) + 1 or any(e.waiter is None for e in endpoints):
+            await asyncio.sleep(0)  # until every query is sent and waits for its answer
+        every_answer_waits_in_its_socket()  # the loop is blocked: they are all read in the next turn
         await asyncio.gather(urgent, *others)
 
     run(main())
