@@ -56,7 +56,7 @@ class RunOptions:
     nameservers: Sequence[Nameserver] = field(default_factory=list)
     timeout: float = 2.0
     lifetime: float = 5.0
-    concurrency: int = 64
+    concurrency: int = 128
     domain_deadline: float = 30.0
 
     def resolver(self) -> DnsResolver:

@@ -165,7 +165,7 @@ class DnsResolver:
     ``timeout`` bounds one exchange with one server; ``lifetime`` bounds one
     lookup across servers and CNAME hops, from the moment it gets one of the
     ``concurrency`` slots (waiting in line for a slot is not a DNS timeout; lookups made
-    ``urgently`` are first in line).
+    ``urgently`` are first in line, and a quarter of the slots are kept for them).
     Concurrent lookups of the same name and type share one query. A server that
     times out or fails is asked last for the rest of the resolver's life (one run),
     so a dead first nameserver costs one timeout, not one per lookup. While queries
@@ -180,7 +180,7 @@ class DnsResolver:
     nameservers: list[Nameserver]
     timeout: float = 2.0
     lifetime: float = 5.0
-    concurrency: int = 64
+    concurrency: int = 128
     stats: QueryStats = field(default_factory=QueryStats)
 
     def __post_init__(self) -> None:
@@ -189,7 +189,7 @@ class DnsResolver:
         self._order = list(self.nameservers)  # the order servers are asked in: failing ones last
         self._cache: dict[tuple[str, str], tuple[float, Answer]] = {}
         self._inflight: dict[tuple[str, str], asyncio.Future] = {}
-        self._slots = _Slots(self.concurrency)
+        self._slots = _Slots(self.concurrency, reserved=self.concurrency // 4)
         self._idle: dict[int, list[_Endpoint]] = {}  # address family -> sockets
         self._later = _Later()
         self._busy = 0
@@ -388,20 +388,24 @@ def _answers(response: dns_wire.Response, qid: int, qname: dns.name.Name, qtype:
 
 
 class _Slots:
-    """At most ``size`` exchanges at once; a lookup made ``urgently`` that waits for a slot gets the
-    next one freed, before the others waiting (the next question of a long chain does not wait
-    behind a burst of other questions)."""
+    """At most ``size`` exchanges at once, the last ``reserved`` of them for lookups made
+    ``urgently``; an urgent lookup that waits for a slot gets the next one freed, before the others
+    waiting (the next question of a long chain neither waits for a slot held by a burst of other
+    questions nor behind them in line)."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, reserved: int = 0) -> None:
         self.free = size
+        self.reserved = min(reserved, size - 1)
         self.waiting: tuple[collections.deque, collections.deque] = (collections.deque(), collections.deque())
 
     async def __aenter__(self) -> None:
-        if self.free:  # then nobody waits: a slot freed goes to the first waiting, if any
+        urgent = _URGENT.get()
+        # then nobody of this line waits: a slot freed goes to the first waiting, if any
+        if self.free > (0 if urgent else self.reserved):
             self.free -= 1
             return
         waiter = asyncio.get_running_loop().create_future()
-        self.waiting[0 if _URGENT.get() else 1].append(waiter)
+        self.waiting[0 if urgent else 1].append(waiter)
         try:
             await waiter
         except asyncio.CancelledError:
@@ -413,7 +417,8 @@ class _Slots:
         self._release()
 
     def _release(self) -> None:
-        for line in self.waiting:
+        urgent, others = self.waiting
+        for line in (urgent, others) if self.free >= self.reserved else (urgent,):
             while line:
                 waiter = line.popleft()
                 if not waiter.done():  # not cancelled while waiting

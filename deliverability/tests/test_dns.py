@@ -344,6 +344,30 @@ def test_urgent_lookups_are_first_in_line_for_a_slot(run):
     assert run(main()) == (["first", "urgent", "b", "c"], 1)
 
 
+def test_the_last_slots_are_kept_for_urgent_lookups(run):
+    async def main():
+        slots = engine_dns._Slots(4, reserved=2)
+        entered = []
+        release = asyncio.Event()
+
+        async def use(name):
+            async with slots:
+                entered.append(name)
+                await release.wait()
+
+        others = [asyncio.ensure_future(use(f"n{i}")) for i in range(3)]
+        await asyncio.sleep(0)
+        before_urgent = entered[:]
+        urgent = [engine_dns.urgently(use(f"u{i}")) for i in range(2)]
+        await asyncio.sleep(0)
+        release.set()
+        await asyncio.gather(*others, *urgent)
+        return before_urgent, entered, slots.free
+
+    # n2 waits while only the kept slots are free; the urgent lookups take them at once
+    assert run(main()) == (["n0", "n1"], ["n0", "n1", "u0", "u1", "n2"], 4)
+
+
 def test_a_slot_is_not_lost_to_a_lookup_cancelled_while_it_waits(run):
     async def main():
         slots = engine_dns._Slots(1)
