@@ -87,8 +87,17 @@ _URGENT: contextvars.ContextVar[bool] = contextvars.ContextVar("deliverability_d
 def urgently(coroutine) -> asyncio.Task:
     """A task of ``coroutine`` whose answers are read before the others' (``DnsResolver``): for the
     longest chains of questions, whose next question waits for the answer."""
+    return _task(coroutine, True)
+
+
+def in_turn(coroutine) -> asyncio.Task:
+    """A task of ``coroutine`` whose answers wait their turn, even when started by an urgent one."""
+    return _task(coroutine, False)
+
+
+def _task(coroutine, urgent: bool) -> asyncio.Task:
     context = contextvars.copy_context()
-    context.run(_URGENT.set, True)
+    context.run(_URGENT.set, urgent)
     return asyncio.get_running_loop().create_task(coroutine, context=context)
 
 
@@ -174,7 +183,8 @@ class DnsResolver:
     answer to an earlier one, junk) is ignored, as dnspython's own resolver does.
     The answers of lookups made ``urgently`` are read as they come; the others a
     few per turn of the event loop (``_Later``), so that a burst of them does not
-    hold up the chains of questions that wait for an urgent answer.
+    hold up the chains of questions that wait for an urgent answer; so are the
+    lookups not urgent that share a query.
     """
 
     nameservers: list[Nameserver]
@@ -203,7 +213,12 @@ class DnsResolver:
         pending = self._inflight.get(key)
         if pending is not None:
             self.stats.cache_hits += 1
-            await asyncio.wait((pending,))
+            if _URGENT.get():
+                await asyncio.wait((pending,))
+            else:  # woken in turn with the others, after the lookups that go first
+                waiter = asyncio.get_running_loop().create_future()
+                pending.add_done_callback(lambda _: self._later.wake(waiter))
+                await waiter
             if not pending.cancelled():
                 return pending.result()
             return await self.query(name, rtype)  # its owner was cancelled: ask again

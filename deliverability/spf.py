@@ -31,7 +31,7 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .dns import Resolver
+from .dns import Resolver, in_turn
 from .domains import is_ip
 from .findings import Check, Finding, SpfEvaluation, SpfFinding, Status
 from .spf_record import SpfSyntaxError, merge_records, merged_record, parse, txt_line
@@ -103,7 +103,8 @@ async def analyze(
     async def evaluate_ips() -> tuple[Sequence[str], tuple[SpfEvaluation, ...]]:
         given = await sending_ips if isinstance(sending_ips, asyncio.Future) else sending_ips
         ips = [ip for ip in given if is_ip(ip)]
-        return given, tuple(await asyncio.gather(*(_evaluate(ip, domain, resolver) for ip in ips)))
+        # mostly waiting for the walk's questions: woken in turn, after the walk has asked its next ones
+        return given, tuple(await asyncio.gather(*(in_turn(_evaluate(ip, domain, resolver)) for ip in ips)))
 
     if sending_ips:
         tree, (given, evaluations) = await asyncio.gather(

@@ -305,6 +305,26 @@ def test_an_urgent_answer_is_read_before_the_others_that_came_with_it(resolver, 
     assert sorted(done[1:]) == sorted(names)
 
 
+def test_lookups_sharing_a_query_wake_in_turn_after_the_urgent_ones(resolver, run):
+    done = []
+
+    async def lookup(tag):
+        await resolver.query("example.test", "TXT")
+        done.append(tag)
+
+    async def main():
+        owner = engine_dns.urgently(lookup("owner"))
+        await asyncio.sleep(0)  # its query is in flight: the others share it
+        others = [asyncio.ensure_future(lookup(f"n{i}")) for i in range(8)]
+        urgent = engine_dns.urgently(lookup("urgent"))
+        await asyncio.gather(owner, urgent, *others)
+
+    run(main())
+    assert done[:2] == ["owner", "urgent"]  # though the others asked before it
+    assert sorted(done[2:]) == [f"n{i}" for i in range(8)]
+    assert resolver.stats.sent == 1
+
+
 def test_an_answer_waiting_for_its_turn_at_the_timeout_is_read():
     async def main():
         endpoint = engine_dns._Endpoint()
