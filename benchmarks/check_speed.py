@@ -39,7 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
 
-from cron_scale import database_options, ensure_database  # noqa: E402
+from cron_scale import database_options, ensure_database, vacuum_when_autovacuum_is_off  # noqa: E402
 
 from deliverability.testing import world  # noqa: E402
 from deliverability.testing.nsd import NsdServer  # noqa: E402
@@ -189,6 +189,7 @@ def main() -> int:
                 for key, value in {**params, "mail_domain_health.nameservers": address}.items():
                     icp.set_param(key, value)
                 cr.commit()
+                vacuumed = vacuum_when_autovacuum_is_off(args)
                 command = cli_command(args.cli_python, address)
                 runs = figures[rtt] = {"wizard": [], "cli": []}
                 for round_ in range(args.rounds + 1):  # the first round warms up and is not counted
@@ -236,6 +237,8 @@ def main() -> int:
         f"median of {args.rounds} runs each, alternating (Odoo 18, NSD on loopback)"
     )
     print(f"floor: the deepest chain of dependent questions is {floor_trips} round trips")
+    if vacuumed:
+        print("autovacuum is off on this server: the database was vacuumed before each RTT's runs")
     print("| RTT | wizard (button + commit) | CLI, whole process | floor | wizard / floor | CLI / floor |")
     print("|---|---|---|---|---|---|")
     verdicts = []
