@@ -223,7 +223,9 @@ def main() -> int:
                 process.wait()
             env.invalidate_all()
             env["mail.domain.health.wizard"].browse(wizards).unlink()
+            partners = made["users"].partner_id  # a user's partner outlives the user
             made["users"].unlink()
+            partners.unlink()
             made["partners"].unlink()
             made["server"].unlink()
             servers.write({"active": True})
