@@ -49,7 +49,7 @@ import dns.asyncquery  # noqa: E402
 import dns.message  # noqa: E402
 
 from deliverability import dmarc, judgement, spf, spf_tree  # noqa: E402
-from deliverability.checks import CheckOptions, check_domains  # noqa: E402
+from deliverability.checks import CheckOptions, RunOptions, check_domains  # noqa: E402
 from deliverability.dns import Answer, DnsResolver, Nameserver  # noqa: E402
 from deliverability.findings import Status  # noqa: E402
 from deliverability.providers import DkimKey, Provider  # noqa: E402
@@ -124,7 +124,7 @@ class TimedResolver:
         return await self.inner.query(name, rtype)
 
 
-CONCURRENCY = 64  # queries at once: the check's resolver and the raw ceiling
+CONCURRENCY = RunOptions.concurrency  # queries at once: the check's resolver (as a run's) and the raw ceiling
 
 
 def resolver_for(server: Nameserver) -> DnsResolver:
