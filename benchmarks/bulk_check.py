@@ -11,7 +11,7 @@ DKIM CNAME, no provider include, p=reject). One run measures:
   domains/s, DNS queries/s on the wire, p50/p99 latency per domain (its first
   query to its report), peak RSS of this process;
 * (a) the raw ceiling: dnspython's ``dns.asyncquery.udp`` over the distinct lookups
-  the full check made, 64 at once as the check's resolver (one socket and one parse
+  the full check made, as many at once as the check's resolver (one socket and one parse
   per query, no checking work);
 * (b) checkdmarc's SPF + DMARC checks on the same domains (one domain at a time, in
   its own virtualenv, see ``checkdmarc_run.py``; warm: its imports done and a few
