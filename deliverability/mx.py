@@ -101,6 +101,15 @@ async def _resolve(resolver: Resolver, host: str) -> _Resolution:
     return _Resolution(HostState.UNKNOWN, (), alias)
 
 
+def _listed(problems: list[str]) -> str:
+    """``a, and b, and c``, each problem translated in its place (also when read back from the
+    database: a separator no other engine text has, and no problem contains)."""
+    text = problems[-1]
+    for problem in reversed(problems[:-1]):
+        text = _lt("%(problem)s, and %(more)s") % {"problem": problem, "more": text}
+    return text
+
+
 async def check(domain: str, resolver: Resolver) -> Finding:
     """Judge the MX records of ``domain``."""
     answer = await resolver.query(domain, "MX")
@@ -163,7 +172,7 @@ async def check(domain: str, resolver: Resolver) -> Finding:
     if aliased:
         problems.append((Status.WARNING, _lt("an MX host is an alias (CNAME), which RFC 5321 forbids")))
     if HostState.IP_LITERAL in found:
-        problems.append((Status.WARNING, _lt("an MX record names an IP address; it must name a host")))
+        problems.append((Status.WARNING, _lt("an MX record names an IP address instead of a host")))
     if HostState.UNKNOWN in found:
         problems.append((Status.UNKNOWN, _lt("some MX hosts could not be resolved")))
     values = {"domain": domain, "targets": ", ".join(f"{h.host} ({h.preference})" for h in real)}
@@ -171,8 +180,10 @@ async def check(domain: str, resolver: Resolver) -> Finding:
         summary = _lt("mail to %(domain)s is delivered to %(targets)s") % values
         return Finding(Check.MX, Status.PASS, summary, tuple(details))
     status = Status.worst(p[0] for p in problems)
-    but = "; ".join(problem for _status, problem in problems)  # one problem: translated; several: English
-    summary = _lt("mail to %(domain)s goes to %(targets)s, but %(problems)s") % {**values, "problems": but}
+    summary = _lt("mail to %(domain)s goes to %(targets)s, but %(problems)s") % {
+        **values,
+        "problems": _listed([problem for _status, problem in problems]),
+    }
     return Finding(Check.MX, status, summary, tuple(details))
 
 

@@ -52,7 +52,7 @@ class Catalog:
         self.patterns.sort(key=lambda item: -len(_PLACEHOLDER.sub("", item[0])))
         self.plain = frozenset(m for m in msgids if not _PLACEHOLDER.search(m.replace("%%", "")))
 
-    def translate(self, text: str, translations: Mapping[str, str], depth: int = 4) -> str:
+    def translate(self, text: str, translations: Mapping[str, str], depth: int = 6) -> str:
         """``text`` in the language of ``translations`` (``{msgid: translation}``); unchanged when it is
         not an engine text or has no translation."""
         if not text or not translations or depth < 0 or not isinstance(text, str):

@@ -6,6 +6,7 @@ import pytest
 
 from deliverability import mx
 from deliverability.findings import Check, Status
+from deliverability.texts import translate
 
 ZONES = {
     "example.test": "\n".join(
@@ -41,6 +42,10 @@ ZONES = {
             "loopmix IN MX 20 loopa.example.test.",
             "dangle IN MX 10 dangling.example.test.",
             "dangling IN CNAME gone.example.test.",
+            "several IN MX 0 .",
+            "several IN MX 10 mailalias.example.test.",
+            "several IN MX 20 192.0.2.25.",
+            "several IN MX 30 mx.broken.test.",
         ]
     ),
 }
@@ -91,6 +96,34 @@ def test_some_hosts_unresolvable_warns(resolver, run):
     finding = check(run, resolver, "half.example.test")
     assert finding.status is Status.WARNING
     assert "some MX hosts do not resolve (gone.example.test)" in finding.summary
+
+
+def test_several_problems_are_each_translated_in_one_summary(resolver, run):
+    finding = check(run, resolver, "several.example.test")
+    assert finding.status is Status.UNKNOWN
+    assert finding.summary == (
+        "mail to several.example.test goes to mailalias.example.test (10), 192.0.2.25 (20), mx.broken.test "
+        "(30), but a null MX (0 .) is published beside other MX records (RFC 7505), and some MX hosts do not "
+        "resolve (192.0.2.25), and an MX host is an alias (CNAME), which RFC 5321 forbids, and an MX record "
+        "names an IP address instead of a host, and some MX hosts could not be resolved"
+    )
+    fr = {
+        "mail to %(domain)s goes to %(targets)s, but %(problems)s": "le courrier pour %(domain)s va à "
+        "%(targets)s, mais %(problems)s",
+        "%(problem)s, and %(more)s": "%(problem)s ; %(more)s",
+        "a null MX (0 .) is published beside other MX records (RFC 7505)": "un MX nul est publié",
+        "some MX hosts do not resolve (%(hosts)s)": "des hôtes MX ne résolvent pas (%(hosts)s)",
+        "an MX host is an alias (CNAME), which RFC 5321 forbids": "un hôte MX est un alias",
+        "an MX record names an IP address instead of a host": "un MX nomme une adresse IP",
+        "some MX hosts could not be resolved": "des hôtes MX n'ont pas pu être résolus",
+    }
+    expected = (
+        "le courrier pour several.example.test va à mailalias.example.test (10), 192.0.2.25 (20), "
+        "mx.broken.test (30), mais un MX nul est publié ; des hôtes MX ne résolvent pas (192.0.2.25) ; un "
+        "hôte MX est un alias ; un MX nomme une adresse IP ; des hôtes MX n'ont pas pu être résolus"
+    )
+    assert translate(finding.summary, fr) == expected
+    assert translate(str(finding.summary), fr) == expected  # read back from the database
 
 
 def test_cname_target_warns(resolver, run):
