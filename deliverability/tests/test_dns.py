@@ -341,17 +341,23 @@ def test_an_answer_waiting_for_its_turn_at_the_timeout_is_read():
     asyncio.run(main())
 
 
+def _holders(slots):
+    """``(order, release, use)``: ``use(name)`` holds one of ``slots`` until ``release`` is set;
+    ``order``: the names in the order they got one."""
+    order, release = [], asyncio.Event()
+
+    async def use(name):
+        async with slots:
+            order.append(name)
+            await release.wait()
+
+    return order, release, use
+
+
 def test_urgent_lookups_are_first_in_line_for_a_slot(run):
     async def main():
         slots = engine_dns._Slots(1)
-        order = []
-        release = asyncio.Event()
-
-        async def use(name):
-            async with slots:
-                order.append(name)
-                await release.wait()
-
+        order, release, use = _holders(slots)
         first = asyncio.ensure_future(use("first"))
         await asyncio.sleep(0)
         waiting = [asyncio.ensure_future(use(name)) for name in ("b", "c")]
@@ -367,14 +373,7 @@ def test_urgent_lookups_are_first_in_line_for_a_slot(run):
 def test_the_last_slots_are_kept_for_urgent_lookups(run):
     async def main():
         slots = engine_dns._Slots(4, reserved=2)
-        entered = []
-        release = asyncio.Event()
-
-        async def use(name):
-            async with slots:
-                entered.append(name)
-                await release.wait()
-
+        entered, release, use = _holders(slots)
         others = [asyncio.ensure_future(use(f"n{i}")) for i in range(3)]
         await asyncio.sleep(0)
         before_urgent = entered[:]
