@@ -16,6 +16,7 @@ import contextvars
 import enum
 import functools
 import ipaddress
+import socket
 import time
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -344,10 +345,10 @@ class DnsResolver:
         idle = self._idle.setdefault(family, [])
         while idle:
             endpoint = idle.pop()
-            if not endpoint.transport.is_closing():  # a socket error closed it while idle
+            if not endpoint.transport.is_closing():
                 return endpoint
-        loop = asyncio.get_running_loop()
-        _transport, endpoint = await loop.create_datagram_endpoint(_Endpoint, family=family)
+        endpoint = _Endpoint()
+        endpoint.connection_made(_Socket(family, endpoint))  # opened at once: the query goes out now
         endpoint.later = self._later
         return endpoint
 
@@ -463,6 +464,45 @@ class _Later:
                 waiter.set_result(None)
         if self.waiters:
             asyncio.get_running_loop().call_soon(self._turn)
+
+
+class _Socket:
+    """The part of a datagram transport an endpoint uses (``sendto``, ``is_closing``, ``close``), over
+    a non-blocking UDP socket that the running loop reads. Opened at once, where
+    ``create_datagram_endpoint`` takes three turns of the loop and three times the work: a run
+    opens one for each query in flight."""
+
+    def __init__(self, family: int, protocol: asyncio.DatagramProtocol) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.protocol = protocol
+        self.sock = socket.socket(family, socket.SOCK_DGRAM)
+        try:
+            self.sock.setblocking(False)
+            self.loop.add_reader(self.sock.fileno(), self._read)
+        except BaseException:
+            self.sock.close()
+            raise
+
+    def _read(self) -> None:
+        try:
+            data, address = self.sock.recvfrom(65535)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:  # an error the socket reports (ICMP)
+            self.protocol.error_received(exc)
+        else:
+            self.protocol.datagram_received(data, address)
+
+    def sendto(self, data: bytes, address) -> None:
+        self.sock.sendto(data, address)
+
+    def is_closing(self) -> bool:
+        return self.sock.fileno() < 0
+
+    def close(self) -> None:
+        if self.sock.fileno() >= 0:
+            self.loop.remove_reader(self.sock.fileno())
+            self.sock.close()
 
 
 class _Endpoint(asyncio.DatagramProtocol):
