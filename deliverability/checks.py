@@ -6,7 +6,7 @@ domain's SPF, DKIM, MX and DMARC look-ups start together (DMARC is judged once S
 are known), the sending hosts' addresses and the other domains' DMARC policies a run is asked
 for are looked up beside them, and what one domain's SPF walk learnt is reused by the others
 in the same run only (``spf_tree.Memo``). A report is handed over (``on_report``) as soon as
-its domain is done; ``run`` hands over together the reports done in one turn of the event loop.
+its domain is done; ``run`` hands over together the reports done by the time it waits for answers.
 """
 
 from __future__ import annotations
