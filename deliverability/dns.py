@@ -306,7 +306,7 @@ class DnsResolver:
                     endpoint = None
                     reuse = False
                     try:
-                        endpoint = await self._endpoint(target.family)
+                        endpoint = self._endpoint(target.family)
                         response = await endpoint.exchange(target, qname, qtype, timeout)
                         reuse = True
                         if response.flags & dns.flags.TC:  # retry over TCP, with a timeout of its own
@@ -341,14 +341,14 @@ class DnsResolver:
             self._order.remove(server)
             self._order.append(server)
 
-    async def _endpoint(self, family: int) -> _Endpoint:
+    def _endpoint(self, family: int) -> _Endpoint:
+        """A socket of ``family`` an earlier query left idle, else a new one, opened at once (the
+        query goes out in this turn of the loop)."""
         idle = self._idle.setdefault(family, [])
-        while idle:
-            endpoint = idle.pop()
-            if not endpoint.transport.is_closing():
-                return endpoint
+        if idle:
+            return idle.pop()
         endpoint = _Endpoint()
-        endpoint.connection_made(_Socket(family, endpoint))  # opened at once: the query goes out now
+        endpoint.connection_made(_Socket(family, endpoint))
         endpoint.later = self._later
         return endpoint
 
@@ -467,7 +467,7 @@ class _Later:
 
 
 class _Socket:
-    """The part of a datagram transport an endpoint uses (``sendto``, ``is_closing``, ``close``), over
+    """The part of a datagram transport an endpoint uses (``sendto``, ``close``), over
     a non-blocking UDP socket that the running loop reads. Opened at once, where
     ``create_datagram_endpoint`` takes three turns of the loop and three times the work: a run
     opens one for each query in flight."""
@@ -495,9 +495,6 @@ class _Socket:
 
     def sendto(self, data: bytes, address) -> None:
         self.sock.sendto(data, address)
-
-    def is_closing(self) -> bool:
-        return self.sock.fileno() < 0
 
     def close(self) -> None:
         if self.sock.fileno() >= 0:

@@ -270,8 +270,8 @@ def test_an_urgent_answer_is_read_before_the_others_that_came_with_it(resolver, 
     endpoints = []
     make_endpoint = resolver._endpoint
 
-    async def recorded_endpoint(family):
-        endpoint = await make_endpoint(family)
+    def recorded_endpoint(family):
+        endpoint = make_endpoint(family)
         endpoints.append(endpoint)
         return endpoint
 
