@@ -9,8 +9,9 @@ void when it has neither A nor AAAA). The tree is built even when a limit is
 broken; the problem names the term at fault. Targets built from macros depend
 on the sender and are counted, not followed. Every question of the tree is asked
 as soon as the answer it depends on is in (``_warm``: the records of sibling
-includes and their subtrees all at once, at most ``MAX_FOLLOWED`` lookups); the
-walk itself counts in evaluation order, so results do not depend on timing.
+includes all at once, each one's subtree as soon as its record is in, at most
+``MAX_FOLLOWED`` lookups); the walk itself counts in evaluation order, so results
+do not depend on timing.
 
 The subtree of an include (a provider's, met in thousands of domains) is walked
 once per run and reused (``Memo``, made by the run and handed to ``walk``) wherever
@@ -547,7 +548,8 @@ async def _warm(
     root: bool = False,
 ) -> None:
     """Ask every question the SPF record in ``answer`` leads to, each as soon as the answer it
-    depends on is in: the records of all its includes at once, then theirs, MX hosts' addresses.
+    depends on is in: the records of all its includes at once, then what each leads to as soon as
+    it is in (``_ask``): their records, MX hosts' addresses.
 
     The walk, which counts in evaluation order, then finds them answered or on their way (the
     resolver shares a question in flight). ``seen`` are the records asked already, ``budget``
@@ -581,18 +583,21 @@ async def _warm(
         elif root and not (term.name == "mx" and deeper):
             continue  # the walk asks it at once, and its hosts as soon as it comes to it
         keys += [(target, rtype) for rtype in _RTYPES[term.name]]
-    keys = list(dict.fromkeys(keys))
-    if not keys:
-        return
-    answers = await asyncio.gather(*(resolver.query(*key) for key in keys))
-    follow = []
-    for (name, rtype), found in zip(keys, answers, strict=True):
-        if rtype == "TXT" and found.records and not (memo is not None and name.lower() in memo):
-            follow.append(_warm(resolver, name, found, seen, budget, memo))
-        elif rtype == "MX":
-            exchanges = [r.split()[-1].rstrip(".") for r in found.records][:MAX_MX]
-            follow += [resolver.query(x, t) for x in exchanges if x for t in ("A", "AAAA")]
-    await asyncio.gather(*follow)
+    await asyncio.gather(*(_ask(resolver, key, seen, budget, memo) for key in dict.fromkeys(keys)))
+
+
+async def _ask(
+    resolver: Resolver, key: tuple[str, str], seen: set[str], budget: list[int], memo: Memo | None
+) -> None:
+    """Ask ``key`` for ``_warm``, then what its answer leads to, as soon as it is in (not once its
+    siblings' are: the next question of a chain goes out in the turn of the loop its answer is read)."""
+    name, rtype = key
+    found = await resolver.query(name, rtype)
+    if rtype == "TXT" and found.records and not (memo is not None and name.lower() in memo):
+        await _warm(resolver, name, found, seen, budget, memo)
+    elif rtype == "MX":
+        exchanges = [r.split()[-1].rstrip(".") for r in found.records][:MAX_MX]
+        await asyncio.gather(*(resolver.query(x, t) for x in exchanges if x for t in ("A", "AAAA")))
 
 
 def _render(node: RecordNode, depth: int) -> list[str]:

@@ -140,3 +140,24 @@ def test_the_domains_of_a_run_walk_a_shared_include_once(run, resolver, fresh_me
     trees = run(together())
     assert walked.count(PROVIDER) == 1, "walked for the first domain, waited for by the others"
     assert trees == [walk(run, resolver, domain, None) for domain in domains]
+
+
+def test_asking_ahead_follows_each_answer_without_waiting_for_its_siblings(resolver, run):
+    """The next question of a chain goes out as soon as its answer is in: a slow sibling include
+    (``_n1``) does not hold up the questions that ``_n2``'s record leads to."""
+    events = []
+
+    class Slow:
+        async def query(self, name, rtype):
+            events.append(("asked", name))
+            if name.startswith("_n1."):
+                await asyncio.sleep(0.3)
+            answer = await resolver.query(name, rtype)
+            events.append(("answered", name))
+            return answer
+
+    run(spf_tree.ask_ahead(PROVIDER, Slow()))
+    assert events.index(("asked", "_n3._spf.provider.test")) < events.index(
+        ("answered", "_n1._spf.provider.test")
+    )
+    assert ("asked", "gone.provider.test") in events
