@@ -199,7 +199,8 @@ class DnsResolver:
             raise ValueError("at least one nameserver is required")
         self._order = list(self.nameservers)  # the order servers are asked in: failing ones last
         self._cache: dict[tuple[str, str], tuple[float, Answer]] = {}
-        self._inflight: dict[tuple[str, str], asyncio.Future] = {}
+        # the queries in flight -> the lookups sharing each: (waiter, urgent)
+        self._inflight: dict[tuple[str, str], list[tuple[asyncio.Future, bool]]] = {}
         self._slots = _Slots(self.concurrency, reserved=self.concurrency // 4)
         self._idle: dict[int, list[_Endpoint]] = {}  # address family -> sockets
         self._later = _Later()
@@ -211,24 +212,18 @@ class DnsResolver:
         if cached and cached[0] > time.monotonic():
             self.stats.cache_hits += 1
             return cached[1]
-        pending = self._inflight.get(key)
-        if pending is not None:
+        sharers = self._inflight.get(key)
+        if sharers is not None:
             self.stats.cache_hits += 1
-            if _URGENT.get():
-                await asyncio.wait((pending,))
-            else:  # woken in turn with the others, after the lookups that go first
-                waiter = asyncio.get_running_loop().create_future()
-                pending.add_done_callback(lambda _: self._later.wake(waiter))
-                await waiter
-            if not pending.cancelled():
-                return pending.result()
-            return await self.query(name, rtype)  # its owner was cancelled: ask again
-        future = asyncio.get_running_loop().create_future()
-        self._inflight[key] = future
+            waiter = asyncio.get_running_loop().create_future()
+            sharers.append((waiter, _URGENT.get()))
+            answer = await waiter
+            return answer if answer is not None else await self.query(name, rtype)  # owner cancelled
+        sharers = self._inflight[key] = []
         try:
             answer = await self._resolve(*key)
         except asyncio.CancelledError:
-            future.cancel()
+            self._share(sharers, None)  # they ask again
             raise
         except Exception as exc:  # noqa: BLE001  (a status, never a hang for the lookups sharing it)
             answer = Answer(key[0], key[1], DnsStatus.ERROR, error=f"{type(exc).__name__}: {exc}")
@@ -236,8 +231,18 @@ class DnsResolver:
             del self._inflight[key]
         if answer.answered:
             self._cache[key] = (time.monotonic() + answer.ttl, answer)
-        future.set_result(answer)
+        self._share(sharers, answer)
         return answer
+
+    def _share(self, sharers: list[tuple[asyncio.Future, bool]], answer: Answer | None) -> None:
+        """Hand ``answer`` to the lookups that shared its query: at once to the urgent ones, in turn
+        (``_Later``) to the others; None tells them to ask again."""
+        for waiter, urgent in sharers:
+            if urgent:
+                if not waiter.done():  # not cancelled meanwhile
+                    waiter.set_result(answer)
+            else:
+                self._later.wake(waiter, answer)
 
     async def _resolve(self, name: str, rtype: str) -> Answer:
         try:
@@ -450,18 +455,19 @@ class _Later:
     PER_TURN = 4
 
     def __init__(self) -> None:
-        self.waiters: collections.deque[asyncio.Future] = collections.deque()
+        self.waiters: collections.deque[tuple[asyncio.Future, object]] = collections.deque()
 
-    def wake(self, waiter: asyncio.Future) -> None:
-        self.waiters.append(waiter)
+    def wake(self, waiter: asyncio.Future, result: object = None) -> None:
+        """Set ``result`` on ``waiter`` in its turn (unless it is done by then: timed out, cancelled)."""
+        self.waiters.append((waiter, result))
         if len(self.waiters) == 1:
             asyncio.get_running_loop().call_soon(self._turn)
 
     def _turn(self) -> None:
         for _ in range(min(self.PER_TURN, len(self.waiters))):
-            waiter = self.waiters.popleft()
-            if not waiter.done():  # not timed out or cancelled meanwhile
-                waiter.set_result(None)
+            waiter, result = self.waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(result)
         if self.waiters:
             asyncio.get_running_loop().call_soon(self._turn)
 

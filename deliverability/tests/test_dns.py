@@ -324,6 +324,34 @@ def test_lookups_sharing_a_query_wake_in_turn_after_the_urgent_ones(resolver, ru
     assert resolver.stats.sent == 1
 
 
+def test_an_urgent_lookup_sharing_a_query_gets_its_answer_in_the_next_turn(resolver, run):
+    """The owner of a shared query hands its answer over itself: an urgent lookup that shares it
+    goes on in the turn after the owner's, not after callbacks scheduled from turn to turn."""
+    turns = 0
+    done = {}
+
+    async def ticker():
+        nonlocal turns
+        while True:
+            turns += 1
+            await asyncio.sleep(0)
+
+    async def lookup(tag):
+        await resolver.query("example.test", "TXT")
+        done[tag] = turns
+
+    async def main():
+        ticking = asyncio.ensure_future(ticker())
+        owner = engine_dns.urgently(lookup("owner"))
+        await asyncio.sleep(0)  # its query is in flight: the other one shares it
+        sharer = engine_dns.urgently(lookup("sharer"))
+        await asyncio.gather(owner, sharer)
+        ticking.cancel()
+
+    run(main())
+    assert done["sharer"] - done["owner"] <= 1
+
+
 def test_an_answer_waiting_for_its_turn_at_the_timeout_is_read():
     async def main():
         endpoint = engine_dns._Endpoint()
