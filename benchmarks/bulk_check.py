@@ -49,9 +49,10 @@ import dns.asyncquery  # noqa: E402
 import dns.message  # noqa: E402
 
 from deliverability import dmarc, judgement, spf, spf_tree  # noqa: E402
-from deliverability.checks import CheckOptions, RunOptions, check_domains  # noqa: E402
+from deliverability.checks import check_domains  # noqa: E402
 from deliverability.dns import Answer, DnsResolver, Nameserver  # noqa: E402
 from deliverability.findings import Status  # noqa: E402
+from deliverability.options import CheckOptions, RunOptions  # noqa: E402
 from deliverability.providers import DkimKey, Provider  # noqa: E402
 from deliverability.testing.keys import dkim_rsa_record  # noqa: E402
 from deliverability.testing.nsd import NsdServer  # noqa: E402

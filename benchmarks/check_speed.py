@@ -91,13 +91,14 @@ def engine_round_trips(nsd, rtt: float = 0.25) -> float:
     how the look-ups are ordered, apart from what a busy machine adds to each answer."""
     from deliverability import checks, health_settings
     from deliverability.dns import DnsResolver
+    from deliverability.options import RunOptions
 
     class Delayed(DnsResolver):
         async def _exchange(self, *args):
             await asyncio.sleep(rtt)
             return await super()._exchange(*args)
 
-    class DelayedRun(checks.RunOptions):
+    class DelayedRun(RunOptions):
         def resolver(self):
             return Delayed(list(self.nameservers), timeout=10, lifetime=30, concurrency=self.concurrency)
 

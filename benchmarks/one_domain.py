@@ -32,8 +32,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from deliverability.checks import CheckOptions, check_domain  # noqa: E402
+from deliverability.checks import check_domain  # noqa: E402
 from deliverability.dns import DnsResolver, Nameserver  # noqa: E402
+from deliverability.options import CheckOptions  # noqa: E402
 from deliverability.providers import custom  # noqa: E402
 from deliverability.testing.keys import dkim_rsa_record  # noqa: E402
 from deliverability.testing.nsd import NsdServer  # noqa: E402

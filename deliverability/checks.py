@@ -18,52 +18,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from . import dkim, dmarc, event_loop, judgement, mx, spf, spf_tree
-from .dns import DnsResolver, DnsStatus, Nameserver, Resolver, urgently
+from .dns import DnsStatus, Resolver, urgently
 from .domains import NOT_AN_IP, address_problem, normalize_domain
 from .findings import DomainReport
-from .providers import FLECTRA, Provider
+from .options import CheckOptions, RunOptions
 
 if TYPE_CHECKING:
     from .dkim_keys import OwnKey
-
-
-@dataclass(frozen=True)
-class CheckOptions:
-    """What to check a domain against.
-
-    ``dkim_selectors`` are checked besides the provider's own selectors;
-    ``sending_ips`` are evaluated with SPF check_host(), and so are the usable addresses of the
-    ``sending_hosts`` (host names, looked up by the run beside the checks); ``own_keys`` are
-    the database's own DKIM keys, each checked on its domain against the key stored
-    (``dkim_keys.check``).
-    """
-
-    provider: Provider = FLECTRA
-    dkim_selectors: tuple[str, ...] = ()
-    sending_ips: tuple[str, ...] = ()
-    own_keys: tuple[OwnKey, ...] = ()
-    sending_hosts: tuple[str, ...] = ()
-
-    @property
-    def selectors(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(self.provider.selectors + self.dkim_selectors))
-
-
-@dataclass
-class RunOptions:
-    """How to reach DNS for a run."""
-
-    nameservers: Sequence[Nameserver] = field(default_factory=list)
-    timeout: float = 2.0
-    lifetime: float = 5.0
-    concurrency: int = 128
-    domain_deadline: float = 30.0
-
-    def resolver(self) -> DnsResolver:
-        """A resolver (with its cache) for one run, as these options say."""
-        return DnsResolver(
-            list(self.nameservers), timeout=self.timeout, lifetime=self.lifetime, concurrency=self.concurrency
-        )
 
 
 @dataclass(frozen=True)

@@ -18,11 +18,12 @@ import time
 from collections.abc import Sequence
 from typing import TextIO
 
-from . import dkim, event_loop
-from .checks import CheckOptions, RunOptions, check_domains
+from . import event_loop
+from .checks import check_domains
 from .dns import Nameserver, system_nameservers
-from .domains import domain_to_check
+from .domains import DKIM_SELECTOR, domain_to_check
 from .findings import DkimFinding, DmarcFinding, DomainReport, Finding, Status
+from .options import CheckOptions, RunOptions
 from .providers import FLECTRA, PROVIDERS, DkimSetup, Provider, custom, spf_include_name
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNKNOWN = 0, 1, 2, 3
@@ -122,7 +123,7 @@ def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, list[str
     except ValueError as exc:
         raise UsageError("--ip: " + str(exc).replace("does not appear to be", "is not")) from None
     for selector in args.dkim_selector:
-        if not dkim.SELECTOR.match(selector):
+        if not DKIM_SELECTOR.match(selector):
             raise UsageError(f"{selector!r} is not a valid DKIM selector")
     if args.spf_include is not None:
         try:

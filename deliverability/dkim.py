@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 from .dns import Answer, DnsStatus, Resolver
+from .domains import DKIM_SELECTOR
 from .findings import Check, DkimFinding, Status
 from .texts import _lt
 
@@ -23,7 +24,6 @@ GOOD_RSA_BITS = 2048
 
 _TAG_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 _WSP = " \t\r\n"
-SELECTOR = re.compile(r"(?!-)[a-z0-9_-]{1,63}(?<!-)(\.(?!-)[a-z0-9_-]{1,63}(?<!-))*\Z", re.IGNORECASE)
 
 
 class TagListError(ValueError):
@@ -311,7 +311,7 @@ async def check(domain: str, resolver: Resolver, selector: str, expected_target:
     target = expected_target.lower().rstrip(".") if expected_target else None
     name = f"{selector}._domainkey.{domain}"
     fix = cname_fix(selector, domain, target) if target else txt_fix(selector, domain)
-    if not SELECTOR.match(selector):
+    if not DKIM_SELECTOR.match(selector):
         return _finding(selector, Status.FAIL, f"{selector!r} is not a valid DKIM selector (a DNS label)")
     answer = await resolver.query(name, "TXT")
     chain = " -> ".join((name, *answer.cnames))

@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
 from . import dkim, event_loop
 from .dns import Resolver
+from .domains import DKIM_SELECTOR
 from .findings import Check, DkimFinding, Status
 from .records import DnsRecord, parse_zone_line
 
@@ -140,7 +141,7 @@ def dns_record(selector: str, domain: str, algorithm: str, public_key: str) -> D
 
 def valid_selector(text: str) -> bool:
     """True for a DKIM selector: one or more DNS labels."""
-    return bool(dkim.SELECTOR.match(text or ""))
+    return bool(DKIM_SELECTOR.match(text or ""))
 
 
 def new_selector(algorithm: str, year: int, month: int, taken: set[str]) -> str:
@@ -202,7 +203,7 @@ async def check(own: OwnKey, resolver: Resolver) -> tuple[Publication, DkimFindi
 
 def check_keys(keys, run_options) -> list[tuple[Publication, DkimFinding]]:
     """Blocking (Odoo, scripts): ``check`` for each of ``keys``, through one resolver built from
-    ``run_options`` (a ``checks.RunOptions``)."""
+    ``run_options`` (an ``options.RunOptions``)."""
 
     async def main():
         resolver = run_options.resolver()

@@ -25,10 +25,10 @@ from typing import BinaryIO
 from lxml import etree
 
 from . import dmarc, event_loop
-from .checks import RunOptions
 from .dmarc import DmarcParseError, parse_dmarc_record
 from .dns import Resolver
 from .domains import normalize_domain, organizational_domain
+from .options import RunOptions
 from .report_archive import DEFAULT_LIMITS, Limits, Payload, UnpackError, unpack
 from .spf_record import txt_line
 

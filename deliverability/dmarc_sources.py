@@ -18,9 +18,9 @@ from dataclasses import dataclass
 import dns.reversename
 
 from . import event_loop, spf_eval
-from .checks import RunOptions
 from .dns import DnsStatus, Resolver
 from .domains import normalize_domain, organizational_domain
+from .options import RunOptions
 
 MIN_VOLUME = 10  # unaligned messages before a source is worth an alert
 FAILING_SHARE = 0.1  # and at least this share of its messages

@@ -15,8 +15,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from . import providers
-from .checks import CheckOptions, RunOptions, usable_ips
+from .checks import usable_ips
 from .dns import Nameserver
+from .options import CheckOptions, RunOptions
 
 AUTOMATIC = "auto"  # the provider setting that lets the outgoing servers and the platform decide
 CUSTOM = "custom"

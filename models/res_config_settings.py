@@ -1,9 +1,9 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import ValidationError
 
-from ..deliverability import dkim, providers
+from ..deliverability import providers
 from ..deliverability.dns import Nameserver
-from ..deliverability.domains import address_problem
+from ..deliverability.domains import DKIM_SELECTOR, address_problem
 from ..deliverability.health_settings import AUTOMATIC, CUSTOM, OWN_SERVER, split_values
 from .mail_server_usage import DAILY_LIMIT_PARAMETER
 
@@ -117,7 +117,7 @@ class ResConfigSettings(models.TransientModel):
             except ValueError as exc:
                 raise ValidationError(_("SPF include: %s", exc)) from None
         for selector in split_values(self.domain_health_dkim_selectors):
-            if not dkim.SELECTOR.match(selector):  # the DKIM check's own rule
+            if not DKIM_SELECTOR.match(selector):  # the DKIM check's own rule
                 raise ValidationError(_("DKIM selector %r is not a valid DNS label.", selector))
         for item in split_values(self.domain_health_nameservers):
             try:

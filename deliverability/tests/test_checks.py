@@ -7,9 +7,10 @@ import asyncio
 import pytest
 
 from deliverability import checks
-from deliverability.checks import CheckOptions, RunOptions, check_domains
+from deliverability.checks import check_domains
 from deliverability.dns import DnsResolver, Nameserver
 from deliverability.findings import Status
+from deliverability.options import CheckOptions, RunOptions
 from deliverability.providers import OWN, custom
 from deliverability.testing.nsd import SilentServer
 

@@ -14,6 +14,7 @@ import pytest
 from deliverability import checks, dkim_keys, dkim_sign, verdict
 from deliverability.dkim_keys import OwnKey, Publication
 from deliverability.findings import Check, Status
+from deliverability.options import CheckOptions
 from deliverability.providers import custom
 from deliverability.testing.keys import receiver_verifies, txt_strings
 from deliverability.testing.smtp_sink import SmtpSink
@@ -114,7 +115,7 @@ def test_publication_unknown_when_dns_is_silent(run, silent_resolver):
 
 
 def test_health_check_compares_own_keys(run, resolver):
-    options = checks.CheckOptions(provider=custom("_spf.x.test"), own_keys=(own("mdh1"), own("stale")))
+    options = CheckOptions(provider=custom("_spf.x.test"), own_keys=(own("mdh1"), own("stale")))
     report = run(checks.check_domain("signed.test", resolver, options))
     dkim_findings = {f.selector: f for f in report.checks if f.check is Check.DKIM}
     assert dkim_findings["mdh1"].status is Status.PASS

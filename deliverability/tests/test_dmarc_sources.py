@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from deliverability.checks import RunOptions
 from deliverability.dmarc_reports import propose_all
 from deliverability.dmarc_sources import (
     Alert,
@@ -17,6 +16,7 @@ from deliverability.dmarc_sources import (
     reverse_name,
 )
 from deliverability.dns import Nameserver
+from deliverability.options import RunOptions
 
 ZONES = {
     "2.0.192.in-addr.arpa": "\n".join(

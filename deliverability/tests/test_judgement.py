@@ -12,10 +12,10 @@ from email.message import EmailMessage
 import pytest
 
 from deliverability import checks, dkim_keys, dkim_sign, judgement, verdict
-from deliverability.checks import CheckOptions
 from deliverability.dkim_keys import OwnKey
 from deliverability.findings import Check, Status
 from deliverability.judgement import DomainFacts, Outcome, Signer
+from deliverability.options import CheckOptions
 from deliverability.providers import OWN, DkimKey, DkimSetup, Provider
 
 KEY = dkim_keys.generate("rsa")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from deliverability import checks, domains, health_settings, lookups, providers
+from deliverability import domains, health_settings, lookups, options, providers
 from deliverability.dns import Nameserver
 from deliverability.providers import DkimSetup, Reason
 
@@ -42,8 +42,8 @@ def test_several_selectors_and_per_account_targets():
     assert microsoft.selectors == ("selector1", "selector2")
     assert microsoft.dkim_target("selector1") is None, "the CNAME target is per tenant"
     assert providers.FLECTRA.dkim_target("flectra") == "flectra._domainkey.flectra.com"
-    options = checks.CheckOptions(microsoft, dkim_selectors=("selector2", "own"))
-    assert options.selectors == ("selector1", "selector2", "own")
+    checked = options.CheckOptions(microsoft, dkim_selectors=("selector2", "own"))
+    assert checked.selectors == ("selector1", "selector2", "own")
 
 
 @pytest.mark.parametrize(
