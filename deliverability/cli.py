@@ -10,6 +10,7 @@ prints one object, ``{"domains": [DomainReport.to_dict(), ...], "nameservers":
 from __future__ import annotations
 
 import argparse
+import asyncio
 import ipaddress
 import math
 import os
@@ -19,8 +20,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from . import event_loop
-from .checks import check_domains
-from .dns import Nameserver, system_nameservers
+from .dns import Nameserver, system_nameservers, urgently
 from .domains import DKIM_SELECTOR, domain_to_check
 from .findings import DkimFinding, DmarcFinding, DomainReport, Finding, Status
 from .options import CheckOptions, RunOptions
@@ -151,8 +151,16 @@ def parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, list[str
 async def check(
     domains: list[str], options: CheckOptions, run_options: RunOptions, progress: TextIO | None = None
 ) -> list[DomainReport]:
-    """Check ``domains`` concurrently with one shared resolver, drawing progress on ``progress``."""
+    """Check ``domains`` concurrently with one shared resolver, drawing progress on ``progress``.
+
+    The SPF records of the provider's include and of the domains, where the longest chains of
+    questions start (``checks``), are asked before the checks are loaded; the checks share them."""
     resolver = run_options.resolver()
+    first = (options.provider.spf_include, *domains)
+    asked = [urgently(resolver.query(name, "TXT")) for name in dict.fromkeys(filter(None, first))]
+    await asyncio.sleep(0)  # they go out
+    from .checks import check_domains  # noqa: PLC0415 - loads while they are on the wire
+
     done = 0
     drawn = 0.0
 
@@ -174,6 +182,10 @@ async def check(
     reports = await check_domains(
         domains, resolver, options, deadline=run_options.domain_deadline, on_report=on_report
     )
+    for task in asked:
+        task.cancel()  # nothing when done: the checks waited for them
+    if asked:
+        await asyncio.wait(asked)
     if progress is not None:
         progress.write("\r\033[K")
         progress.flush()

@@ -313,6 +313,44 @@ def test_module_entry_point_as_subprocess(nsd):
     assert "Traceback" not in bad.stderr and bad.stderr.startswith("deliverability: error: bad nameserver")
 
 
+LOADED_WHEN_ASKED = """
+import json
+import sys
+from deliverability import cli, dns
+
+asked = []
+query = dns.DnsResolver.query
+
+async def recorded(self, name, rtype):
+    asked.append((name, rtype, "deliverability.checks" in sys.modules))
+    return await query(self, name, rtype)
+
+dns.DnsResolver.query = recorded
+cli.main(sys.argv[1:], stdout=open("/dev/null", "w"))
+print(json.dumps(asked))
+"""
+
+
+def test_the_first_questions_go_out_before_the_checks_are_loaded(nsd):
+    """A fresh process asks the SPF records of the include and the domains, then loads the checks
+    (about a third of its imports) while they are on the wire."""
+    command = [
+        sys.executable,
+        "-c",
+        LOADED_WHEN_ASKED,
+        "check",
+        "healthy.example",
+        "strict.example",
+        *HEALTHY,
+    ]
+    done = subprocess.run([*command, "--nameserver", nsd.address], cwd=ROOT, capture_output=True, text=True)
+    asked = json.loads(done.stdout)
+    include = HEALTHY[HEALTHY.index("--spf-include") + 1]
+    before = [[name, rtype] for name, rtype, loaded in asked if not loaded]
+    assert before == [[include, "TXT"], ["healthy.example", "TXT"], ["strict.example", "TXT"]]
+    assert len(asked) > len(before) and all(loaded for *_, loaded in asked[len(before) :])
+
+
 def test_demo_shows_a_healthy_domain_a_missing_include_and_reject_without_dkim(capsys):
     from deliverability.testing import demo
 
