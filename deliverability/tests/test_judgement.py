@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import email.policy
 import email.utils
+import json
 from email.message import EmailMessage
 
 import pytest
@@ -204,6 +205,9 @@ def test_stored_facts_round_trip_and_refuse_garbage():
         judgement.Policy("reject", "a.test", "s", "r", False),
     )
     assert DomainFacts.from_json(facts.to_json()) == facts
+    stored = json.dumps(facts.to_json())  # as the database keeps it: as it always did
+    assert stored == json.dumps(dataclasses.asdict(facts))
+    assert DomainFacts.from_json(json.loads(stored)) == facts
     assert DomainFacts.from_json({"domain": "a.test"}) is None
     assert DomainFacts.from_json({**facts.to_json(), "dkim": [{"signer": "someone"}]}) is None
 
