@@ -21,7 +21,7 @@ from . import dkim, dmarc, event_loop, judgement, mx, spf, spf_tree
 from .dns import DnsStatus, Resolver, urgently
 from .domains import NOT_AN_IP, address_problem, normalize_domain
 from .findings import DomainReport
-from .options import CheckOptions, RunOptions
+from .options import DOMAINS_AT_ONCE, CheckOptions, RunOptions
 
 if TYPE_CHECKING:
     from .dkim_keys import OwnKey
@@ -187,7 +187,7 @@ async def check_domains(
     *,
     deadline: float = 30.0,
     on_report: Callable[[DomainReport], None] | None = None,
-    parallel: int = 128,
+    parallel: int = DOMAINS_AT_ONCE,
 ) -> list[DomainReport]:
     """Check ``domains`` concurrently; each domain is isolated and bounded by ``deadline`` seconds.
 

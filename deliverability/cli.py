@@ -23,7 +23,7 @@ from . import event_loop
 from .dns import Nameserver, system_nameservers, urgently
 from .domains import DKIM_SELECTOR, domain_to_check
 from .findings import DkimFinding, DmarcFinding, DomainReport, Finding, Status
-from .options import CheckOptions, RunOptions
+from .options import DOMAINS_AT_ONCE, CheckOptions, RunOptions
 from .providers import FLECTRA, PROVIDERS, DkimSetup, Provider, custom, spf_include_name
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNKNOWN = 0, 1, 2, 3
@@ -153,10 +153,11 @@ async def check(
 ) -> list[DomainReport]:
     """Check ``domains`` concurrently with one shared resolver, drawing progress on ``progress``.
 
-    The SPF records of the provider's include and of the domains, where the longest chains of
-    questions start (``checks``), are asked before the checks are loaded; the checks share them."""
+    The SPF records of the provider's include and of the domains checked first, where the longest
+    chains of questions start (``checks``), are asked before the checks are loaded; the checks
+    share them."""
     resolver = run_options.resolver()
-    first = (options.provider.spf_include, *domains)
+    first = (options.provider.spf_include, *domains[:DOMAINS_AT_ONCE])
     asked = [urgently(resolver.query(name, "TXT")) for name in dict.fromkeys(filter(None, first))]
     await asyncio.sleep(0)  # they go out
     from .checks import check_domains  # noqa: PLC0415 - loads while they are on the wire

@@ -13,6 +13,8 @@ from .providers import FLECTRA, Provider
 if TYPE_CHECKING:
     from .dkim_keys import OwnKey
 
+DOMAINS_AT_ONCE = 128  # the domains a run checks at once (``checks.check_domains``)
+
 
 @dataclass(frozen=True)
 class CheckOptions:
