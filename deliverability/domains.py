@@ -38,12 +38,12 @@ def domain_to_check(text: str) -> str:
     return normalize_domain(text)
 
 
-# Names that have no DNS of their own to check: documentation names (RFC 2606: example.com, .net,
-# .org and the .example TLD), .invalid and .localhost (RFC 6761). ``.test`` (RFC 6761) is left out:
-# test setups serve it from their own nameservers.
 # a DKIM selector: one or more DNS labels (RFC 6376 3.1), checked before asking <selector>._domainkey
 DKIM_SELECTOR = re.compile(r"(?!-)[a-z0-9_-]{1,63}(?<!-)(\.(?!-)[a-z0-9_-]{1,63}(?<!-))*\Z", re.IGNORECASE)
 
+# Names that have no DNS of their own to check: documentation names (RFC 2606: example.com, .net,
+# .org and the .example TLD), .invalid and .localhost (RFC 6761). ``.test`` (RFC 6761) is left out:
+# test setups serve it from their own nameservers.
 RESERVED_TLDS = frozenset({"example", "invalid", "localhost"})
 RESERVED_DOMAINS = frozenset({"example.com", "example.net", "example.org"})
 
