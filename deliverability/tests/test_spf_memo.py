@@ -4,6 +4,7 @@ the same tree (real NSD)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import pytest
 
@@ -144,14 +145,20 @@ def test_the_domains_of_a_run_walk_a_shared_include_once(run, resolver, fresh_me
 
 def test_asking_ahead_follows_each_answer_without_waiting_for_its_siblings(resolver, run):
     """The next question of a chain goes out as soon as its answer is in: a slow sibling include
-    (``_n1``) does not hold up the questions that ``_n2``'s record leads to."""
+    (``_n1``, answered once ``_n3`` is asked, or after 2 s) does not hold up the questions that
+    ``_n2``'s record leads to."""
     events = []
+    deeper = []  # set once _n3 is asked
 
     class Slow:
         async def query(self, name, rtype):
             events.append(("asked", name))
+            if name.startswith("_n3."):
+                deeper[0].set()
             if name.startswith("_n1."):
-                await asyncio.sleep(0.3)
+                deeper.append(asyncio.Event())
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(deeper[0].wait(), 2)
             answer = await resolver.query(name, rtype)
             events.append(("answered", name))
             return answer
