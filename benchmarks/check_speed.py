@@ -12,7 +12,8 @@ round-trip time a relay that delays every datagram by half of it in each directi
 
 * the wizard: Check Domains pressed on a Domain Health wizard listing the 20 domains, as the
   web client's ``/web/dataset/call_button`` does it (``call_kw`` then ``clean_action``), and the
-  commit that ends the request (Odoo 18, the database is created with the module when missing);
+  commit that ends the request (Odoo 17, 18 or 19, ``--odoo``: the database is created with the
+  module when missing);
 * the CLI as a user runs it, whole process: ``python -m deliverability check`` the 20 domains
   with the same provider include, selector, sending IPs and nameserver (with bytecode caching
   on, as a user's Python does: ``PYTHONDONTWRITEBYTECODE`` is dropped from its environment);
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import json
 import logging
 import os
@@ -123,7 +125,7 @@ def engine_round_trips(nsd, rtt: float = 0.25) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--odoo", default="/work/odoo18", help="Odoo 18 source tree")
+    parser.add_argument("--odoo", default="/work/odoo18", help="Odoo source tree (17, 18 or 19)")
     database_options(parser, "mdh_speed")
     parser.add_argument("--rounds", type=int, default=5, help="timed runs of each, per RTT (default 5)")
     parser.add_argument("--rtt", default="0,30,100", help="round-trip times in ms (default 0,30,100)")
@@ -141,12 +143,16 @@ def main() -> int:
     sys.path.insert(0, args.odoo)
     import odoo
     from odoo import SUPERUSER_ID, Command, api
+    from odoo.release import version as odoo_version
     from odoo.tools import config
 
     config.parse_config(
         [f"--addons-path={args.addons_path}", f"--db_host={args.db_host}", f"--db_user={args.db_user}"]
     )
     from odoo.addons.web.controllers.utils import clean_action
+
+    # where the web client's call_button calls the method: odoo.api before Odoo 19, odoo.service.model since
+    call_kw = getattr(odoo.api, "call_kw", None) or importlib.import_module("odoo.service.model").call_kw
 
     logging.getLogger("odoo").setLevel(logging.WARNING)
     params = {
@@ -213,7 +219,7 @@ def main() -> int:
                         wenv = api.Environment(wcr, admin.id, {})
                         context = {"lang": "en_US", "tz": "UTC", "uid": admin.id}
                         model = wenv["mail.domain.health.wizard"]
-                        action = odoo.api.call_kw(model, "action_check", [[wizard.id]], {"context": context})
+                        action = call_kw(model, "action_check", [[wizard.id]], {"context": context})
                         clean_action(action, env=wenv)
                     wall = time.perf_counter() - start
                     cli_wall, cli_statuses = run_cli(command, cli_dir)
@@ -248,7 +254,7 @@ def main() -> int:
     floor_trips = world.floor_round_trips()
     print(
         f"{len(world.DOMAINS)} sending domains + {len(world.PEOPLE)} People domains, "
-        f"median of {args.rounds} runs each, alternating (Odoo 18, NSD on loopback)"
+        f"median of {args.rounds} runs each, alternating (Odoo {odoo_version}, NSD on loopback)"
     )
     print(f"floor: the deepest chain of dependent questions is {floor_trips} round trips")
     if vacuumed:
