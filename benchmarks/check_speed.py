@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
 import json
 import logging
 import os
@@ -151,8 +150,10 @@ def main() -> int:
     )
     from odoo.addons.web.controllers.utils import clean_action
 
-    # where the web client's call_button calls the method: odoo.api before Odoo 19, odoo.service.model since
-    call_kw = getattr(odoo.api, "call_kw", None) or importlib.import_module("odoo.service.model").call_kw
+    try:  # where the web client's call_button calls the method: odoo.service.model since Odoo 19
+        from odoo.service.model import call_kw
+    except ImportError:
+        from odoo.api import call_kw
 
     logging.getLogger("odoo").setLevel(logging.WARNING)
     params = {

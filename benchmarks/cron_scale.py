@@ -141,14 +141,15 @@ def main() -> int:
     config.parse_config(
         [f"--addons-path={args.addons_path}", f"--db_host={args.db_host}", f"--db_user={args.db_user}"]
     )
-    from odoo.addons.mail_domain_health.deliverability import checks, options
+    from odoo.addons.mail_domain_health.deliverability import checks
+    from odoo.addons.mail_domain_health.deliverability import options as engine_options
     from odoo.addons.mail_domain_health.deliverability.testing.nsd import NsdServer
     from odoo.addons.mail_domain_health.models import mail_domain_health_cron as cron_module
 
     resolvers = []
     on_wire = {"queries": 0, "since": 0.0, "seconds": 0.0}  # time with at least one query on the wire
 
-    class CountingResolver(options.DnsResolver):
+    class CountingResolver(engine_options.DnsResolver):
         def __post_init__(self):
             super().__post_init__()
             resolvers.append(self)
@@ -164,7 +165,7 @@ def main() -> int:
                 if not on_wire["queries"]:
                     on_wire["seconds"] += time.perf_counter() - on_wire["since"]
 
-    options.DnsResolver = CountingResolver  # every run's resolver (RunOptions.resolver)
+    engine_options.DnsResolver = CountingResolver  # every run's resolver (RunOptions.resolver)
     engine_seconds = []
     real_run = checks.run
 
