@@ -239,6 +239,7 @@ def run(
     run_options: RunOptions,
     policies_of: Iterable[str] | Callable[[], Iterable[str]] = (),
     on_reports: Callable[[list[DomainReport]], None] | None = None,
+    on_policies: Callable[[dict[str, str | None]], None] | None = None,
 ) -> RunResult:
     """Blocking entry point (Odoo, scripts): one resolver, one event loop, every look-up at once:
     the checks of ``domains`` and the DMARC policies of ``policies_of``.
@@ -249,7 +250,8 @@ def run(
     is called, in the run's thread while the other look-ups go on, with the reports done since
     its last call, when the run has nothing else to do but wait for answers (those done meanwhile
     come together, to be stored at once); what it does there is time an answer coming meanwhile
-    waits."""
+    waits. ``on_policies`` is called the same way, once, with the policies as soon as they are
+    all found (the policies ``run`` returns); what it raises, ``run`` raises."""
 
     async def everything() -> RunResult:
         resolver = run_options.resolver()
@@ -269,7 +271,10 @@ def run(
 
         async def policies() -> dict[str, str | None]:
             names = await prepared if prepared is not None else policies_of
-            return await dmarc_policies(names, resolver, deadline)
+            found = await dmarc_policies(names, resolver, deadline)
+            if on_policies is not None:
+                await event_loop.when_idle(lambda: on_policies(found))
+            return found
 
         # asked first: called before the reports are handed over (idle work is done in order)
         prepared = asyncio.ensure_future(event_loop.when_idle(policies_of)) if callable(policies_of) else None

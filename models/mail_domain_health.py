@@ -276,13 +276,14 @@ class MailDomainHealth(models.Model):
     # ------------------------------------------------------------------
 
     @api.model
-    def _health_reports(self, names, settings=None, policies_of=(), on_reports=None):
+    def _health_reports(self, names, settings=None, policies_of=(), on_reports=None, on_policies=None):
         """``({domain: DomainReport}, {domain: DMARC policy})``: the reports of ``names`` and, looked
         up in the same run, the DMARC policies of ``policies_of`` (names, or a function that returns
-        them: ``checks.run``); never raises but what that function raises: what could not be
-        checked is ``unknown`` (a policy not known is left out). ``on_reports`` is called with the
-        reports the engine has done since its last call, as soon as it has them (``checks.run``);
-        a domain may come more than once.
+        them: ``checks.run``); never raises but what that function or ``on_policies`` raises: what
+        could not be checked is ``unknown`` (a policy not known is left out). ``on_reports`` is called
+        with the reports the engine has done since its last call, as soon as it has them
+        (``checks.run``); a domain may come more than once. ``on_policies`` may be called with the
+        policies while the checks go on (``checks.run``), or not at all.
 
         ``settings`` is ``_health_settings()`` (or the ``ValueError`` it raised) when the caller
         has it already.
@@ -299,12 +300,16 @@ class MailDomainHealth(models.Model):
             reports = {name: DomainReport.uniform(name, (), Status.UNKNOWN, summary) for name in names}
             return reports, {}
         options, run_options = settings.options, settings.run_options
-        return self._health_run_engine(list(names), options, run_options, policies_of, on_reports)
+        return self._health_run_engine(
+            list(names), options, run_options, policies_of, on_reports, on_policies
+        )
 
     @api.model
-    def _health_run_engine(self, names, options, run_options, policies_of=(), on_reports=None):
+    def _health_run_engine(
+        self, names, options, run_options, policies_of=(), on_reports=None, on_policies=None
+    ):
         try:
-            result = checks.run(names, options, run_options, policies_of, on_reports)
+            result = checks.run(names, options, run_options, policies_of, on_reports, on_policies)
         except Exception:  # noqa: BLE001 - one broken domain must never stop the others
             if callable(policies_of):  # the caller's part, outside the engine: what it raises is raised
                 policies_of = list(policies_of())
@@ -333,14 +338,15 @@ class MailDomainHealth(models.Model):
         return self._health_check_prepared(self.mapped("name"), lambda: (self, policies_of), settings)
 
     @api.model
-    def _health_check_prepared(self, names, prepare, settings=None):
+    def _health_check_prepared(self, names, prepare, settings=None, on_policies=None):
         """Check ``names`` concurrently and store the results, each domain isolated, as soon as they
         are checked (while the others are looked up), those done meanwhile at once.
 
         ``prepare()`` is called once, when the first questions are out (its work takes no time of
         its own), before any result is stored: it returns the records of ``names`` to store them in
         and the domains whose DMARC policies to look up in the same run. Returns those policies
-        (``{domain: policy}``).
+        (``{domain: policy}``); ``on_policies`` may be called with them while the checks go on,
+        or not at all (``_health_reports``).
         """
         now = fields.Datetime.now()
         prepared = functools.cache(prepare)
@@ -369,7 +375,7 @@ class MailDomainHealth(models.Model):
                 except Exception:  # noqa: BLE001 - one domain's failure must not stop the others
                     _logger.exception("Domain health: storing the results of %s failed", record.name)
 
-        reports, policies = self._health_reports(names, settings, lambda: prepared()[1], store)
+        reports, policies = self._health_reports(names, settings, lambda: prepared()[1], store, on_policies)
         # those not stored during the run: the reports made without the engine
         store([reports[name] for name in unstored()])
         return policies

@@ -1,5 +1,7 @@
 """The Domain Health wizard: pre-filled domains, any added domain, verdicts with records, people problems."""
 
+from unittest.mock import patch
+
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import Form, tagged
 
@@ -136,6 +138,33 @@ class TestHealthWizard(DomainHealthCase):
         self.assertNotIn("address on", own.advice, "not: get an address on the domain they are on")
         partner_domains = wizard.person_ids.filtered(lambda p: p.problem == "partner_dmarc").mapped("domain")
         self.assertNotIn("bad.test", partner_domains)
+
+    def test_the_people_tab_follows_a_verdict_stored_after_it_was_written(self):
+        """The People tab is written while the checks wait for answers (once the policies are in);
+        when the run then stores a verdict the rows read, they are written again."""
+        health_model = type(self.Health)
+        check_prepared = health_model._health_check_prepared
+
+        def checked(health, names, prepare, settings=None, on_policies=None):
+            def early(policies):  # bad.test passing, as a run before this one may have left it
+                bad = health.search([("name", "=", "bad.test")])
+                state = bad.dmarc_state
+                bad.dmarc_state = "pass"
+                on_policies(policies)
+                bad.dmarc_state = state
+
+            return check_prepared(health, names, prepare, settings, early)
+
+        wizard = self.env["mail.domain.health.wizard"].create({})
+        with patch.object(health_model, "_health_check_prepared", checked):
+            wizard.action_check()
+        own = wizard.person_ids.filtered(lambda p: p.user_id == self.user_own)
+        self.assertEqual(
+            (own.problem, own.domain, own.health_id.dmarc_state), ("own_dmarc", "bad.test", "fail")
+        )
+        self.assertEqual(
+            self.env["mail.dmarc.policy"].search([("domain", "=", "reject.test")]).policy, "reject"
+        )
 
     def test_what_administrators_read_says_the_rule_not_its_source(self):
         wizard = self.env["mail.domain.health.wizard"].create({})

@@ -88,16 +88,22 @@ class MailDomainHealthWizard(models.TransientModel):
             # the People tab's DMARC look-ups go out with the checks, in the same run
             return records, sorted({d for d in user_domains.values() if d} | set(partner_domains))
 
-        policies = health._health_check_prepared(names, prepare)
-        records, people = prepared["records"], prepared["people"]
-        self.env["mail.dmarc.policy"]._dmarc_store(policies)  # DMARC-aware relaying reads them
+        def passing():  # the verdicts the People tab reads besides the policies
+            return set(health.search([("dmarc_state", "=", "pass")]).ids)
+
+        written = {}
+
+        def people(policies):  # while the checks wait for answers, once the policies are found
+            self.env["mail.dmarc.policy"]._dmarc_store(policies)  # DMARC-aware relaying reads them
+            written.update(policies=policies, passing=passing())
+            rows = self._people_problems(prepared["people"], policies)
+            self.write({"person_ids": [Command.clear()] + [Command.create(v) for v in rows]})
+
+        policies = health._health_check_prepared(names, prepare, on_policies=people)
+        if not written or (written["policies"], written["passing"]) != (policies, passing()):
+            people(policies)  # not written during the run, or the run changed a verdict the rows read
         self.write(
-            {
-                "state": "done",
-                "check_ids": [Command.set(records.last_run_id.check_ids.ids)],
-                "person_ids": [Command.clear()]
-                + [Command.create(v) for v in self._people_problems(people, policies)],
-            }
+            {"state": "done", "check_ids": [Command.set(prepared["records"].last_run_id.check_ids.ids)]}
         )
         # reopen on the verdicts, in place of the form that asked for them
         return {

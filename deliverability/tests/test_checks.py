@@ -240,3 +240,40 @@ def test_what_the_callers_preparation_raises_the_run_raises(nsd):
 
     with pytest.raises(LookupError, match="the preparation failed"):
         checks.run(DOMAINS[:2], CheckOptions(), RunOptions([Nameserver(nsd.host, nsd.port)]), prepare)
+
+
+def test_run_hands_over_the_policies_while_the_checks_wait(nsd):
+    """``on_policies``: called once, in the run, with the policies it returns, as soon as they are
+    all found: before the report of a domain whose answers are still to come. What it raises, the
+    run raises."""
+
+    class Slow:
+        def __init__(self, inner) -> None:
+            self.inner = inner
+
+        async def query(self, name: str, rtype: str):
+            if name.endswith(DOMAINS[0]):
+                await asyncio.sleep(0.2)
+            return await self.inner.query(name, rtype)
+
+    class SlowRun(RunOptions):
+        def resolver(self):
+            return Slow(super().resolver())
+
+    seen = []
+
+    def on_policies(policies):
+        asyncio.get_running_loop()  # raises outside the run
+        seen.append(policies)
+
+    run_options = SlowRun([Nameserver(nsd.host, nsd.port)])
+    options = CheckOptions(provider=OWN)
+    result = checks.run(DOMAINS[:1], options, run_options, [DOMAINS[5]], seen.append, on_policies)
+    assert seen == [{DOMAINS[5]: "none"}, result.reports]
+    assert result.policies == {DOMAINS[5]: "none"}
+
+    def refuse(policies):
+        raise LookupError("storing the policies failed")
+
+    with pytest.raises(LookupError, match="storing the policies failed"):
+        checks.run(DOMAINS[:1], options, run_options, [DOMAINS[5]], on_policies=refuse)
