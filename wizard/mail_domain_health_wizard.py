@@ -95,9 +95,10 @@ class MailDomainHealthWizard(models.TransientModel):
 
         def people(policies):  # while the checks wait for answers, once the policies are found
             self.env["mail.dmarc.policy"]._dmarc_store(policies)  # DMARC-aware relaying reads them
-            written.update(policies=policies, passing=passing())
+            read = passing()
             rows = self._people_problems(prepared["people"], policies)
             self.write({"person_ids": [Command.clear()] + [Command.create(v) for v in rows]})
+            written.update(policies=policies, passing=read)
 
         policies = health._health_check_prepared(names, prepare, on_policies=people)
         if not written or (written["policies"], written["passing"]) != (policies, passing()):
