@@ -175,10 +175,10 @@ class TestHealthChecks(DomainHealthCase):
 
         real_run = checks.run
 
-        def run(names, options, run_options, policies_of=(), on_reports=None):
+        def run(names, options, run_options, policies_of=(), on_reports=None, on_policies=None):
             if "bad.test" in names:
                 raise RuntimeError("engine bug")
-            return real_run(names, options, run_options, policies_of, on_reports)
+            return real_run(names, options, run_options, policies_of, on_reports, on_policies)
 
         with patch.object(checks, "run", run), self.assertLogs(LOGGER, level="ERROR"):
             records._health_check()
