@@ -169,27 +169,28 @@ def test_the_sending_hosts_are_looked_up_once_beside_the_checks(resolver, run):
     assert sorted(asked) == sorted((h, t) for h in hosts for t in ("A", "AAAA")), "once for the run"
 
 
+class SlowFirst:
+    """A run's resolver whose answers for DOMAINS[0] (and the names below it) take a while."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+
+    async def query(self, name: str, rtype: str):
+        if name.endswith(DOMAINS[0]):
+            await asyncio.sleep(0.2)
+        return await self.inner.query(name, rtype)
+
+
 def test_run_hands_over_the_reports_done_while_it_waits_at_once(nsd):
     """Every report once, in the run: those done by the time the run waits for DNS together, the
     others when they are done."""
     cache = {}
 
-    class Slow:
-        """The run's resolver, its cache warm but for DOMAINS[0], whose answers take a while."""
-
-        def __init__(self, inner) -> None:
-            self.inner = inner
-
-        async def query(self, name: str, rtype: str):
-            if name.endswith(DOMAINS[0]):
-                await asyncio.sleep(0.2)
-            return await self.inner.query(name, rtype)
-
     class Warm(RunOptions):
-        def resolver(self):
+        def resolver(self):  # its cache warm but for DOMAINS[0]
             resolver = super().resolver()
             resolver._cache = cache
-            return Slow(resolver)
+            return SlowFirst(resolver)
 
     run_options = Warm([Nameserver(nsd.host, nsd.port)])
     # no provider include: NSD would refuse it, a refusal is not cached, and d1..d5 would wait for it
@@ -247,18 +248,9 @@ def test_run_hands_over_the_policies_while_the_checks_wait(nsd):
     all found: before the report of a domain whose answers are still to come. What it raises, the
     run raises."""
 
-    class Slow:
-        def __init__(self, inner) -> None:
-            self.inner = inner
-
-        async def query(self, name: str, rtype: str):
-            if name.endswith(DOMAINS[0]):
-                await asyncio.sleep(0.2)
-            return await self.inner.query(name, rtype)
-
     class SlowRun(RunOptions):
         def resolver(self):
-            return Slow(super().resolver())
+            return SlowFirst(super().resolver())
 
     seen = []
 
