@@ -308,9 +308,20 @@ class MailDomainHealth(models.Model):
     def _health_run_engine(
         self, names, options, run_options, policies_of=(), on_reports=None, on_policies=None
     ):
+        raised = []
+
+        def handed(policies):  # the caller's part, outside the engine: what it raises is raised
+            try:
+                on_policies(policies)
+            except Exception as exc:
+                raised.append(exc)
+                raise
+
         try:
-            result = checks.run(names, options, run_options, policies_of, on_reports, on_policies)
+            result = checks.run(names, options, run_options, policies_of, on_reports, on_policies and handed)
         except Exception:  # noqa: BLE001 - one broken domain must never stop the others
+            if raised:
+                raise
             if callable(policies_of):  # the caller's part, outside the engine: what it raises is raised
                 policies_of = list(policies_of())
             if len(names) > 1:

@@ -169,6 +169,21 @@ class TestHealthChecks(DomainHealthCase):
         self.assertCountEqual(in_the_run, ["good.test", "bad.test", "flip.test"])
         self.assertEqual(records.mapped("state"), ["pass", "fail", "pass"])
 
+    def test_what_the_callers_work_on_the_policies_raises_is_raised(self):
+        """Not taken for an engine crash: the domains are not checked again one by one."""
+        records = self.health("good.test", "bad.test")
+
+        def refuse(policies):
+            raise LookupError("storing the policies failed")
+
+        with (
+            self.assertRaisesRegex(LookupError, "storing the policies failed"),
+            self.assertNoLogs(LOGGER, level="WARNING"),
+        ):
+            self.Health._health_check_prepared(
+                records.mapped("name"), lambda: (records, ["reject.test"]), on_policies=refuse
+            )
+
     def test_an_engine_crash_is_isolated_to_its_domain(self):
         records = self.health("good.test", "bad.test")
         from ..deliverability import checks
