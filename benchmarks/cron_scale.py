@@ -169,19 +169,24 @@ def main() -> int:
     engine_seconds = []
     real_run = checks.run
 
-    def timed_run(names, options, run_options, policies_of=(), on_reports=None):
-        storing = [0.0]  # the stores the run makes as domains are done (the ORM, not the engine)
+    def timed_run(names, options, run_options, policies_of=(), on_reports=None, on_policies=None):
+        storing = [
+            0.0
+        ]  # what the caller stores during the run, as domains are done (the ORM, not the engine)
 
-        def timed_store(reports):
-            start = time.perf_counter()
-            try:
-                on_reports(reports)
-            finally:
-                storing[0] += time.perf_counter() - start
+        def timed(callback):
+            def call(found):
+                start = time.perf_counter()
+                try:
+                    callback(found)
+                finally:
+                    storing[0] += time.perf_counter() - start
+
+            return callback and call
 
         start = time.perf_counter()
         try:
-            return real_run(names, options, run_options, policies_of, on_reports and timed_store)
+            return real_run(names, options, run_options, policies_of, timed(on_reports), timed(on_policies))
         finally:
             engine_seconds.append(time.perf_counter() - start - storing[0])
 
