@@ -170,9 +170,8 @@ def main() -> int:
     real_run = checks.run
 
     def timed_run(names, options, run_options, policies_of=(), on_reports=None, on_policies=None):
-        storing = [
-            0.0
-        ]  # what the caller stores during the run, as domains are done (the ORM, not the engine)
+        # what the caller stores during the run, as domains are done (the ORM, not the engine)
+        storing = [0.0]
 
         def timed(callback):
             def call(found):
