@@ -82,6 +82,28 @@ class TestHealthWizard(DomainHealthCase):
             wizard.line_ids.filtered(lambda line: line.domain == "bad.test").health_state, "fail"
         )
 
+    def test_the_verdicts_are_those_the_domains_forms_show(self):
+        form = Form(self.env["mail.domain.health.wizard"])
+        with form.line_ids.new() as line:
+            line.domain = "flip.test"
+        wizard = form.save()
+        self.assertFalse(wizard.check_ids, "nothing to show before the check")
+        wizard.action_check()
+        flip = self.Health.search([("name", "=", "flip.test")])
+        shown = wizard.check_ids.filtered(lambda c: c.domain == "flip.test")
+        self.assertEqual(set(shown.mapped("status")), {"pass"}, "flip.test passes on this server")
+        fail_count = wizard.fail_count
+
+        # checked again later (the cron, the domain's Check Now) after its DNS changed
+        self.use_nameserver(self.nsd_degraded)
+        flip._health_check()
+        self.assertIn("fail", flip.check_ids.mapped("status"))
+        wizard.invalidate_recordset()  # the form read again, by its next request
+        shown = wizard.check_ids.filtered(lambda c: c.domain == "flip.test")
+        self.assertEqual(shown, flip.check_ids, "the wizard and the domain's form tell the same verdicts")
+        failing = flip.check_ids.filtered(lambda c: c.status in ("fail", "unknown"))
+        self.assertEqual(wizard.fail_count, fail_count + len(failing), "and the counts above them follow")
+
     def test_invalid_domain_is_a_clear_error(self):
         wizard = self.env["mail.domain.health.wizard"].create(
             {"line_ids": [(0, 0, {"domain": "not a domain"})]}

@@ -20,7 +20,7 @@ class MailDomainHealthWizard(models.TransientModel):
     line_ids = fields.One2many(
         "mail.domain.health.wizard.line", "wizard_id", string="Domains", default=lambda s: s._default_lines()
     )
-    check_ids = fields.Many2many("mail.domain.health.check", string="Verdicts", readonly=True)
+    check_ids = fields.Many2many("mail.domain.health.check", string="Verdicts", compute="_compute_check_ids")
     person_ids = fields.One2many(
         "mail.domain.health.wizard.person", "wizard_id", string="People", readonly=True
     )
@@ -37,6 +37,20 @@ class MailDomainHealthWizard(models.TransientModel):
 
     def _compute_display_name(self):
         self.display_name = _("Domain Health")
+
+    @api.depends("state", "line_ids.domain")
+    def _compute_check_ids(self):
+        """Once checked, the verdicts of the listed domains as they stand: what their own forms show."""
+        health, checks = self.env["mail.domain.health"], self.env["mail.domain.health.check"]
+        for wizard in self:
+            names = []
+            for line in wizard.line_ids if wizard.state == "done" else ():
+                try:
+                    names.append(normalize_domain(line.domain))
+                except ValueError:
+                    continue
+            runs = health.search([("name", "in", names)]).last_run_id
+            wizard.check_ids = checks.search([("run_id", "in", runs.ids)])
 
     @api.depends("check_ids.status")
     def _compute_counts(self):
@@ -83,7 +97,7 @@ class MailDomainHealthWizard(models.TransientModel):
             in_use = set(health.search([("in_use", "=", True), ("name", "in", names)]).mapped("name"))
             records = health._health_ensure([n for n in names if n in in_use])
             records |= health._health_ensure([n for n in names if n not in in_use], manual=True)
-            prepared.update(records=records, people=self._people_addresses())
+            prepared["people"] = self._people_addresses()
             user_domains, _by_domain, partner_domains = prepared["people"]
             # the People tab's DMARC look-ups go out with the checks, in the same run
             return records, sorted({d for d in user_domains.values() if d} | set(partner_domains))
@@ -103,9 +117,7 @@ class MailDomainHealthWizard(models.TransientModel):
         policies = health._health_check_prepared(names, prepare, on_policies=people)
         if not written or (written["policies"], written["passing"]) != (policies, passing()):
             people(policies)  # not written during the run, or the run changed a verdict the rows read
-        self.write(
-            {"state": "done", "check_ids": [Command.set(prepared["records"].last_run_id.check_ids.ids)]}
-        )
+        self.state = "done"
         # reopen on the verdicts, in place of the form that asked for them
         return {
             "type": "ir.actions.act_window",
