@@ -46,12 +46,12 @@ class MailDmarcPolicy(models.Model):
         return policies
 
     @api.model
-    def _dmarc_refresh(self):
-        """The daily check's part: look up again the domains the People tab asks about and those
-        already known."""
+    def _dmarc_refresh_domains(self):
+        """The domains whose policies the daily check looks up again: those the People tab asks about
+        and those already known."""
         user_domains, _by_domain, partner_domains = self.env["mail.domain.health.wizard"]._people_addresses()
         known = self.sudo().search([]).mapped("domain")
-        return self._dmarc_look_up([*filter(None, user_domains.values()), *partner_domains, *known])
+        return sorted({*filter(None, user_domains.values()), *partner_domains, *known})
 
     @api.model
     def _dmarc_own_domains(self):

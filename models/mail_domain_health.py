@@ -342,11 +342,17 @@ class MailDomainHealth(models.Model):
     def _health_check(self, settings=None, policies_of=()):
         """Check these domains concurrently and store the results (``_health_check_prepared``).
 
-        Returns the DMARC policies of ``policies_of`` (``{domain: policy}``), looked up in the same run.
+        Returns the DMARC policies of ``policies_of`` (``{domain: policy}``), looked up in the same run;
+        ``policies_of`` is domains, or a function that returns them, called when the first questions
+        are out.
         """
         if not self and not policies_of:
             return {}
-        return self._health_check_prepared(self.mapped("name"), lambda: (self, policies_of), settings)
+
+        def prepare():
+            return self, policies_of() if callable(policies_of) else policies_of
+
+        return self._health_check_prepared(self.mapped("name"), prepare, settings)
 
     @api.model
     def _health_check_prepared(self, names, prepare, settings=None, on_policies=None):

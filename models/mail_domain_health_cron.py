@@ -47,8 +47,12 @@ class MailDomainHealth(models.Model):
             settings = exc
         total, done = len(due), 0
         _logger.info("Domain health: checking %d domains", total)
-        for batch in split_every(batch_size, due.ids, self.browse):
-            batch._health_check(settings)
+        batches = list(split_every(batch_size, due.ids, self.browse)) or [self.browse()]  # none: the policies
+        for batch in batches:
+            # the correspondents' DMARC policies, once per daily run: in the last batch's run
+            policies = batch._health_check(settings, self._cron_dmarc_domains if batch is batches[-1] else ())
+            if not batch:
+                continue
             done += len(batch)
             _logger.info("Domain health: %d/%d domains checked", done, total)
             seams.cron_progress(self.env, len(batch), done, total - done)
@@ -56,19 +60,31 @@ class MailDomainHealth(models.Model):
                 _logger.info("Domain health: time budget spent, %d domains left", total - done)
                 self.env.ref("mail_domain_health.ir_cron_mail_domain_health")._trigger()
                 return
-        self._cron_dmarc_policies()  # once the domains are checked: once per daily run
+        self._cron_dmarc_store(policies)
         self._health_gc()
 
     @api.model
-    def _cron_dmarc_policies(self):
-        """Look up again the DMARC policies of the correspondents' domains (DMARC-aware relaying reads
-        them on the send path); a failure is logged and the check goes on."""
+    def _cron_dmarc_domains(self):
+        """The correspondents' domains whose DMARC policies DMARC-aware relaying reads on the send path
+        (``_dmarc_refresh_domains``); none when listing them fails: logged, the check goes on."""
         try:
             with self.env.cr.savepoint():
-                self.env["mail.dmarc.policy"]._dmarc_refresh()
+                return self.env["mail.dmarc.policy"]._dmarc_refresh_domains()
         except Exception:
             _logger.warning(
-                "Domain health: the DMARC policies of correspondents were not refreshed", exc_info=True
+                "Domain health: the DMARC policies of correspondents were not looked up", exc_info=True
+            )
+            return []
+
+    @api.model
+    def _cron_dmarc_store(self, policies):
+        """Keep the correspondents' policies looked up; a failure is logged and the check goes on."""
+        try:
+            with self.env.cr.savepoint():
+                self.env["mail.dmarc.policy"]._dmarc_store(policies)
+        except Exception:
+            _logger.warning(
+                "Domain health: the DMARC policies of correspondents were not stored", exc_info=True
             )
 
     @api.model

@@ -73,7 +73,7 @@ class TestDmarcRelaying(SinkMixin, DkimCase):
         return message_from_bytes(item.data, policy=email.policy.default), item, mail
 
     def test_strict_contacts_relayed_as_the_default_sender(self):
-        self.env["mail.domain.health"]._cron_dmarc_policies()  # the daily check's look-up
+        self.env["mail.domain.health"]._cron_check_domains()  # the daily check looks them up
         stored = self.env["mail.dmarc.policy"].search([])
         self.assertEqual(
             {(r.domain, r.policy) for r in stored} >= {

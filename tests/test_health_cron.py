@@ -2,11 +2,13 @@
 
 import logging
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo import fields
 from odoo.tests import tagged
 
 from .. import seams
+from ..deliverability import checks
 from .common import CRON_LOGGER, DomainHealthCase, cron_test_mode
 
 
@@ -50,6 +52,45 @@ class TestHealthCron(DomainHealthCase):
         )
         self.assertTrue(watched.manual and watched.last_check)
         self.assertIn(f"INFO:{CRON_LOGGER}:Domain health: 3/3 domains checked", logs.output)
+
+    def engine_runs(self):
+        """A patch that records the domains and the policies asked in each run of the engine."""
+        runs, original = [], checks.run
+
+        def run(names, options, run_options, policies_of=(), *args, **kwargs):
+            result = original(names, options, run_options, policies_of, *args, **kwargs)
+            runs.append((sorted(names), sorted(result.policies)))
+            return result
+
+        return runs, patch.object(checks, "run", run)
+
+    def test_the_correspondents_policies_are_looked_up_in_the_last_batchs_run(self):
+        self.env["ir.config_parameter"].sudo().set_param("mail.catchall.domain", "bad.test")
+        self.env["res.partner"].create({"name": "Strict", "email": "someone@partner.test"})
+        runs, patched = self.engine_runs()
+        with patched:
+            self.run_cron(batch_size=1)
+        # good.test and bad.test, one per batch: no run of its own for the policies
+        self.assertEqual(sorted(names for names, _policies in runs), [["bad.test"], ["good.test"]])
+        self.assertEqual(runs[0][1], [], "the first batch asks no policy")
+        self.assertIn("partner.test", runs[1][1])
+        stored = self.env["mail.dmarc.policy"].search([("domain", "=", "partner.test")])
+        self.assertEqual(stored.policy, "quarantine")
+
+        with patched:  # nothing due within the hour: the policies alone, in one run
+            self.Health._cron_check_domains()
+        self.assertEqual(runs[2][0], [])
+        self.assertIn("partner.test", runs[2][1])
+
+    def test_a_failure_listing_the_correspondents_is_logged_and_the_check_goes_on(self):
+        policy = self.env.registry["mail.dmarc.policy"]
+        with (
+            patch.object(policy, "_dmarc_refresh_domains", side_effect=RuntimeError("broken")),
+            self.assertLogs(CRON_LOGGER, level=logging.WARNING) as logs,
+        ):
+            self.run_cron()
+        self.assertIn("were not looked up", logs.output[0])
+        self.assertEqual(self.Health.search([("name", "=", "good.test")]).state, "pass")
 
     def test_the_scheduled_action_is_daily_active_and_runs_the_check(self):
         cron = self.env.ref("mail_domain_health.ir_cron_mail_domain_health")
