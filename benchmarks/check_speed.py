@@ -25,9 +25,9 @@ and prints their medians beside the floor: the deepest chain of questions whose 
 on each other in this world, each asked once (``world.floor_round_trips()``), times the
 round-trip time: the least any checker can wait. Last, the engine of this checkout alone,
 each exchange delayed in-process: the round trips in a row its ordering costs, whatever
-the load of the machine adds to each answer. Goal: the wizard and the cron within 1.5x the floor at 30
-and 100 ms. Only
-127.0.0.1 is contacted; the benchmark's records and settings are removed at the end.
+the load of the machine adds to each answer. Goal: the wizard and the cron within 1.5x the
+floor at 30 and 100 ms. Only 127.0.0.1 is contacted; the benchmark's records and settings are
+removed at the end.
 """
 
 from __future__ import annotations
