@@ -38,19 +38,14 @@ class MailDomainHealthWizard(models.TransientModel):
     def _compute_display_name(self):
         self.display_name = _("Domain Health")
 
-    @api.depends("state", "line_ids.domain")
+    @api.depends("state", "line_ids.health_id")
     def _compute_check_ids(self):
         """Once checked, the verdicts of the listed domains as they stand: what their own forms show."""
-        health, checks = self.env["mail.domain.health"], self.env["mail.domain.health.check"]
+        checks = self.env["mail.domain.health.check"]
         for wizard in self:
-            names = []
-            for line in wizard.line_ids if wizard.state == "done" else ():
-                try:
-                    names.append(normalize_domain(line.domain))
-                except ValueError:
-                    continue
-            runs = health.search([("name", "in", names)]).last_run_id
-            wizard.check_ids = checks.search([("run_id", "in", runs.ids)])
+            runs = wizard.line_ids.health_id.last_run_id
+            done = wizard.state == "done"
+            wizard.check_ids = checks.search([("run_id", "in", runs.ids)]) if done else checks
 
     @api.depends("check_ids.status")
     def _compute_counts(self):
@@ -117,6 +112,7 @@ class MailDomainHealthWizard(models.TransientModel):
         policies = health._health_check_prepared(names, prepare, on_policies=people)
         if not written or (written["policies"], written["passing"]) != (policies, passing()):
             people(policies)  # not written during the run, or the run changed a verdict the rows read
+        self.line_ids.invalidate_recordset(["health_id", "health_state", "last_check"])  # checked now
         self.state = "done"
         # reopen on the verdicts, in place of the form that asked for them
         return {
@@ -297,6 +293,7 @@ class MailDomainHealthWizardLine(models.TransientModel):
     wizard_id = fields.Many2one("mail.domain.health.wizard", required=True, ondelete="cascade")
     domain = fields.Char(required=True)
     source = fields.Char(string="Used By")
+    health_id = fields.Many2one("mail.domain.health", string="Domain Verdicts", compute="_compute_health")
     health_state = fields.Selection(STATES, string="Last State", compute="_compute_health")
     last_check = fields.Datetime(compute="_compute_health")
 
@@ -310,6 +307,7 @@ class MailDomainHealthWizardLine(models.TransientModel):
                     record = health.search([("name", "=", normalize_domain(line.domain))], limit=1)
                 except ValueError:
                     pass
+            line.health_id = record
             line.health_state = record.state
             line.last_check = record.last_check
 
