@@ -39,13 +39,6 @@ class MailDmarcPolicy(models.Model):
         self.sudo().create(new)
 
     @api.model
-    def _dmarc_look_up(self, domains):
-        """``{domain: policy}`` of ``domains`` looked up now (a Domain Health run), and stored."""
-        policies = self.env["mail.domain.health"]._health_check(policies_of=sorted(set(domains)))
-        self._dmarc_store(policies)
-        return policies
-
-    @api.model
     def _dmarc_refresh_domains(self):
         """The domains whose policies the daily check looks up again: those the People tab asks about
         and those already known."""

@@ -51,6 +51,12 @@ class TestDmarcRelaying(SinkMixin, DkimCase):
         # a server whose From filter lists the contacts' domains: Odoo would send their own address
         cls.server.from_filter = "signed.test,reject.test,quarantine.test,lax.test,nodmarc.test,unlisted.test"
 
+    def look_up(self, domains):
+        """``{domain: policy}`` of ``domains`` looked up now (a Domain Health run), and stored."""
+        policies = self.env["mail.domain.health"]._health_check(policies_of=domains)
+        self.env["mail.dmarc.policy"]._dmarc_store(policies)
+        return policies
+
     def relay(self, partner):
         """A reply of ``partner`` relayed to the follower, as received by the SMTP server."""
         with (
@@ -102,7 +108,7 @@ class TestDmarcRelaying(SinkMixin, DkimCase):
 
     def test_reply_to_the_author_becomes_the_catchall(self):
         """A mail of its own server (as a mass mailing's), without a Reply-To: Odoo's would be the author."""
-        self.env["mail.dmarc.policy"]._dmarc_look_up(["reject.test"])
+        self.look_up(["reject.test"])
         self.server.from_filter = False
         mail = self.env["mail.mail"].sudo().create(
             {"email_from": self.pat.email_formatted, "email_to": "x@example.org", "subject": "Hi",
@@ -126,11 +132,11 @@ class TestDmarcRelaying(SinkMixin, DkimCase):
 
     def test_unknown_policy_keeps_odoo_behaviour(self):
         """A look-up DNS did not answer leaves the policy unknown, or as last known."""
-        self.env["mail.dmarc.policy"]._dmarc_look_up(["reject.test"])
+        self.look_up(["reject.test"])
         icp = self.env["ir.config_parameter"].sudo()
         with SilentServer() as silent:  # a nameserver that never answers
             icp.set_param("mail_domain_health.nameservers", silent.address)
-            self.assertEqual(self.env["mail.dmarc.policy"]._dmarc_look_up(["reject.test", "lax.test"]), {})
+            self.assertEqual(self.look_up(["reject.test", "lax.test"]), {})
         icp.set_param("mail_domain_health.nameservers", self.nsd.address)
         self.assertEqual(self.env["mail.dmarc.policy"].search([]).mapped("domain"), ["reject.test"])
         headers, _received, _mail = self.relay(self.lou)
